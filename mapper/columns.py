@@ -1,0 +1,149 @@
+"""Canonical column names and the mapping from a file's own column names to them.
+
+Inside flowready an event table has the columns ``case_id``, ``activity``, ``timestamp`` (completion),
+optionally ``start_timestamp``, ``resource`` and ``role`` (team), plus every other attribute untouched.
+The mapping from a file's names happens here, once, and travels with the loaded log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from mapper.errors import ColumnMappingError
+
+CASE_ID = "case_id"
+ACTIVITY = "activity"
+TIMESTAMP = "timestamp"
+START_TIMESTAMP = "start_timestamp"
+RESOURCE = "resource"
+ROLE = "role"
+#: Position of the event in the file (0-based); the tie-break for equal timestamps, as in pm4py.
+ROW_NR = "row_nr"
+#: ``lifecycle:transition`` and its plain-name twins; used for pairing, then dropped.
+LIFECYCLE = "lifecycle"
+
+REQUIRED = (CASE_ID, ACTIVITY, TIMESTAMP)
+OPTIONAL = (START_TIMESTAMP, RESOURCE, ROLE, LIFECYCLE)
+
+#: Names recognised for each canonical column, most specific first. Matching ignores case and
+#: the characters ``_``, ``-``, ``:``, `` `` and ``.``.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    CASE_ID: ("case:concept:name", "case_id", "caseid", "case", "case id", "case_key", "trace_id",
+              "process_instance", "instance_id", "incident_id", "ticket_id"),
+    ACTIVITY: ("concept:name", "activity", "activity_name", "task", "event", "event_name", "step",
+               "action"),
+    TIMESTAMP: ("time:timestamp", "end_time", "end_timestamp", "complete_timestamp",
+                "completion_time", "end", "timestamp", "time", "datetime", "date", "event_time"),
+    START_TIMESTAMP: ("start_timestamp", "start_time", "start", "started_at", "begin_time"),
+    RESOURCE: ("org:resource", "resource", "user", "performer", "agent", "employee", "actor",
+               "assignee", "operator"),
+    ROLE: ("org:role", "org:group", "role", "group", "team", "department", "assignment_group",
+           "workgroup"),
+    LIFECYCLE: ("lifecycle:transition", "lifecycle", "transition", "event_type", "status_type"),
+}
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch not in "_-: .")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column of the source file holds each canonical column.
+
+    Attributes
+    ----------
+    case_id, activity, timestamp : str
+        Source column names of the case identifier, the activity name and the completion timestamp.
+    start_timestamp, resource, role, lifecycle : str or None
+        Source column names of the optional columns; ``None`` when the file has none.
+    """
+
+    case_id: str
+    activity: str
+    timestamp: str
+    start_timestamp: str | None = None
+    resource: str | None = None
+    role: str | None = None
+    lifecycle: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Canonical name -> source column name (``None`` for absent optional columns)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def renames(self) -> dict[str, str]:
+        """Source column name -> canonical name, for the columns that are mapped."""
+        return {src: canon for canon, src in self.as_dict().items() if src is not None}
+
+
+def detect_mapping(
+    columns: list[str],
+    *,
+    explicit: dict[str, str | None] | None = None,
+    source: str = "the file",
+) -> tuple[ColumnMapping, list[str]]:
+    """Choose the source column for each canonical column.
+
+    Explicit choices win; the rest are detected from :data:`CANDIDATES`. A detection is *certain* when
+    the column carries the canonical or the XES name; otherwise the choice is reported in the notes.
+
+    Parameters
+    ----------
+    columns : list of str
+        The column names of the source file, in file order.
+    explicit : dict, optional
+        Canonical name -> source column chosen by the user (CLI flags / function arguments).
+    source : str
+        Name of the file, used in messages.
+
+    Returns
+    -------
+    mapping : ColumnMapping
+    notes : list of str
+        One sentence per detection that was not certain, saying what was chosen and how to override it.
+
+    Raises
+    ------
+    ColumnMappingError
+        When an explicit column does not exist, or a required column cannot be found. The message
+        lists the available columns and the option to pass.
+    """
+    explicit = {k: v for k, v in (explicit or {}).items() if v is not None}
+    available = list(columns)
+    for canon, col in explicit.items():
+        if col not in available:
+            raise ColumnMappingError(
+                f"{source}: the column {col!r} given for {canon} does not exist. "
+                f"Available columns: {', '.join(map(repr, available))}."
+            )
+    chosen: dict[str, str | None] = dict(explicit)
+    notes: list[str] = []
+    used = set(explicit.values())
+    by_norm: dict[str, str] = {}
+    for col in available:
+        by_norm.setdefault(_norm(col), col)
+    for canon in (*REQUIRED, *OPTIONAL):
+        if canon in chosen:
+            continue
+        found = None
+        for rank, cand in enumerate(CANDIDATES[canon]):
+            col = by_norm.get(_norm(cand))
+            if col is not None and col not in used:
+                found = col
+                certain = col in (canon, CANDIDATES[canon][0]) or rank == 0
+                break
+        chosen[canon] = found
+        if found is not None:
+            used.add(found)
+            if not certain:
+                flag = "--" + canon.replace("_", "-")
+                notes.append(f"Detected {canon} = column {found!r} (by its name); pass {flag} to choose another.")
+    missing = [c for c in REQUIRED if chosen.get(c) is None]
+    if missing:
+        flags = " ".join(f"--{c.replace('_', '-')} COLUMN" for c in missing)
+        raise ColumnMappingError(
+            f"{source}: cannot find the {', '.join(missing)} column(s). "
+            f"Available columns: {', '.join(map(repr, available))}. "
+            f"Name them explicitly, e.g. {flags}."
+        )
+    return ColumnMapping(**chosen), notes  # type: ignore[arg-type]

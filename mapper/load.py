@@ -1,0 +1,302 @@
+"""load_event_log(): read -> map -> parse times -> pair lifecycles -> validate -> report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from mapper.columns import (
+    ACTIVITY,
+    CASE_ID,
+    LIFECYCLE,
+    RESOURCE,
+    ROLE,
+    ROW_NR,
+    START_TIMESTAMP,
+    TIMESTAMP,
+    detect_mapping,
+)
+from mapper.engine import _to_us, execute, pair_lifecycle, timestamp_ties
+from mapper.errors import EventLogError, TimestampError
+from mapper.log import DataQuality, EventLog
+from mapper.readers import RawTable, read_raw
+from mapper.schema import validate_event_table
+from mapper.timestamps import parse_timestamps
+
+
+class _Ledger:
+    """Collects what happens to the rows of one source: drops, repairs and notes."""
+
+    def __init__(self, raw: RawTable) -> None:
+        self.raw = raw
+        self.reasons: dict[str, int] = {}
+        self.examples: dict[str, list[int]] = {}
+        self.repairs: dict[str, int] = {}
+        self.notes: list[str] = []
+        self.details: dict = dict(raw.details)
+
+    def label(self, pos: int) -> str:
+        """A human label of the 0-based data row ``pos``."""
+        if self.raw.format == "csv":
+            return f"row {pos + 1} (line {pos + 2})"
+        if self.raw.format == "xes":
+            return f"event {pos + 1}"
+        return f"row {pos + 1}"
+
+    def drop(self, reason: str, rows: pd.Index | np.ndarray) -> None:
+        if len(rows):
+            self.reasons[reason] = self.reasons.get(reason, 0) + len(rows)
+            self.examples.setdefault(reason, [int(r) + 1 for r in list(rows[:5])])
+
+    def repair(self, how: str, rows: pd.Index | np.ndarray, n: int | None = None) -> None:
+        count = len(rows) if n is None else n
+        if count:
+            self.repairs[how] = self.repairs.get(how, 0) + count
+            if len(rows):
+                self.examples.setdefault(how, [int(r) + 1 for r in list(rows[:5])])
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Identifiers and names as stripped text; empty -> missing. Integral floats lose their '.0'."""
+    if pd.api.types.is_float_dtype(series):
+        as_int = series.dropna()
+        if (as_int == as_int.round()).all():
+            series = series.astype("Int64")
+    out = series.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def load_event_log(
+    source: str | Path | pd.DataFrame,
+    *,
+    case_id: str | None = None,
+    activity: str | None = None,
+    timestamp: str | None = None,
+    start_timestamp: str | None = None,
+    resource: str | None = None,
+    role: str | None = None,
+    lifecycle: str | None = None,
+    timestamp_format: str | None = None,
+    dayfirst: bool | None = None,
+    timezone: str = "UTC",
+    on_bad_timestamp: Literal["error", "drop"] = "error",
+) -> EventLog:
+    """Load an event log into a validated canonical event table.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or pandas.DataFrame
+        A ``.csv``/``.tsv``/``.xes``/``.parquet`` file (optionally ``.gz``), or a DataFrame (not changed).
+    case_id, activity, timestamp, start_timestamp, resource, role, lifecycle : str, optional
+        The source column holding each canonical column. Columns not given are detected from common
+        names (``case:concept:name``, ``concept:name``, ``time:timestamp``, ``org:resource``,
+        ``org:role``/``org:group``, ``lifecycle:transition``, ``case_id``, ``activity``,
+        ``start_time``/``end_time`` ...); uncertain detections are listed in ``quality.notes``.
+        ``timestamp`` is the completion time.
+    timestamp_format : str, optional
+        ``strptime`` format of the time columns, e.g. ``"%d/%m/%Y %H:%M"``.
+    dayfirst : bool, optional
+        How to read numeric dates like ``01/02/2024``; ambiguous columns are refused when not given.
+    timezone : str
+        IANA zone in which naive timestamps are taken (default ``"UTC"``); reported in the notes.
+    on_bad_timestamp : {"error", "drop"}
+        What to do with a timestamp that cannot be parsed: raise (default) or drop the row and report it.
+
+    Returns
+    -------
+    EventLog
+        ``events`` has ``case_id``, ``activity`` (str), ``timestamp`` (``datetime64[ns, UTC]``),
+        ``row_nr`` (int64, 0-based position in the source), optional ``start_timestamp``,
+        ``resource``, ``role``, and the other attributes untouched. With a lifecycle column holding
+        ``start`` events, start and complete events are paired into one row per activity instance
+        (see :func:`mapper.engine.pair_lifecycle`); unmatched events are kept as completion-only rows
+        and counted in ``quality.details["lifecycle"]``.
+
+    Raises
+    ------
+    EventLogError
+        The file cannot be read, or no event is left.
+    ColumnMappingError
+        A required column is missing or a named column does not exist.
+    TimestampError
+        Timestamps cannot be parsed, or their day/month order is ambiguous.
+    ValidationError
+        The event table breaks the schema of :mod:`mapper.schema`.
+
+    Examples
+    --------
+    >>> log = load_event_log("sample_logs/council_permits.csv")
+    >>> log.summary()["cases"]
+    1000
+    """
+    if isinstance(source, pd.DataFrame):
+        if source.empty:
+            raise EventLogError("<DataFrame>: the DataFrame has no rows.")
+        raw = RawTable(source.reset_index(drop=True), "<DataFrame>", "dataframe", {})
+    else:
+        raw = read_raw(source)
+    ledger = _Ledger(raw)
+    frame = raw.frame
+    explicit = {CASE_ID: case_id, ACTIVITY: activity, TIMESTAMP: timestamp,
+                START_TIMESTAMP: start_timestamp, RESOURCE: resource, ROLE: role, LIFECYCLE: lifecycle}
+    mapping, notes = detect_mapping(list(frame.columns), explicit=explicit, source=raw.source)
+    ledger.notes.extend(notes)
+    n = len(frame)
+
+    # Canonical columns first, the rest untouched; nothing of the caller's frame is changed.
+    renames = mapping.renames()
+    events = pd.DataFrame({ROW_NR: np.arange(n, dtype="int64")}, index=frame.index)
+    for src, canon in renames.items():
+        events[canon] = frame[src]
+    for col in frame.columns:
+        if col not in renames and col not in events:
+            events[col] = frame[col]
+
+    for canon in (CASE_ID, ACTIVITY, RESOURCE, ROLE, LIFECYCLE):
+        if canon in events:
+            events[canon] = _text(events[canon])
+    for canon in (CASE_ID, ACTIVITY):
+        gone = events.index[events[canon].isna()]
+        ledger.drop(f"missing {canon} (column {getattr(mapping, canon)!r})", gone)
+        events = events.drop(index=gone)
+
+    events = _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad_timestamp)
+    if LIFECYCLE in events:
+        events = _pair_lifecycles(events, ledger)
+    if events.empty:
+        raise EventLogError(f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}.")
+
+    for canon in (CASE_ID, ACTIVITY):
+        events[canon] = events[canon].astype(object)
+    for canon in (RESOURCE, ROLE):
+        if canon in events:
+            events[canon] = events[canon].astype(object).where(events[canon].notna(), None)
+    events = events.reset_index(drop=True)
+    validate_event_table(events, source=raw.source)
+
+    log = EventLog(events, raw.source, mapping, DataQuality(raw.source, raw.format, 0, 0, 0), timezone)
+    ties = execute(timestamp_ties(log.tables().events)).iloc[0]
+    if int(ties.tied_events):
+        ledger.notes.append(
+            f"{int(ties.tied_events):,} events in {int(ties.tied_cases):,} cases share their timestamp with "
+            "another event of the same case; they are ordered by their position in the file."
+        )
+    ledger.details["tied_events"], ledger.details["tied_cases"] = int(ties.tied_events), int(ties.tied_cases)
+    dropped = sum(ledger.reasons.values())
+    quality = DataQuality(
+        source=raw.source, format=raw.format, rows_read=n, rows_kept=n - dropped, rows_dropped=dropped,
+        reasons=ledger.reasons, examples=ledger.examples, repairs=ledger.repairs, notes=ledger.notes,
+        details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
+    )
+    return EventLog(events, raw.source, mapping, quality, timezone)
+
+
+def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad) -> pd.DataFrame:
+    source = ledger.raw.source
+    for canon in (TIMESTAMP, START_TIMESTAMP):
+        if canon not in events:
+            continue
+        col = getattr(mapping, canon)
+        parsed = parse_timestamps(
+            events[canon], column=col, source=source, timestamp_format=timestamp_format,
+            dayfirst=dayfirst, timezone=timezone, row_label=ledger.label,
+        )
+        bad = events.index[parsed.bad]
+        if len(bad):
+            examples = "; ".join(f"{ledger.label(i)}: {events.at[i, canon]!r}" for i in bad[:5])
+            if on_bad == "error":
+                raise TimestampError(
+                    f"{source}: column {col!r} has {len(bad):,} value(s) that are not timestamps in the "
+                    f"column's format ({parsed.format}): {examples}. Fix them, pass --timestamp-format, or "
+                    "pass --drop-bad-timestamps to drop those rows (they are reported)."
+                )
+        for how, count in parsed.repairs.items():
+            ledger.repair(f"{col}: {how}", pd.Index([]), count)
+        ledger.details[f"{canon}_format"] = parsed.format
+        ledger.details[f"{canon}_zone"] = parsed.zone
+        if parsed.date_only:
+            ledger.notes.append(f"Column {col!r} holds dates without times of day.")
+        if canon == TIMESTAMP:
+            ledger.notes.append(f"Timestamps in {col!r}: {parsed.format}, {parsed.zone}.")
+            events[canon] = parsed.values
+            ledger.drop(f"unparseable timestamp (column {col!r})", bad)
+            gone = events.index[parsed.missing]
+            ledger.drop(f"missing timestamp (column {col!r})", gone)
+            events = events.drop(index=bad.union(gone))
+        else:
+            values = parsed.values.mask(parsed.bad)
+            ledger.repair(f"unparseable start timestamp in {col!r}: event kept without a start", bad)
+            late = events.index[values.notna() & (values > events[TIMESTAMP])]
+            ledger.repair(f"start in {col!r} after the completion: event kept without a start", late)
+            values.loc[late] = pd.NaT
+            missing = int(parsed.missing.sum())
+            if missing:
+                ledger.notes.append(f"{missing:,} events have no start time in {col!r}; their processing "
+                                    "time is unknown.")
+            events[canon] = values
+    return events
+
+
+def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    """Pair start/complete events; drop the other transitions (reported)."""
+    lc = events[LIFECYCLE].str.lower()
+    has_start = bool((lc == "start").any())
+    counts = {str(k): int(v) for k, v in lc.value_counts(dropna=False).items()}
+    if not has_start:
+        ledger.details["lifecycle"] = {"transitions": counts, "paired": 0}
+        return events.drop(columns=[LIFECYCLE])
+    if START_TIMESTAMP in events:
+        raise EventLogError(
+            f"{ledger.raw.source}: both a start-time column and start lifecycle events are present; "
+            "map only one of them (pass --lifecycle '' is not supported; drop the other column)."
+        )
+    other = events.index[~lc.isin(["start", "complete"])]
+    for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
+        ledger.drop(f"lifecycle transition {value!r} (only start and complete are used)", idx.index)
+    events = events.drop(index=other)
+    lc = lc.drop(index=other)
+
+    narrow = pd.DataFrame({
+        ROW_NR: events[ROW_NR].to_numpy(),
+        CASE_ID: events[CASE_ID].astype(str).to_numpy(),
+        ACTIVITY: events[ACTIVITY].astype(str).to_numpy(),
+        "t_us": _to_us(events[TIMESTAMP]).to_numpy(),
+        "lifecycle": lc.to_numpy(),
+    })
+    con = ibis.duckdb.connect(threads=2)
+    pairs = execute(pair_lifecycle(con.create_table("lc", narrow, temp=True)))
+    con.disconnect()
+    by_row = events.set_index(ROW_NR, drop=False).rename_axis(None)
+    instances = by_row.loc[pairs[ROW_NR].to_numpy()].copy()
+    start_rows = pairs["start_row_nr"]
+    paired = start_rows.notna().to_numpy()
+    start = pd.Series(pd.NaT, index=instances.index, dtype="datetime64[ns, UTC]")
+    start.iloc[paired] = by_row.loc[start_rows[paired].astype("int64").to_numpy(), TIMESTAMP].to_numpy()
+    instances[START_TIMESTAMP] = start.to_numpy()
+    if RESOURCE in instances:  # a completion without a resource takes its start's
+        res = instances[RESOURCE].copy()
+        fill = paired & res.isna().to_numpy()
+        if fill.any():
+            res.iloc[fill] = by_row.loc[start_rows[fill].astype("int64").to_numpy(), RESOURCE].to_numpy()
+            ledger.repair("resource missing on the complete event: taken from its start event",
+                          pd.Index(instances[ROW_NR].to_numpy()[fill]))
+        instances[RESOURCE] = res.to_numpy()
+    kinds = pairs["kind"].value_counts().to_dict()
+    ledger.details["lifecycle"] = {
+        "transitions": counts,
+        "paired": int(kinds.get("paired", 0)),
+        "unmatched_complete": int(kinds.get("unmatched_complete", 0)),
+        "unmatched_start": int(kinds.get("unmatched_start", 0)),
+    }
+    if kinds.get("unmatched_start", 0) or kinds.get("unmatched_complete", 0):
+        ledger.notes.append(
+            f"Lifecycle pairing: {kinds.get('paired', 0):,} start/complete pairs; "
+            f"{kinds.get('unmatched_complete', 0):,} complete and {kinds.get('unmatched_start', 0):,} start "
+            "events without a partner are kept as completion-only events."
+        )
+    instances = instances.drop(columns=[LIFECYCLE]).sort_values(ROW_NR)
+    return instances.reset_index(drop=True)

@@ -1,0 +1,161 @@
+"""The loaded event log and its data-quality report."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from mapper.columns import RESOURCE, ROLE, START_TIMESTAMP, ColumnMapping
+from mapper.engine import EngineTables, log_counts, execute, tables_for, variants
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """How every row read was accounted for.
+
+    Attributes
+    ----------
+    source : str
+        The file name.
+    format : str
+        ``csv``, ``xes``, ``parquet`` or ``dataframe``.
+    rows_read : int
+        Rows (CSV/Parquet) or events (XES) read from the source.
+    rows_kept : int
+        Rows that are part of an event of the event table (a start and a complete row paired into one
+        activity instance are both kept).
+    rows_dropped : int
+        ``rows_read - rows_kept``.
+    reasons : dict of str to int
+        Why rows were dropped, with counts; the counts add up to ``rows_dropped``.
+    examples : dict of str to list of int
+        Up to five 1-based row numbers per reason (dropped rows and repaired rows).
+    repairs : dict of str to int
+        Values changed on the way in, and how, with counts.
+    notes : list of str
+        What was detected or assumed (column choices, time zone, date-only timestamps, ties).
+    details : dict
+        How the file was read (delimiter, encoding, timestamp format, lifecycle pairing counts).
+    """
+
+    source: str
+    format: str
+    rows_read: int
+    rows_kept: int
+    rows_dropped: int
+    reasons: dict = field(default_factory=dict)
+    examples: dict = field(default_factory=dict)
+    repairs: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the ``data_quality`` section of ``findings.json``)."""
+        return asdict(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per outcome: ``outcome`` (kept/dropped/repaired), ``reason``, ``rows`` (int)."""
+        rows = [("kept", "part of the event table", self.rows_kept)]
+        rows += [("dropped", r, n) for r, n in self.reasons.items()]
+        rows += [("repaired", r, n) for r, n in self.repairs.items()]
+        return pd.DataFrame(rows, columns=["outcome", "reason", "rows"])
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (f"<b>Data quality of {html.escape(self.source)}</b>: {self.rows_read:,} rows read, "
+                f"{self.rows_kept:,} kept, {self.rows_dropped:,} dropped"
+                + self.to_frame().to_html(index=False) + (f"<ul>{notes}</ul>" if notes else ""))
+
+
+@dataclass(frozen=True, eq=False)
+class EventLog:
+    """A validated event table with the mapping it was read with and its data-quality report.
+
+    Create it with :func:`mapper.load_event_log`; never construct it by hand.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        One row per event (activity instance). Columns: ``case_id`` (str), ``activity`` (str),
+        ``timestamp`` (``datetime64[ns, UTC]``, completion), ``row_nr`` (int64, position in the source,
+        the tie-break for equal timestamps), optional ``start_timestamp`` (``datetime64[ns, UTC]``),
+        ``resource`` and ``role`` (str), then the source's other attributes untouched.
+    source : str
+        The file name.
+    mapping : ColumnMapping
+        Source column of each canonical column.
+    quality : DataQuality
+    timezone : str
+        The zone naive timestamps were taken in.
+    """
+
+    events: pd.DataFrame
+    source: str
+    mapping: ColumnMapping
+    quality: DataQuality
+    timezone: str = "UTC"
+
+    @property
+    def has_start_timestamps(self) -> bool:
+        """Whether at least one event has a start timestamp (processing times can be measured)."""
+        return START_TIMESTAMP in self.events and bool(self.events[START_TIMESTAMP].notna().any())
+
+    @property
+    def has_resources(self) -> bool:
+        """Whether at least one event names its resource."""
+        return RESOURCE in self.events and bool(self.events[RESOURCE].notna().any())
+
+    @property
+    def has_roles(self) -> bool:
+        """Whether at least one event names its role or team."""
+        return ROLE in self.events and bool(self.events[ROLE].notna().any())
+
+    def tables(self) -> EngineTables:
+        """The Ibis/DuckDB tables of this log (created on first use, then reused)."""
+        return tables_for(self, self.events)
+
+    def summary(self) -> dict:
+        """Headline counts: the ``log`` section of ``findings.json``.
+
+        Returns
+        -------
+        dict
+            ``source``, ``cases``, ``events``, ``activities``, ``variants``, ``resources`` (distinct
+            non-missing, 0 when none), ``roles``, ``start``, ``end`` (ISO 8601 UTC),
+            ``has_start_timestamps``.
+        """
+        return log_summary(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the event table (``events``)."""
+        return self.events.copy()
+
+    def __repr__(self) -> str:
+        return f"EventLog({self.source!r}: {len(self.events):,} events)"
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        head = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in s.items())
+        return f"<table>{head}</table>" + self.events.head(10).to_html(index=False)
+
+
+def log_summary(log: EventLog) -> dict:
+    """Headline counts of ``log``, computed in the engine (see :meth:`EventLog.summary`)."""
+    tables = log.tables()
+    c = execute(log_counts(tables.events)).iloc[0]
+    n_variants = int(execute(variants(tables.ordered).count().as_table()).iloc[0, 0])
+    to_iso = lambda us: pd.Timestamp(int(us), unit="us", tz="UTC").isoformat()  # noqa: E731
+    return {
+        "source": log.source,
+        "cases": int(c.cases),
+        "events": int(c.events),
+        "activities": int(c.activities),
+        "variants": n_variants,
+        "resources": int(c.resources),
+        "roles": int(c.roles),
+        "start": to_iso(c.start_us),
+        "end": to_iso(c.end_us),
+        "has_start_timestamps": log.has_start_timestamps,
+    }

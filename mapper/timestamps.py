@@ -1,0 +1,203 @@
+"""Parse timestamp columns without guessing what cannot be known.
+
+Rules: an explicit format wins; ISO 8601 is recognised; numeric day/month dates are parsed only when
+the data prove the order (a first part above 12 means day-first) or the user says ``dayfirst``;
+otherwise the column is refused as ambiguous. Values with a UTC offset keep it; naive values are taken
+in a named time zone (default UTC) and that is reported. Everything is returned in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mapper.errors import TimestampError
+
+_ISO = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:\D.*)?$")
+
+
+@dataclass(frozen=True)
+class ParsedTimes:
+    """The result of parsing one timestamp column.
+
+    Attributes
+    ----------
+    values : pandas.Series
+        ``datetime64[ns, UTC]``; ``NaT`` where the value was missing or could not be parsed.
+    missing : pandas.Series of bool
+        The value was empty.
+    bad : pandas.Series of bool
+        The value was present but could not be parsed with the column's format.
+    format : str
+        The format used, in words (``"ISO 8601"``, ``"day-first (DD/MM/YYYY)"``, or the strptime format).
+    zone : str
+        ``"UTC offsets in the data"`` or ``"naive, taken as <zone>"``.
+    date_only : bool
+        Every value is a date without a time of day.
+    repairs : dict of str to int
+        Values that needed a documented repair (e.g. a wall-clock time that does not exist in the zone).
+    """
+
+    values: pd.Series
+    missing: pd.Series
+    bad: pd.Series
+    format: str
+    zone: str
+    date_only: bool
+    repairs: dict
+
+
+def _localize(parsed: pd.Series, tz: str, repairs: dict) -> pd.Series:
+    try:
+        strict = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    except Exception as exc:  # unknown zone names
+        raise TimestampError(f"unknown time zone {tz!r} ({exc}); use an IANA name such as Europe/London.") from None
+    gap = strict.isna() & parsed.notna()
+    if gap.any():
+        lenient = parsed.dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+        fall_back = gap & (lenient.dt.tz_localize(None) == parsed)
+        n_fb, n_gap = int(fall_back.sum()), int((gap & ~fall_back).sum())
+        if n_fb:
+            repairs[f"wall-clock time repeated at the end of summer time in {tz}: taken as standard time"] = n_fb
+        if n_gap:
+            repairs[f"wall-clock time skipped at the start of summer time in {tz}: moved forward"] = n_gap
+        strict = lenient
+    return strict.dt.tz_convert("UTC")
+
+
+def parse_timestamps(
+    raw: pd.Series,
+    *,
+    column: str,
+    source: str,
+    timestamp_format: str | None = None,
+    dayfirst: bool | None = None,
+    timezone: str = "UTC",
+    row_label=lambda i: f"row {i + 1}",
+) -> ParsedTimes:
+    """Parse one timestamp column to UTC.
+
+    Parameters
+    ----------
+    raw : pandas.Series
+        Text values (or already-parsed datetimes, e.g. from Parquet), one per row.
+    column : str
+        The column's name in the source, for messages.
+    source : str
+        The file name, for messages.
+    timestamp_format : str, optional
+        A ``strptime`` format such as ``"%d/%m/%Y %H:%M"``; when given, nothing is detected.
+    dayfirst : bool, optional
+        For numeric dates such as ``01/02/2024``: ``True`` reads 1 February, ``False`` 2 January.
+        ``None`` refuses ambiguous columns rather than guess.
+    timezone : str
+        IANA zone in which naive values are taken (default ``"UTC"``).
+    row_label : callable
+        Maps a 0-based position to a label for messages (``"row 7 (line 8)"``).
+
+    Returns
+    -------
+    ParsedTimes
+
+    Raises
+    ------
+    TimestampError
+        The day/month order is ambiguous and ``dayfirst`` was not given, the day/month order in the
+        data contradicts ``dayfirst``, or no value can be parsed.
+    """
+    repairs: dict[str, int] = {}
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        missing = raw.isna()
+        if getattr(raw.dt, "tz", None) is not None:
+            values, zone = raw.dt.tz_convert("UTC"), "time zone stored in the data"
+        else:
+            values, zone = _localize(raw, timezone, repairs), f"naive, taken as {timezone}"
+        date_only = bool((values.dropna().dt.tz_convert(None).dt.normalize() == values.dropna().dt.tz_convert(None)).all())
+        return ParsedTimes(values.astype("datetime64[ns, UTC]"), missing, missing & False, "native datetime",
+                           zone, date_only, repairs)
+
+    text = raw.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    present = text[~missing]
+    if present.empty:
+        return ParsedTimes(pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), missing,
+                           missing & False, "none", "none", False, repairs)
+    has_offset = present.str.contains(_OFFSET)
+    if timestamp_format is not None:
+        fmt_label = timestamp_format
+        parse_kw: dict = {"format": timestamp_format}
+    elif present.str.match(_ISO).all():
+        fmt_label, parse_kw = "ISO 8601", {"format": "ISO8601"}
+    else:
+        parts = present.str.extract(_DMY)
+        dmy = parts[0].notna()
+        if dmy.mean() > 0.5:
+            a, b = parts.loc[dmy, 0].astype(int), parts.loc[dmy, 1].astype(int)
+            day_evidence, month_evidence = (a > 12).any(), (b > 12).any()
+            if dayfirst is None:
+                if day_evidence and not month_evidence:
+                    dayfirst = True
+                elif month_evidence and not day_evidence:
+                    dayfirst = False
+                elif not day_evidence and not month_evidence:
+                    pos = present.index[dmy][0]
+                    raise TimestampError(
+                        f"{source}: column {column!r}: the day/month order is ambiguous (e.g. "
+                        f"{row_label(raw.index.get_loc(pos))}: {present[pos]!r} could be either). "
+                        "Pass --dayfirst for DD/MM (UK) or --timestamp-format, e.g. '%m/%d/%Y %H:%M'."
+                    )
+                else:
+                    raise TimestampError(
+                        f"{source}: column {column!r} mixes day-first and month-first dates. "
+                        "Fix the export, or pass --timestamp-format to parse one of them."
+                    )
+            fmt_label = "day-first (DD/MM/YYYY)" if dayfirst else "month-first (MM/DD/YYYY)"
+            parse_kw = {"dayfirst": bool(dayfirst)}
+        else:
+            fmt_label, parse_kw = "inferred from the first value", {}
+
+    def _parse(values: pd.Series, utc: bool) -> pd.Series:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return pd.to_datetime(values, errors="coerce", utc=utc, **parse_kw)
+            except (ValueError, TypeError) as exc:
+                raise TimestampError(
+                    f"{source}: column {column!r}: cannot parse timestamps ({exc}). "
+                    "Pass --timestamp-format."
+                ) from None
+
+    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    with_offset = present[has_offset]
+    naive = present[~has_offset]
+    if not with_offset.empty:
+        values.loc[with_offset.index] = _parse(with_offset, utc=True)
+    if not naive.empty:
+        parsed = _parse(naive, utc=False)
+        if getattr(parsed.dt, "tz", None) is not None:  # a %z in the given format
+            values.loc[naive.index] = parsed.dt.tz_convert("UTC")
+        else:
+            values.loc[naive.index] = _localize(parsed, timezone, repairs)
+    bad = ~missing & values.isna()
+    if bad.all():
+        example = present.iloc[0]
+        raise TimestampError(
+            f"{source}: column {column!r}: no value could be read as a timestamp (e.g. {example!r}). "
+            "Pass --timestamp-format, or check that this is the right column."
+        )
+    if has_offset.all():
+        zone = "UTC offsets in the data"
+    elif has_offset.any():
+        zone = f"mixed: UTC offsets where given, otherwise taken as {timezone}"
+    else:
+        zone = f"naive, taken as {timezone}"
+    good = present[~bad[~missing]]
+    date_only = bool(good.str.len().max() <= 10) if not good.empty else False
+    return ParsedTimes(values, missing, bad, fmt_label, zone, date_only, repairs)
