@@ -353,13 +353,13 @@ def neighbour_entropy(o: ir.Table) -> ir.Table:
         tot = counts.n.sum().over(w)
         p = counts.n.cast("float64") / tot
         distinct = counts.n.count().over(w)
-        counts = counts.mutate(plogp=-(p * p.ln()), distinct=distinct, p=p)
+        counts = counts.mutate(plogp=-(p * p.ln()), n_distinct=distinct, prob=p)
         agg = counts.group_by(ACTIVITY).aggregate(
-            h=counts.plogp.sum(), distinct=counts.distinct.max(), top=counts.p.max()
+            h=counts.plogp.sum(), k=counts.n_distinct.max(), top=counts.prob.max()
         )
-        norm = ibis.cases((agg.distinct > 1, agg.h / agg.distinct.cast("float64").ln()), else_=0.0)
+        norm = ibis.cases((agg.k > 1, agg.h / agg.k.cast("float64").ln()), else_=0.0)
         return agg.select(
-            ACTIVITY, **{f"{name}_entropy": norm, f"{name}_distinct": agg.distinct, f"{name}_top_share": agg.top}
+            ACTIVITY, **{f"{name}_entropy": norm, f"{name}_distinct": agg.k, f"{name}_top_share": agg.top}
         )
 
     pred = entropy("prev_activity", "pred")
@@ -440,4 +440,63 @@ def log_counts(t: ir.Table) -> ir.Table:
         roles=t[ROLE].nunique(),
         start_us=t.start_us.coalesce(t.t_us).min(),
         end_us=t.t_us.max(),
+    )
+
+
+def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
+    """Per activity: how often work changes hands around it, and its part in ping-pong.
+
+    Parameters
+    ----------
+    o : ibis Table
+        The ordered events (:func:`order_events`).
+    h : ibis Table
+        The handovers at ``level`` (:func:`handovers`).
+
+    Returns
+    -------
+    ibis Table
+        ``activity``, ``events`` (int64), ``handoff_events`` (int64: occurrences received from, or
+        handed to, another performer), ``handoffs_in`` (int64), ``ping_pong_cases`` (int64: cases in
+        which the activity receives either leg of a ping-pong), ``delay_hours_median_in`` (float).
+    """
+    col = RESOURCE if level == "resource" else ROLE
+    w = ibis.window(group_by=o[CASE_ID], order_by=[o.t_us, o[ROW_NR]])
+    nxt = o[col].lead().over(w)
+    prv = o[col].lag().over(w)
+    marked = o.mutate(
+        touches=((o[col].notnull() & prv.notnull() & (prv != o[col]))
+                 | (o[col].notnull() & nxt.notnull() & (nxt != o[col]))).fill_null(False)
+    )
+    per_act = marked.group_by(ACTIVITY).aggregate(
+        events=marked.count(), handoff_events=marked.touches.cast("int64").sum()
+    )
+    wh = ibis.window(group_by=h[CASE_ID], order_by=h.pos)
+    hh = h.mutate(involved=(h.ping_pong | h.ping_pong.lag().over(wh).fill_null(False)))
+    inbound = hh.group_by(ACTIVITY).aggregate(
+        handoffs_in=hh.count(),
+        ping_pong_cases=hh[CASE_ID].nunique(where=hh.involved),
+        delay_hours_median_in=hours(hh.delay_us).median(),
+    )
+    j = per_act.left_join(inbound, ACTIVITY)
+    return j.select(
+        ACTIVITY, "events", "handoff_events",
+        handoffs_in=j.handoffs_in.fill_null(0),
+        ping_pong_cases=j.ping_pong_cases.fill_null(0),
+        delay_hours_median_in=j.delay_hours_median_in,
+    )
+
+
+def system_share(o: ir.Table, pattern: str) -> ir.Table:
+    """Per activity: the share of its events done by resources whose name matches ``pattern``.
+
+    Returns
+    -------
+    ibis Table
+        ``activity``, ``with_resource`` (int64), ``system_events`` (int64).
+    """
+    is_sys = o[RESOURCE].re_search(pattern).fill_null(False)
+    return o.group_by(ACTIVITY).aggregate(
+        with_resource=o[RESOURCE].count(),
+        system_events=is_sys.cast("int64").sum(),
     )

@@ -1,0 +1,177 @@
+"""Bottlenecks: where cases wait, how long, and which cases may be stuck."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Literal
+
+import ibis
+import pandas as pd
+
+from mapper.engine import P90, US_PER_HOUR, activity_stats, case_traces, dfg_edges, execute, start_end_activities
+from mapper.errors import AnalysisError
+from mapper.log import EventLog
+
+#: An activity is an end activity when it is the last event of at least this share of the cases
+#: that contain it (unless ``end_activities`` is given).
+END_ACTIVITY_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Bottlenecks:
+    """Waiting and processing times per activity and transition, case cycle times, possibly stuck cases.
+
+    Attributes
+    ----------
+    activities : pandas.DataFrame
+        One row per activity, ranked by ``hours_lost_total`` (largest first): ``rank`` (int),
+        ``activity`` (str), ``cases`` (int64, cases containing it), ``events`` (int64),
+        ``waiting_hours_median``, ``waiting_hours_p90``, ``waiting_hours_mean`` (float, hours of waiting
+        before the activity), ``processing_hours_median``, ``processing_hours_p90`` (float, NaN when the
+        log has no start timestamps), ``hours_lost_total`` (float, sum of waiting hours before it over
+        all cases), ``share_of_waiting`` (float in [0, 1], of all waiting in the log).
+    transitions : pandas.DataFrame
+        One row per directly-follows pair, ranked by ``hours_lost_total``: ``source``, ``target``,
+        ``frequency``, ``waiting_hours_median``, ``waiting_hours_p90``, ``hours_lost_total``,
+        ``share_of_waiting``.
+    stuck_cases : pandas.DataFrame
+        Open cases (their last activity is not an end activity) older than the p95 cycle time of
+        closed cases, measured at the end of the log: ``case_id``, ``last_activity``, ``started``
+        (datetime64[ns, UTC]), ``age_hours`` (float), ``events`` (int64).
+    cycle : dict
+        Cycle time of closed cases in hours: ``median``, ``p90``, ``p95``, ``mean``; and counts
+        ``cases``, ``closed_cases``, ``open_cases``, ``stuck_cases``.
+    end_activities : list of str
+        The activities taken as ends of the process.
+    waiting_includes_processing : bool
+        True when the log has no start timestamps: the "waiting" before an activity is then the time
+        between two completions and includes the activity's own processing.
+    """
+
+    activities: pd.DataFrame
+    transitions: pd.DataFrame
+    stuck_cases: pd.DataFrame
+    cycle: dict
+    end_activities: list = field(default_factory=list)
+    waiting_includes_processing: bool = True
+
+    def to_frame(self, level: Literal["activity", "transition"] = "activity") -> pd.DataFrame:
+        """The ranked table at ``level`` (a copy)."""
+        return (self.activities if level == "activity" else self.transitions).copy()
+
+    def plot(self, top: int = 10):
+        """A plotly bar chart of the hours lost before the ``top`` activities."""
+        import plotly.express as px
+
+        d = self.activities.head(top).iloc[::-1]
+        fig = px.bar(d, x="hours_lost_total", y="activity", orientation="h",
+                     hover_data=["waiting_hours_median", "waiting_hours_p90", "share_of_waiting"],
+                     labels={"hours_lost_total": "Total hours of waiting before the step", "activity": ""},
+                     title="Where cases wait (total hours lost)")
+        fig.update_layout(height=120 + 28 * len(d), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+        return fig
+
+    def _repr_html_(self) -> str:
+        note = " (waiting includes processing: no start timestamps)" if self.waiting_includes_processing else ""
+        return f"<b>Bottlenecks</b>{html.escape(note)}" + self.activities.head(20).to_html(index=False)
+
+
+def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) -> Bottlenecks:
+    """Measure waiting before each activity and each transition, cycle times, and stuck cases.
+
+    The waiting time before an event runs from the completion of the previous event of its case (its
+    enabling under sequential execution) to its start, or to its completion when the log has no start
+    timestamps; overlaps (start before the previous completion) count as zero. The first event of a case
+    has no waiting time. Activities are ranked by the total hours lost waiting before them, the measure
+    that adds up across cases (a long median on a rare step matters less than a moderate wait on every
+    case).
+
+    Parameters
+    ----------
+    log : EventLog
+    end_activities : list of str, optional
+        Activities that close a case. By default, an activity is an end activity when it is the last
+        event in at least half of the cases that contain it (:data:`END_ACTIVITY_SHARE`).
+
+    Returns
+    -------
+    Bottlenecks
+
+    Raises
+    ------
+    AnalysisError
+        When an ``end_activities`` name is not an activity of the log.
+
+    References
+    ----------
+    van der Aalst (2016), *Process Mining: Data Science in Action*, §9.4 (performance analysis:
+    waiting, service and flow times); Dumas, La Rosa, Mendling & Reijers (2018), *Fundamentals of
+    Business Process Management*, 2nd ed., §7.1 (waiting time as the main component of cycle time).
+    """
+    o = log.tables().ordered
+    acts = execute(activity_stats(o))
+    total_wait = float(acts["waiting_hours_total"].sum())
+    acts = acts.rename(columns={"waiting_hours_total": "hours_lost_total"})
+    acts["hours_lost_total"] = acts["hours_lost_total"].fillna(0.0)
+    acts["share_of_waiting"] = acts["hours_lost_total"] / total_wait if total_wait > 0 else 0.0
+    if not log.has_start_timestamps:
+        acts[["processing_hours_median", "processing_hours_p90"]] = float("nan")
+    acts = acts.sort_values(["hours_lost_total", "activity"], ascending=[False, True], ignore_index=True)
+    acts.insert(0, "rank", range(1, len(acts) + 1))
+    activities = acts[["rank", "activity", "cases", "events", "waiting_hours_median", "waiting_hours_p90",
+                       "waiting_hours_mean", "processing_hours_median", "processing_hours_p90",
+                       "hours_lost_total", "share_of_waiting"]]
+
+    edges = execute(dfg_edges(o)).rename(columns={
+        "wait_hours_median": "waiting_hours_median", "wait_hours_p90": "waiting_hours_p90",
+        "wait_hours_total": "hours_lost_total"})
+    edges["share_of_waiting"] = edges["hours_lost_total"] / total_wait if total_wait > 0 else 0.0
+    transitions = edges.sort_values(["hours_lost_total", "frequency"], ascending=False, ignore_index=True)[
+        ["source", "target", "frequency", "waiting_hours_median", "waiting_hours_p90", "hours_lost_total",
+         "share_of_waiting"]]
+
+    ends = _end_activities(o, end_activities, list(acts["activity"]))
+    cases = case_traces(o)
+    cases = cases.mutate(closed=cases.last_activity.isin(ends) if ends else ibis.literal(False))
+    closed = cases.filter(cases.closed)
+    stats = execute(closed.aggregate(
+        median=closed.cycle_hours.median(), p90=closed.cycle_hours.quantile(P90),
+        p95=closed.cycle_hours.quantile(0.95), mean=closed.cycle_hours.mean(), n=closed.count(),
+    )).iloc[0]
+    log_end = execute(cases.aggregate(end=cases.end_us.max(), n=cases.count())).iloc[0]
+    p95 = stats["p95"]
+    open_cases = cases.filter(~cases.closed)
+    age = (ibis.literal(int(log_end["end"])) - open_cases.start_us).cast("float64") / US_PER_HOUR
+    n_open = int(execute(open_cases.count().as_table()).iloc[0, 0])
+    if pd.notna(p95):
+        stuck = execute(open_cases.mutate(age_hours=age).filter(lambda t: t.age_hours > float(p95))
+                        .select("case_id", "last_activity", "start_us", "age_hours", "events")
+                        .order_by(ibis.desc("age_hours")))
+    else:
+        stuck = pd.DataFrame(columns=["case_id", "last_activity", "start_us", "age_hours", "events"])
+    stuck.insert(2, "started", pd.to_datetime(stuck.pop("start_us").astype("int64"), unit="us", utc=True))
+    cycle = {
+        "median": _f(stats["median"]), "p90": _f(stats["p90"]), "p95": _f(p95), "mean": _f(stats["mean"]),
+        "cases": int(log_end["n"]), "closed_cases": int(stats["n"]), "open_cases": n_open,
+        "stuck_cases": len(stuck),
+    }
+    return Bottlenecks(activities, transitions, stuck.reset_index(drop=True), cycle, ends,
+                       not log.has_start_timestamps)
+
+
+def _f(x) -> float | None:
+    return None if pd.isna(x) else float(x)
+
+
+def _end_activities(o, given: list[str] | None, known: list[str]) -> list[str]:
+    if given is not None:
+        unknown = [a for a in given if a not in known]
+        if unknown:
+            raise AnalysisError(
+                f"end activities {unknown} are not activities of the log; known activities: {known}."
+            )
+        return list(given)
+    se = execute(start_end_activities(o).join(
+        o.group_by("activity").aggregate(cases=o.case_id.nunique()), "activity"))
+    return sorted(se.loc[se["ends"] >= END_ACTIVITY_SHARE * se["cases"], "activity"].tolist())

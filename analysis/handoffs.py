@@ -1,0 +1,116 @@
+"""Handover of work between resources or teams, ping-pong, and rework."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+
+from mapper.engine import execute, handover_pairs, handovers, rework
+from mapper.errors import AnalysisError
+from mapper.log import EventLog
+
+#: A handoff pair fails by ping-pong when at least this share of its cases bounce straight back ...
+PING_PONG_SHARE = 0.05
+#: ... and at least this many cases do.
+PING_PONG_MIN_CASES = 3
+#: A handoff pair fails by delay when its median delay is at least this multiple of the log-wide
+#: median handoff delay ...
+SLOW_FACTOR = 3.0
+#: ... and it carries at least this share of all handoffs (so that rare pairs do not qualify).
+SLOW_MIN_SHARE = 0.01
+#: ... and at least this many handoffs.
+SLOW_MIN_COUNT = 10
+
+HANDOFF_COLUMNS = ["level", "source", "target", "count", "cases", "delay_hours_median", "delay_hours_p90",
+                   "ping_pong_cases", "failing", "failure"]
+
+
+def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resource") -> pd.DataFrame:
+    """The handover-of-work network: who passes work to whom, how often, and how long it waits.
+
+    A handover happens when an event is directly followed, in its case, by an event done by another
+    resource (or role). Events without a performer break the chain and count as no handover. A
+    ping-pong is a handover from A to B whose next handover in the same case goes straight back from B
+    to A.
+
+    A pair is flagged ``failing`` when work bounces (ping-pong in at least :data:`PING_PONG_SHARE` of its
+    cases and at least :data:`PING_PONG_MIN_CASES` cases) or waits (median delay at least
+    :data:`SLOW_FACTOR` times the log's median handoff delay, on a pair carrying at least
+    :data:`SLOW_MIN_SHARE` of all handoffs and at least :data:`SLOW_MIN_COUNT`).
+
+    Parameters
+    ----------
+    log : EventLog
+    level : {"resource", "role"}
+        Hand-overs between individual resources or between roles/teams.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (source, target) pair, most frequent first: ``level`` (str), ``source``, ``target``
+        (str), ``count`` (int64, handovers), ``cases`` (int64), ``delay_hours_median``,
+        ``delay_hours_p90`` (float, hours from the completion of the source event to the start, or the
+        completion when no start is known, of the receiving event), ``ping_pong_cases`` (int64),
+        ``failing`` (bool), ``failure`` (str: ``"ping-pong"``, ``"slow"``, ``"ping-pong, slow"`` or ``""``).
+        Empty (with these columns) when the log has no such column.
+
+    Raises
+    ------
+    AnalysisError
+        When ``level`` is not "resource" or "role".
+
+    References
+    ----------
+    van der Aalst, Reijers & Song (2005), "Discovering social networks from event logs", Computer
+    Supported Cooperative Work 14(6), pp. 549-593 (handover of work, causality fixed to direct
+    succession).
+    """
+    if level not in ("resource", "role"):
+        raise AnalysisError(f"level must be 'resource' or 'role', not {level!r}.")
+    present = log.has_resources if level == "resource" else log.has_roles
+    if not present:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            HANDOFF_COLUMNS, ["object", "object", "object", "int64", "int64", "float64", "float64", "int64",
+                              "bool", "object"], strict=True)})
+    tables = log.tables()
+    h = handovers(tables.ordered, level)
+    pairs = execute(handover_pairs(h))
+    overall = execute(h.aggregate(m=(h.delay_us.cast("float64") / 3.6e9).median())).iloc[0, 0]
+    total = pairs["count"].sum()
+    ping = (pairs["ping_pong_cases"] >= PING_PONG_MIN_CASES) & (
+        pairs["ping_pong_cases"] >= PING_PONG_SHARE * pairs["cases"])
+    slow = ((pairs["delay_hours_median"] >= SLOW_FACTOR * overall) & (pairs["count"] >= SLOW_MIN_SHARE * total)
+            & (pairs["count"] >= SLOW_MIN_COUNT)
+            & (pairs["delay_hours_median"] > 0)) if pd.notna(overall) else pairs["count"] < 0
+    pairs["failing"] = ping | slow
+    pairs["failure"] = [", ".join(x for x, on in (("ping-pong", p), ("slow", s)) if on)
+                        for p, s in zip(ping, slow, strict=True)]
+    pairs.insert(0, "level", level)
+    pairs = pairs.sort_values(["count", "source", "target"], ascending=[False, True, True], ignore_index=True)
+    return pairs[HANDOFF_COLUMNS]
+
+
+def find_rework(log: EventLog) -> pd.DataFrame:
+    """Rework: activities repeated within a case.
+
+    Parameters
+    ----------
+    log : EventLog
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per activity, most reworked first: ``activity`` (str), ``cases`` (int64, cases containing
+        it), ``cases_with_rework`` (int64, cases in which it occurs more than once), ``share`` (float,
+        ``cases_with_rework / cases``), ``repeats`` (int64, occurrences beyond the first).
+
+    References
+    ----------
+    Dumas, La Rosa, Mendling & Reijers (2018), *Fundamentals of Business Process Management*, 2nd ed.,
+    §6.2 (rework as waste); van der Aalst (2016), *Process Mining*, §8.4 (loops).
+    """
+    r = execute(rework(log.tables().ordered))
+    r["share"] = r["cases_with_rework"] / r["cases"]
+    r = r.sort_values(["share", "cases_with_rework", "activity"], ascending=[False, False, True], ignore_index=True)
+    return r[["activity", "cases", "cases_with_rework", "share", "repeats"]]
