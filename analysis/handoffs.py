@@ -32,7 +32,8 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     A handover happens when an event is directly followed, in its case, by an event done by another
     resource (or role). Events without a performer break the chain and count as no handover. A
     ping-pong is a handover from A to B whose next handover in the same case goes straight back from B
-    to A.
+    to A while the work is redone (the return, or the resend after it, lands on an activity already
+    done in the case); see :func:`mapper.engine.handovers`.
 
     A pair is flagged ``failing`` when work bounces (ping-pong in at least :data:`PING_PONG_SHARE` of its
     cases and at least :data:`PING_PONG_MIN_CASES` cases) or waits (median delay at least

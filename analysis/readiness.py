@@ -16,8 +16,8 @@ the weights of the rest renormalised):
 ``rework`` [0.15]
     Share of the activity's cases in which it is repeated. Score ``max(0, 1 - value / 0.2)``.
 ``handoffs`` [0.10]
-    Share of the activity's events received from, or handed to, another resource (or role when there
-    are no resources). Unknown without either. Score ``1 - value``.
+    Share of the activity's events received from, or handed to, another role (team), or another
+    resource when the log has no roles. Unknown without either. Score ``1 - value``.
 ``system_share`` [0.10]
     Share of its events done by resources whose names mark a system (:data:`SYSTEM_PATTERN`). Unknown
     when the log names no resources. Score = value.
@@ -154,7 +154,7 @@ def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -
     n_cases = int(execute(o.aggregate(n=o.case_id.nunique())).iloc[0, 0])
     ent = execute(neighbour_entropy(o))
     df = stats.merge(ent, on="activity", how="left")
-    level = "resource" if log.has_resources else ("role" if log.has_roles else None)
+    level = "role" if log.has_roles else ("resource" if log.has_resources else None)
     if level:
         ah = execute(activity_handoffs(o, handovers(o, level), level)).drop(columns=["events"])
         df = df.merge(ah, on="activity", how="left")

@@ -117,7 +117,8 @@ def order_events(t: ir.Table) -> ir.Table:
     Returns
     -------
     ibis Table
-        ``t`` plus ``pos`` (0-based position in the case), ``n_events`` (events in the case), and for
+        ``t`` plus ``pos`` (0-based position in the case), ``occurrence`` (0-based: how many times the
+        activity occurred before in the case; > 0 is rework), ``n_events`` (events in the case), and for
         the previous and next event in the case: ``prev_activity``, ``prev_t_us``, ``prev_resource``,
         ``prev_role``, ``next_activity``, ``next_t_us``, ``next_start_us``. ``enabled_us`` is the
         completion of the previous event (the event's enabling time under sequential execution), and
@@ -126,8 +127,10 @@ def order_events(t: ir.Table) -> ir.Table:
     """
     w = ibis.window(group_by=t[CASE_ID], order_by=[t.t_us, t[ROW_NR]])
     wc = ibis.window(group_by=t[CASE_ID])
+    wa = ibis.window(group_by=[t[CASE_ID], t[ACTIVITY]], order_by=[t.t_us, t[ROW_NR]])
     o = t.mutate(
         pos=ibis.row_number().over(w),
+        occurrence=ibis.row_number().over(wa),
         n_events=t[ROW_NR].count().over(wc),
         prev_activity=t[ACTIVITY].lag().over(w),
         prev_t_us=t.t_us.lag().over(w),
@@ -294,8 +297,13 @@ def handovers(o: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
     ibis Table
         One row per handover: ``case_id``, ``source``, ``target`` (performers), ``source_activity``,
         ``activity`` (the receiving activity), ``delay_us`` (from the completion of the previous event
-        to the start, or completion when no start is known, of the receiving event), ``pos``, and
-        ``ping_pong`` (bool): the next handover in the same case goes straight back (target -> source).
+        to the start, or completion when no start is known, of the receiving event), ``pos``,
+        ``repeat`` (bool: the receiving activity was done before in the case), and ``ping_pong``
+        (bool): the next handover in the same case goes straight back (target -> source) and the work
+        is redone: the return lands on an activity already done in the case, or the handover after it
+        sends the case to the same target again for an activity it already did (A -> B -> A -> B).
+        A plain return of a case to its sender for new work (intake -> check -> intake system) is not
+        a ping-pong.
     """
     col, prev = (RESOURCE, "prev_resource") if level == "resource" else (ROLE, "prev_role")
     h = o.filter(o[col].notnull() & o[prev].notnull() & (o[col] != o[prev]))
@@ -308,10 +316,14 @@ def handovers(o: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
         activity=h[ACTIVITY],
         delay_us=ibis.greatest(begin - h.prev_t_us, 0),
         pos=h.pos,
+        repeat=h.occurrence > 0,
     )
     w = ibis.window(group_by=h[CASE_ID], order_by=h.pos)
-    nxt_src, nxt_tgt = h.source.lead().over(w), h.target.lead().over(w)
-    return h.mutate(ping_pong=((nxt_src == h.target) & (nxt_tgt == h.source)).fill_null(False))
+    src1, tgt1, rep1 = h.source.lead(1).over(w), h.target.lead(1).over(w), h.repeat.lead(1).over(w)
+    src2, tgt2, rep2 = h.source.lead(2).over(w), h.target.lead(2).over(w), h.repeat.lead(2).over(w)
+    back = (src1 == h.target) & (tgt1 == h.source)
+    resent = (src2 == h.source) & (tgt2 == h.target) & rep2
+    return h.mutate(ping_pong=(back & (rep1 | resent.fill_null(False))).fill_null(False))
 
 
 def handover_pairs(h: ir.Table) -> ir.Table:
@@ -499,4 +511,38 @@ def system_share(o: ir.Table, pattern: str) -> ir.Table:
     return o.group_by(ACTIVITY).aggregate(
         with_resource=o[RESOURCE].count(),
         system_events=is_sys.cast("int64").sum(),
+    )
+
+
+def process_kpis(o: ir.Table) -> ir.Table:
+    """Process-wide baseline figures.
+
+    Returns
+    -------
+    ibis Table
+        A single row: ``waiting_hours_median``, ``waiting_hours_p90`` (float, over all waits),
+        ``waiting_hours_total`` (float), ``rework_cases`` (int64: cases with any activity repeated),
+        ``cases`` (int64).
+    """
+    per_case = o.group_by([CASE_ID, ACTIVITY]).aggregate(n=o.count())
+    rw = per_case.group_by(CASE_ID).aggregate(rep=(per_case.n.max() > 1))
+    waits = o.aggregate(
+        waiting_hours_median=hours(o.wait_us).median(),
+        waiting_hours_p90=hours(o.wait_us).quantile(P90),
+        waiting_hours_total=hours(o.wait_us).sum(),
+    )
+    counts = rw.aggregate(rework_cases=rw.rep.cast("int64").sum(), cases=rw.count())
+    return waits.cross_join(counts)
+
+
+def handover_activity_flows(h: ir.Table) -> ir.Table:
+    """Handovers per (source, target, receiving activity).
+
+    Returns
+    -------
+    ibis Table
+        ``source``, ``target``, ``activity`` (str), ``count`` (int64), ``delay_hours_p90`` (float).
+    """
+    return h.group_by(["source", "target", ACTIVITY]).aggregate(
+        count=h.count(), delay_hours_p90=hours(h.delay_us).quantile(P90)
     )

@@ -1,0 +1,13 @@
+"""flowready.analysis: from the event table to findings, readiness scores, the blueprint and the report."""
+
+from analysis.blueprint import Blueprint, build_blueprint
+from analysis.bottlenecks import Bottlenecks, find_bottlenecks
+from analysis.findings import Findings, Verdict, analyze, find_verdict
+from analysis.handoffs import find_handoffs, find_rework
+from analysis.readiness import Readiness, score_readiness
+from analysis.report import export_report
+
+__all__ = [
+    "Blueprint", "Bottlenecks", "Findings", "Readiness", "Verdict", "analyze", "build_blueprint",
+    "export_report", "find_bottlenecks", "find_handoffs", "find_rework", "find_verdict", "score_readiness",
+]

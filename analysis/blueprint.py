@@ -1,0 +1,333 @@
+"""The orchestration blueprint: the target process, each step with its recommendation and governance.
+
+The blueprint starts from the discovered BPMN model (Inductive Miner) and rewrites it:
+
+* every task becomes a ``serviceTask`` (automate), a ``serviceTask`` followed by a ``userTask`` review
+  (AI-assist, human in the loop), or a ``userTask`` (keep human, fix first);
+* before every activity that receives a failing handoff, an orchestration ``serviceTask`` routes the
+  work with its context and watches an SLA;
+* human steps that decide the route of a case become approval checkpoints;
+* automated steps get a retry policy; every step gets an SLA target (today's p90 time) and the audit
+  events the orchestration must record;
+* the KPIs to track are given with their current baseline values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.bottlenecks import Bottlenecks
+from analysis.bpmn_xml import to_bpmn_xml
+from analysis.readiness import Readiness
+from mapper.discovery import ProcessModel
+from mapper.engine import execute, handover_activity_flows, handovers, hours, process_kpis
+from mapper.log import EventLog
+
+#: Retry policy of every automated step (service task).
+RETRY_POLICY = {
+    "max_attempts": 3,
+    "backoff": "exponential",
+    "initial_delay_seconds": 60,
+    "max_delay_seconds": 3600,
+    "on_exhausted": "route the case to a human work queue with the error and the case context",
+}
+#: Audit events the orchestration must record for every case and step.
+AUDIT_EVENTS = {
+    "case": ["case.received", "case.completed", "case.cancelled"],
+    "step": ["step.started", "step.completed", "step.failed"],
+    "automate": ["step.retried", "step.escalated_to_human"],
+    "ai_assist": ["ai.suggestion.created", "ai.suggestion.accepted", "ai.suggestion.overridden"],
+    "approval": ["approval.requested", "approval.granted", "approval.rejected"],
+    "handoff": ["handoff.routed", "handoff.accepted", "sla.breached"],
+}
+#: A handoff is routed before the activity that receives at least this share of the failing pair's
+#: handovers.
+ROUTE_MIN_SHARE = 0.1
+
+_TYPES = {"StartEvent": "startEvent", "NormalStartEvent": "startEvent", "EndEvent": "endEvent",
+          "NormalEndEvent": "endEvent", "ExclusiveGateway": "exclusiveGateway",
+          "ParallelGateway": "parallelGateway", "InclusiveGateway": "exclusiveGateway"}
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """The redesigned process and its governance.
+
+    Attributes
+    ----------
+    steps : pandas.DataFrame
+        One row per activity: ``activity`` (str), ``recommendation`` (str), ``score`` (float 0-100),
+        ``bpmn_tasks`` (list of dict: ``id``, ``type``, ``name``), ``sla_hours`` (float: today's p90
+        waiting plus p90 processing time, or p90 time between completions without start times),
+        ``approval_checkpoint`` (bool), ``human_in_the_loop`` (bool), ``retry_policy`` (dict or None),
+        ``audit_events`` (list of str), ``fix_first_reasons`` (list of str), ``in_model`` (bool: the
+        discovered model holds the activity; infrequent activities filtered by the miner are listed but
+        not drawn).
+    orchestration : pandas.DataFrame
+        One row per orchestration step inserted at failing handoffs: ``id`` (str), ``before_activity``
+        (str), ``level`` (str), ``handoffs`` (list of dict: ``source``, ``target``, ``failure``,
+        ``count``, ``delay_hours_median``), ``sla_hours`` (float, p90 handoff delay today),
+        ``action`` (str).
+    kpis : dict
+        Name -> {"baseline": float or int, "unit": str, "description": str}.
+    governance : dict
+        ``retry_policy``, ``audit_events``, ``approval_checkpoints`` (list of str), ``sla_basis`` (str).
+    nodes, flows : pandas.DataFrame
+        The BPMN graph (``id``, ``type``, ``name``, ``documentation``; ``id``, ``source``, ``target``,
+        ``name``) exported by :meth:`to_bpmn`.
+    """
+
+    steps: pd.DataFrame
+    orchestration: pd.DataFrame
+    kpis: dict
+    governance: dict
+    nodes: pd.DataFrame
+    flows: pd.DataFrame
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The steps as a flat table (lists and dicts rendered as text)."""
+        out = self.steps.drop(columns=["bpmn_tasks", "retry_policy", "audit_events"]).copy()
+        out["fix_first_reasons"] = out["fix_first_reasons"].map("; ".join)
+        return out
+
+    def to_dict(self) -> dict:
+        """The JSON-ready blueprint (the content of ``blueprint.json``)."""
+        return {
+            "source": self.source,
+            **self.meta,
+            "steps": _records(self.steps),
+            "orchestration_steps": _records(self.orchestration),
+            "kpis": self.kpis,
+            "governance": self.governance,
+            "bpmn": {"nodes": _records(self.nodes), "flows": _records(self.flows)},
+        }
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write ``blueprint.json``; returns the path."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
+        return path
+
+    def to_bpmn(self, path: str | Path | None = None) -> str:
+        """BPMN 2.0 XML with diagram interchange; written to ``path`` when given."""
+        xml = to_bpmn_xml(self.nodes, self.flows, process_name=f"Orchestration blueprint: {self.source}")
+        if path is not None:
+            Path(path).write_text(xml, "utf-8")
+        return xml
+
+    def _repr_html_(self) -> str:
+        return ("<b>Orchestration blueprint</b>" + self.to_frame()[
+            ["activity", "recommendation", "score", "sla_hours", "approval_checkpoint"]].to_html(index=False)
+            + f"<p>{len(self.orchestration)} orchestration step(s) at failing handoffs.</p>")
+
+
+def _clean(x):
+    if isinstance(x, float) and pd.isna(x):
+        return None
+    if hasattr(x, "item") and not isinstance(x, (list, dict, str)):
+        return x.item()
+    return x
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def build_blueprint(
+    log: EventLog,
+    model: ProcessModel,
+    readiness: Readiness,
+    bottlenecks: Bottlenecks,
+    handoffs: pd.DataFrame,
+    rework: pd.DataFrame,
+) -> Blueprint:
+    """Build the orchestration blueprint from the discovered model and the findings.
+
+    Parameters
+    ----------
+    log : EventLog
+    model : ProcessModel
+        From :func:`mapper.discover_bpmn`.
+    readiness : Readiness
+        From :func:`analysis.score_readiness`.
+    bottlenecks : Bottlenecks
+        From :func:`analysis.find_bottlenecks`.
+    handoffs : pandas.DataFrame
+        From :func:`analysis.find_handoffs` (one level; the role level when the log has roles).
+    rework : pandas.DataFrame
+        From :func:`analysis.find_rework`.
+
+    Returns
+    -------
+    Blueprint
+
+    References
+    ----------
+    OMG (2011), *Business Process Model and Notation (BPMN) Version 2.0*, formal/2011-01-03 (service
+    and user tasks, diagram interchange); Dumas et al. (2018), *Fundamentals of Business Process
+    Management*, ch. 8 (process redesign heuristics: task automation, contact reduction, triage).
+    """
+    acts = bottlenecks.activities.set_index("activity")
+    scores = readiness.scores.set_index("activity")
+    routes = _routes(log, handoffs, acts)
+
+    steps = []
+    for activity, r in scores.iterrows():
+        rec = r["recommendation"]
+        human = rec in ("ai_assist", "keep_human", "fix_first")
+        approval = bool(r["decision_point"]) and human
+        b = acts.loc[activity]
+        wait90, proc90 = b["waiting_hours_p90"], b["processing_hours_p90"]
+        sla = float((0 if pd.isna(wait90) else wait90) + (0 if pd.isna(proc90) else proc90))
+        audit = AUDIT_EVENTS["step"] + (AUDIT_EVENTS["automate"] if rec in ("automate", "ai_assist") else [])
+        if rec == "ai_assist":
+            audit = audit + AUDIT_EVENTS["ai_assist"]
+        if approval:
+            audit = audit + AUDIT_EVENTS["approval"]
+        steps.append({
+            "activity": activity, "recommendation": rec, "score": float(r["score"]),
+            "sla_hours": round(sla, 3), "approval_checkpoint": approval, "human_in_the_loop": human,
+            "retry_policy": dict(RETRY_POLICY) if rec in ("automate", "ai_assist") else None,
+            "audit_events": audit, "fix_first_reasons": list(r["fix_first_reasons"]),
+        })
+    steps_df = pd.DataFrame(steps)
+
+    nodes, flows, tasks_of = _bpmn_graph(model, steps_df.set_index("activity"), routes)
+    steps_df["bpmn_tasks"] = steps_df["activity"].map(lambda a: tasks_of.get(a, []))
+    steps_df["in_model"] = steps_df["activity"].isin(tasks_of)
+    steps_df = steps_df[["activity", "recommendation", "score", "bpmn_tasks", "sla_hours", "approval_checkpoint",
+                         "human_in_the_loop", "retry_policy", "audit_events", "fix_first_reasons", "in_model"]]
+
+    kpis = _kpis(log, bottlenecks, handoffs)
+    governance = {
+        "retry_policy": RETRY_POLICY,
+        "audit_events": AUDIT_EVENTS,
+        "approval_checkpoints": steps_df.loc[steps_df["approval_checkpoint"], "activity"].tolist(),
+        "sla_basis": ("p90 of today's waiting time plus p90 processing time per step"
+                      if log.has_start_timestamps else
+                      "p90 of today's time between the previous completion and the step's completion"),
+        "handoff_level": handoffs["level"].iloc[0] if len(handoffs) else None,
+    }
+    meta = {"noise_threshold": model.noise_threshold}
+    return Blueprint(steps_df, routes, kpis, governance, nodes, flows, log.source, meta)
+
+
+def _routes(log: EventLog, handoffs: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """One orchestration step per activity that receives a material part of a failing handoff pair."""
+    cols = ["id", "before_activity", "level", "handoffs", "sla_hours", "action"]
+    failing = handoffs[handoffs["failing"]] if len(handoffs) else handoffs
+    if failing is None or failing.empty:
+        return pd.DataFrame(columns=cols)
+    level = failing["level"].iloc[0]
+    h = handovers(log.tables().ordered, level)
+    flows = execute(handover_activity_flows(h))
+    flows = flows.merge(failing[["source", "target", "failure", "count", "delay_hours_median"]]
+                        .rename(columns={"count": "pair_count"}), on=["source", "target"])
+    flows = flows[flows["count"] >= ROUTE_MIN_SHARE * flows["pair_count"]]
+    rows = []
+    for i, (activity, grp) in enumerate(sorted(flows.groupby("activity"), key=lambda kv: -kv[1]["count"].sum())):
+        pairs = (grp.sort_values("count", ascending=False)
+                 .drop_duplicates(["source", "target"]).head(10))
+        rows.append({
+            "id": f"route_{i + 1}", "before_activity": activity, "level": level,
+            "handoffs": [{"source": s, "target": t, "failure": f, "count": int(c),
+                          "delay_hours_median": round(float(d), 3)}
+                         for s, t, f, c, d in pairs[["source", "target", "failure", "count",
+                                                     "delay_hours_median"]].itertuples(index=False)],
+            "sla_hours": round(float(grp["delay_hours_p90"].max()), 3),
+            "action": ("route the case to the receiving " + level + " with its full context (documents, "
+                       "history, the question to answer); start an SLA clock; escalate on breach; "
+                       "answer queries inside the case instead of sending it back"),
+        })
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
+    """Rewrite the discovered BPMN into the blueprint graph (nodes, flows, tasks per activity)."""
+    nodes: list[dict] = []
+    flows: list[dict] = []
+    entry: dict[object, str] = {}
+    exit_: dict[object, str] = {}
+    tasks_of: dict[str, list[dict]] = {}
+    route_of = {r.before_activity: r for r in routes.itertuples()} if len(routes) else {}
+
+    def add(kind: str, name: str, doc: str | None = None) -> str:
+        nid = f"n{len(nodes) + 1}"
+        nodes.append({"id": nid, "type": kind, "name": name, "documentation": doc})
+        return nid
+
+    def link(a: str, b: str, name: str | None = None) -> None:
+        flows.append({"id": f"f{len(flows) + 1}", "source": a, "target": b, "name": name})
+
+    for node in model.bpmn.get_nodes():
+        kind = type(node).__name__
+        if kind in _TYPES:
+            nid = add(_TYPES[kind], node.get_name() or "")
+            entry[node] = exit_[node] = nid
+            continue
+        activity = node.get_name()
+        if activity not in steps.index:  # a silent or unknown task: keep it as a plain task
+            nid = add("task", activity or "")
+            entry[node] = exit_[node] = nid
+            continue
+        s = steps.loc[activity]
+        chain: list[str] = []
+        route = route_of.get(activity)
+        if route is not None:
+            chain.append(add("serviceTask", f"Route with context to: {activity}",
+                             f"Orchestration step at a failing handoff. {route.action}. SLA {route.sla_hours:.1f} h."))
+        rec, sla = s["recommendation"], s["sla_hours"]
+        doc = f"Recommendation: {rec} (readiness {s['score']:.0f}/100). SLA target {sla:.1f} h."
+        if s["approval_checkpoint"]:
+            doc += " Approval checkpoint: a human decides the route of the case."
+        if rec == "automate":
+            chain.append(add("serviceTask", activity, doc + " Retry: 3 attempts, exponential backoff."))
+        elif rec == "ai_assist":
+            chain.append(add("serviceTask", f"AI prepares: {activity}", doc + " AI drafts; retries as automated."))
+            chain.append(add("userTask", f"Review: {activity}", doc + " A human checks and decides."))
+        elif rec == "fix_first":
+            chain.append(add("userTask", activity, doc + " FIX FIRST: " + "; ".join(s["fix_first_reasons"])))
+        else:
+            chain.append(add("userTask", activity, doc))
+        for a, b in zip(chain, chain[1:], strict=False):
+            link(a, b)
+        entry[node], exit_[node] = chain[0], chain[-1]
+        tasks_of[activity] = [{"id": n["id"], "type": n["type"], "name": n["name"]}
+                              for n in nodes if n["id"] in chain]
+    for f in model.bpmn.get_flows():
+        link(exit_[f.get_source()], entry[f.get_target()])
+    return (pd.DataFrame(nodes, columns=["id", "type", "name", "documentation"]),
+            pd.DataFrame(flows, columns=["id", "source", "target", "name"]), tasks_of)
+
+
+def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> dict:
+    k = execute(process_kpis(log.tables().ordered)).iloc[0]
+    cyc = bottlenecks.cycle
+    delay = None
+    ping = None
+    if len(handoffs):
+        h = handovers(log.tables().ordered, handoffs["level"].iloc[0])
+        agg = execute(h.aggregate(delay=hours(h.delay_us).median(), ping=h.case_id.nunique(where=h.ping_pong)))
+        delay, ping = agg["delay"].iloc[0], int(agg["ping"].iloc[0])
+
+    def kpi(value, unit, text):
+        return {"baseline": None if value is None or pd.isna(value) else round(float(value), 4),
+                "unit": unit, "description": text}
+
+    return {
+        "cycle_time_median": kpi(cyc["median"], "hours", "median cycle time of closed cases"),
+        "cycle_time_p90": kpi(cyc["p90"], "hours", "p90 cycle time of closed cases"),
+        "waiting_time_median": kpi(k.waiting_hours_median, "hours", "median waiting time before a step"),
+        "waiting_time_total": kpi(k.waiting_hours_total, "hours", "total waiting time over all cases"),
+        "rework_rate": kpi(k.rework_cases / k.cases if k.cases else None, "share of cases",
+                           "cases in which some activity is repeated"),
+        "handoff_delay_median": kpi(delay, "hours", "median delay at a handoff of work"),
+        "ping_pong_cases": kpi(ping, "cases", "cases in which work went straight back to its sender"),
+        "stuck_cases": kpi(cyc["stuck_cases"], "cases", "open cases older than the p95 cycle time"),
+    }

@@ -1,0 +1,122 @@
+"""The leader's report: one self-contained HTML file (works offline; plotly's JS inlined once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import graphviz
+import jinja2
+import plotly.express as px
+import plotly.io as pio
+from markupsafe import Markup
+
+from analysis.findings import Findings, _version
+from mapper.discovery import plot_process_map
+from mapper.errors import FlowreadyError
+from mapper.units import humanize_hours
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("analysis", "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["hours"] = humanize_hours
+_ENV.filters["pct"] = lambda x: "—" if x is None else f"{x:.0%}"
+_ENV.filters["num"] = lambda x: "—" if x is None else f"{x:,.0f}"
+
+REC_LABELS = {"automate": "Automate", "ai_assist": "AI-assist (human in the loop)",
+              "keep_human": "Keep human", "fix_first": "Fix first"}
+
+
+def process_map_svg(findings: Findings, *, overlay: str = "both") -> str:
+    """The process map as an inline ``<svg>`` element (XML prolog and DOCTYPE removed).
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed.
+    """
+    try:
+        svg = plot_process_map(findings.dfg, overlay=overlay).pipe(format="svg").decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        raise FlowreadyError("Graphviz's 'dot' program is not installed; apt-get install graphviz.") from None
+    return svg[svg.index("<svg"):]
+
+
+def _figures(findings: Findings) -> dict[str, str]:
+    """Plotly charts as HTML fragments; the first carries plotly.js inline, the rest reuse it."""
+    figs = {"bottlenecks": findings.bottlenecks.plot(), "readiness": findings.readiness.plot()}
+    v = findings.variants.head(10).assign(label=lambda d: "Variant " + d["variant"].astype(str))
+    figs["variants"] = px.bar(v, x="label", y="cases", hover_data=["events", "cycle_hours_median"],
+                              labels={"label": "", "cases": "Cases"}, title="The 10 most common paths")
+    out, first = {}, True
+    for name, fig in figs.items():
+        fig.update_layout(template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"})
+        out[name] = pio.to_html(fig, full_html=False, include_plotlyjs=first, config={"displaylogo": False})
+        first = False
+    return out
+
+
+def export_report(findings: Findings, path: str | Path) -> Path:
+    """Write the HTML report for a leader: the summary first, then the evidence.
+
+    Parameters
+    ----------
+    findings : Findings
+        From :func:`analysis.analyze`.
+    path : str or pathlib.Path
+        The ``.html`` file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. The file needs no network: styles, charts (plotly.js, inlined once) and the process map
+        (inline SVG) are all inside; every value from the data is HTML-escaped.
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed.
+    """
+    path = Path(path)
+    f = findings
+    b = f.bottlenecks
+    steps = f.blueprint.steps.set_index("activity")
+    readiness = [
+        {**r, "label": REC_LABELS[r["recommendation"]], "sla_hours": steps.loc[r["activity"], "sla_hours"],
+         "approval": bool(steps.loc[r["activity"], "approval_checkpoint"])}
+        for r in f.readiness.scores.to_dict(orient="records")
+    ]
+    top3 = b.activities.head(3).to_dict(orient="records")
+    impact_hours = sum(x["hours_lost_total"] for x in top3)
+    html = _ENV.get_template("report.html.j2").render(
+        f=f,
+        s=f.summary,
+        q=f.quality,
+        verdict=f.verdict,
+        top_bottlenecks=top3,
+        impact_hours=impact_hours,
+        impact_share=sum(x["share_of_waiting"] for x in top3),
+        failing=f.failing_handoffs(5).to_dict(orient="records"),
+        candidates=f.automation_candidates(5).to_dict(orient="records"),
+        fix_first=[r for r in readiness if r["recommendation"] == "fix_first"],
+        readiness=readiness,
+        bottlenecks=b.activities.head(15).to_dict(orient="records"),
+        transitions=b.transitions.head(10).to_dict(orient="records"),
+        handoffs=f.handoffs.sort_values("count", ascending=False).head(15).to_dict(orient="records"),
+        rework=f.rework[f.rework["cases_with_rework"] > 0].head(10).to_dict(orient="records"),
+        variants=f.variants.head(10).to_dict(orient="records"),
+        orchestration=f.blueprint.orchestration.to_dict(orient="records"),
+        kpis=f.blueprint.kpis,
+        governance=f.blueprint.governance,
+        # Trusted markup: plotly output and graphviz SVG built from escaped labels.
+        figures={k: Markup(v) for k, v in _figures(f).items()},
+        process_map=Markup(process_map_svg(f)),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=_version(),
+    )
+    path.write_text(html, "utf-8")
+    return path

@@ -1,0 +1,114 @@
+"""Column detection: XES names, plain names, explicit choices, and the errors that name what to pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapper import load_event_log
+from mapper.columns import ColumnMapping, detect_mapping
+from mapper.errors import ColumnMappingError, EventLogError
+
+
+def test_detects_xes_names_with_certainty():
+    columns = ["case:concept:name", "concept:name", "time:timestamp", "org:resource", "org:role",
+               "lifecycle:transition", "amount"]
+    mapping, notes = detect_mapping(columns)
+    assert mapping == ColumnMapping(
+        case_id="case:concept:name", activity="concept:name", timestamp="time:timestamp",
+        start_timestamp=None, resource="org:resource", role="org:role", lifecycle="lifecycle:transition",
+    )
+    assert notes == []
+
+
+def test_detects_plain_names():
+    columns = ["case_id", "activity", "start_time", "end_time", "resource", "role", "cost"]
+    mapping, notes = detect_mapping(columns)
+    assert mapping.as_dict() == {
+        "case_id": "case_id", "activity": "activity", "timestamp": "end_time",
+        "start_timestamp": "start_time", "resource": "resource", "role": "role", "lifecycle": None,
+    }
+    # canonical names are certain; end_time / start_time are chosen by name and reported
+    assert notes == [
+        "Detected timestamp = column 'end_time' (by its name); pass --timestamp to choose another.",
+        "Detected start_timestamp = column 'start_time' (by its name); pass --start-timestamp to choose another.",
+    ]
+
+
+def test_detection_ignores_case_and_separators():
+    mapping, notes = detect_mapping(["Case ID", "Activity", "TimeStamp"])
+    assert (mapping.case_id, mapping.activity, mapping.timestamp) == ("Case ID", "Activity", "TimeStamp")
+    # the names match only after normalisation, so every choice is reported
+    assert len(notes) == 3
+    assert notes[0].startswith("Detected case_id = column 'Case ID'")
+
+
+def test_renames_maps_source_to_canonical():
+    mapping, _ = detect_mapping(["case:concept:name", "concept:name", "time:timestamp", "x"])
+    assert mapping.renames() == {"case:concept:name": "case_id", "concept:name": "activity",
+                                 "time:timestamp": "timestamp"}
+
+
+def test_explicit_mapping_wins_over_detection():
+    columns = ["case:concept:name", "concept:name", "time:timestamp", "step_label", "finished"]
+    mapping, notes = detect_mapping(columns, explicit={"activity": "step_label", "timestamp": "finished",
+                                                       "resource": None})
+    assert mapping.activity == "step_label"
+    assert mapping.timestamp == "finished"
+    assert mapping.case_id == "case:concept:name"
+    assert mapping.resource is None
+    assert notes == []
+
+
+def test_explicit_column_is_not_reused_by_detection():
+    # 'activity' is explicitly the case column, so detection must not also take it as the activity
+    mapping, notes = detect_mapping(["activity", "task", "timestamp"], explicit={"case_id": "activity"})
+    assert (mapping.case_id, mapping.activity, mapping.timestamp) == ("activity", "task", "timestamp")
+    assert notes == ["Detected activity = column 'task' (by its name); pass --activity to choose another."]
+
+
+def test_explicit_name_that_does_not_exist_lists_available_columns():
+    with pytest.raises(ColumnMappingError) as info:
+        detect_mapping(["case_id", "activity", "timestamp"], explicit={"resource": "worker"}, source="log.csv")
+    msg = str(info.value)
+    assert msg == ("log.csv: the column 'worker' given for resource does not exist. "
+                   "Available columns: 'case_id', 'activity', 'timestamp'.")
+    assert isinstance(info.value, EventLogError) and isinstance(info.value, KeyError)
+
+
+def test_missing_required_column_names_the_flag_to_pass():
+    with pytest.raises(ColumnMappingError) as info:
+        detect_mapping(["ticket", "what", "timestamp"], source="log.csv")
+    msg = str(info.value)
+    assert "cannot find the case_id, activity column(s)" in msg
+    assert "Available columns: 'ticket', 'what', 'timestamp'" in msg
+    assert "--case-id COLUMN --activity COLUMN" in msg
+    assert "--timestamp" not in msg
+
+
+def test_missing_timestamp_column_names_timestamp_flag():
+    with pytest.raises(ColumnMappingError, match=r"cannot find the timestamp column\(s\).*--timestamp COLUMN"):
+        detect_mapping(["case_id", "activity", "when"])
+
+
+def test_uncertain_detection_produces_a_note_in_the_loaded_log(write_csv):
+    path = write_csv("log.csv", "ticket_id,task,time\nT1,Open,2024-01-01 10:00\nT1,Close,2024-01-01 12:00\n")
+    log = load_event_log(path)
+    assert log.mapping.as_dict()["case_id"] == "ticket_id"
+    notes = log.quality.notes
+    assert "Detected case_id = column 'ticket_id' (by its name); pass --case-id to choose another." in notes
+    assert "Detected activity = column 'task' (by its name); pass --activity to choose another." in notes
+    assert "Detected timestamp = column 'time' (by its name); pass --timestamp to choose another." in notes
+    assert log.quality.details["mapping"] == log.mapping.as_dict()
+
+
+def test_load_with_missing_explicit_column_raises_before_reading_times(write_csv):
+    path = write_csv("log.csv", "case_id,activity,timestamp\n1,A,2024-01-01\n")
+    with pytest.raises(ColumnMappingError, match=r"log\.csv: the column 'who' given for resource does not exist"):
+        load_event_log(path, resource="who")
+
+
+def test_xes_detection_is_certain_even_with_extra_lookalike_columns():
+    # 'activity' is a candidate too, but the XES name ranks first
+    mapping, notes = detect_mapping(["case:concept:name", "activity", "concept:name", "time:timestamp"])
+    assert mapping.activity == "concept:name"
+    assert notes == []
