@@ -173,9 +173,11 @@ class Findings:
         return c.sort_values("value", ascending=False).head(top)[["activity", "score", "volume", "rationale"]]
 
     def failing_handoffs(self, top: int = 5) -> pd.DataFrame:
-        """Failing handoff pairs, most frequent first."""
+        """Failing handoff pairs at the blueprint's level (teams when the log has them), ping-pong first."""
         h = self.handoffs
-        return h[h["failing"]].sort_values(["ping_pong_cases", "count"], ascending=False).head(top)
+        level = self.blueprint.governance.get("handoff_level")
+        h = h[h["failing"] & (h["level"] == level)] if level else h[h["failing"]]
+        return h.sort_values(["ping_pong_cases", "count"], ascending=False).head(top)
 
     def to_dict(self) -> dict:
         """The ``findings.json`` document (see ``docs/findings.md``)."""

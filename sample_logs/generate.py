@@ -120,9 +120,9 @@ class Params:
     surge_start_share: float = 0.19
     surge_length_share: float = 0.24
     surge_factor: float = 2.0
-    #: The export runs at 00:00 UTC on this weekday (Monday = 0): Tuesday, when about 3 % of the cases
+    #: The export runs at 00:00 UTC on this weekday (Monday = 0): Wednesday, when about 3 % of the cases
     #: are open (most of them letters waiting for Friday).
-    export_weekday: int = 1
+    export_weekday: int = 2
     type_weights: tuple[float, float, float] = (0.60, 0.30, 0.10)
     ward_weights: tuple[float, ...] = (0.22, 0.12, 0.18, 0.16, 0.20, 0.12)
 

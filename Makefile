@@ -1,0 +1,48 @@
+# Two commands for a newcomer on a fresh Debian machine:
+#   make demo   install flowready into .venv and analyse the bundled sample log into out/
+#   make test   install the test dependencies and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: demo test test-fast lint bench sample system-deps clean
+
+system-deps:
+	@command -v dot >/dev/null 2>&1 || { echo "Installing graphviz (dot)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.runtime
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+demo: system-deps $(VENV)/.runtime
+	$(BIN)/flowready analyze sample_logs/council_permits.csv --out out
+	@echo "Open the report: $(CURDIR)/out/report.html"
+
+test: system-deps $(VENV)/.test
+	$(BIN)/python -m pytest
+
+# Skips the end-to-end runs on the real logs in ../shared/logs.
+test-fast: system-deps $(VENV)/.test
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+bench: system-deps $(VENV)/.test
+	$(BIN)/python benchmarks/bench_road_traffic.py
+
+sample: $(VENV)/.test
+	$(BIN)/python sample_logs/generate.py
+
+clean:
+	rm -rf out .pytest_cache
