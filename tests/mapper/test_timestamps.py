@@ -218,3 +218,28 @@ def test_ambiguous_dates_name_the_file_row_after_dropped_rows(write_csv):
     path = write_csv("amb.csv", "case_id,activity,timestamp\n,A,05/06/2024\n1,B,01/02/2024\n1,C,03/04/2024\n")
     with pytest.raises(TimestampError, match=r"row 2 \(line 3\): '01/02/2024'"):
         load_event_log(path)
+
+
+@pytest.mark.xfail(strict=True, reason="library bug: the 'no value could be read' check uses bad.all() over all "
+                                       "rows, so one empty cell disables it")
+def test_unparseable_column_with_an_empty_cell_raises():
+    with pytest.raises(TimestampError, match="no value could be read as a timestamp"):
+        _parse(["soon", "", "never"])
+
+
+@pytest.mark.xfail(strict=True, reason="library bug: one unparseable value makes the parser drop ISO 8601 and "
+                                       "infer a format from the first value, so valid ISO values become bad")
+def test_one_bad_value_does_not_spoil_valid_iso_values():
+    r = _parse(["2024-01-01 10:00", "2024-01-02 11:00:05", "2024-01-03", "garbage"])
+    assert list(r.bad) == [False, False, False, True]
+    assert list(r.values[:3]) == _utc("2024-01-01 10:00", "2024-01-02 11:00:05", "2024-01-03")
+
+
+@pytest.mark.xfail(strict=True, reason="library bug: one unparseable value makes the parser drop ISO 8601, so "
+                                       "valid rows with another ISO precision are dropped too")
+def test_drop_mode_drops_only_the_bad_row(write_csv):
+    path = write_csv("mixed.csv", "case_id,activity,timestamp\n1,A,2024-01-01T10:00:00.123+01:00\n"
+                                  "1,B,2024-01-01T11:00:00+01:00\n1,C,garbage\n")
+    log = load_event_log(path, on_bad_timestamp="drop")
+    assert log.quality.reasons == {"unparseable timestamp (column 'timestamp')": 1}
+    assert list(log.events["activity"]) == ["A", "B"]

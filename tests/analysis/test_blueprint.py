@@ -1,0 +1,80 @@
+"""The blueprint: task types per recommendation, routing at failing handoffs, valid BPMN with DI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lxml import etree
+
+from analysis.bpmn_xml import validate_bpmn_xml
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+@pytest.fixture(scope="module")
+def blueprint(sample_findings):
+    return sample_findings.blueprint
+
+
+def test_every_activity_has_one_step_with_its_recommendation(sample_findings, blueprint):
+    recs = sample_findings.readiness.scores.set_index("activity")["recommendation"]
+    steps = blueprint.steps.set_index("activity")
+    assert set(steps.index) == set(recs.index)
+    assert (steps["recommendation"] == recs.reindex(steps.index)).all()
+
+
+def test_task_types_follow_the_recommendation(blueprint):
+    for s in blueprint.steps.itertuples():
+        if not s.in_model:
+            continue
+        types = [t["type"] for t in s.bpmn_tasks if not t["name"].startswith("Route with context")]
+        expected = {"automate": ["serviceTask"], "ai_assist": ["serviceTask", "userTask"],
+                    "keep_human": ["userTask"], "fix_first": ["userTask"]}[s.recommendation]
+        assert types == expected, s.activity
+
+
+def test_retry_policy_only_on_automated_steps_and_sla_from_p90(sample_findings, blueprint):
+    b = sample_findings.bottlenecks.activities.set_index("activity")
+    for s in blueprint.steps.itertuples():
+        assert (s.retry_policy is not None) == (s.recommendation in ("automate", "ai_assist"))
+        expected = b.loc[s.activity, "waiting_hours_p90"] + b.loc[s.activity, "processing_hours_p90"]
+        assert s.sla_hours == pytest.approx(expected, abs=1e-3)
+        assert "step.completed" in s.audit_events
+
+
+def test_kpis_have_baselines(sample_findings, blueprint):
+    k = blueprint.kpis
+    for name in ("cycle_time_median", "waiting_time_median", "rework_rate", "handoff_delay_median"):
+        assert k[name]["baseline"] is not None and k[name]["unit"]
+    assert k["cycle_time_median"]["baseline"] == pytest.approx(sample_findings.bottlenecks.cycle["median"], rel=1e-3)
+    assert 0 < k["rework_rate"]["baseline"] < 1
+
+
+def test_bpmn_is_valid_with_di_for_every_node_and_flow(blueprint, tmp_path):
+    xml = blueprint.to_bpmn(tmp_path / "blueprint.bpmn")
+    summary = validate_bpmn_xml(xml)
+    assert summary["flow_nodes"] == len(blueprint.nodes) == summary["shapes"]
+    assert summary["sequence_flows"] == len(blueprint.flows) == summary["edges"]
+    root = etree.fromstring((tmp_path / "blueprint.bpmn").read_bytes())
+    assert root.tag == f"{BPMN}definitions"
+    service = root.findall(f".//{BPMN}serviceTask")
+    user = root.findall(f".//{BPMN}userTask")
+    assert service and user
+    names = {e.get("name") for e in service + user}
+    assert "Validate documents" in names
+    assert any(n.startswith("Review: ") for n in names)  # the human review after an AI step
+
+
+def test_ai_assist_is_a_service_task_followed_by_a_review(blueprint):
+    flows = set(zip(blueprint.flows["source"], blueprint.flows["target"], strict=True))
+    for s in blueprint.steps.itertuples():
+        if s.recommendation == "ai_assist" and s.in_model:
+            ai, review = [t for t in s.bpmn_tasks if not t["name"].startswith("Route")]
+            assert (ai["id"], review["id"]) in flows
+
+
+def test_blueprint_json_is_strict_json(blueprint, tmp_path):
+    data = json.loads(blueprint.to_json(tmp_path / "b.json").read_text())
+    assert {"steps", "orchestration_steps", "kpis", "governance", "bpmn"} <= set(data)
+    assert data["governance"]["retry_policy"]["max_attempts"] == 3
