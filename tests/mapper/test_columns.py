@@ -10,12 +10,24 @@ from mapper.errors import ColumnMappingError, EventLogError
 
 
 def test_detects_xes_names_with_certainty():
-    columns = ["case:concept:name", "concept:name", "time:timestamp", "org:resource", "org:role",
-               "lifecycle:transition", "amount"]
+    columns = [
+        "case:concept:name",
+        "concept:name",
+        "time:timestamp",
+        "org:resource",
+        "org:role",
+        "lifecycle:transition",
+        "amount",
+    ]
     mapping, notes = detect_mapping(columns)
     assert mapping == ColumnMapping(
-        case_id="case:concept:name", activity="concept:name", timestamp="time:timestamp",
-        start_timestamp=None, resource="org:resource", role="org:role", lifecycle="lifecycle:transition",
+        case_id="case:concept:name",
+        activity="concept:name",
+        timestamp="time:timestamp",
+        start_timestamp=None,
+        resource="org:resource",
+        role="org:role",
+        lifecycle="lifecycle:transition",
     )
     assert notes == []
 
@@ -24,13 +36,19 @@ def test_detects_plain_names():
     columns = ["case_id", "activity", "start_time", "end_time", "resource", "role", "cost"]
     mapping, notes = detect_mapping(columns)
     assert mapping.as_dict() == {
-        "case_id": "case_id", "activity": "activity", "timestamp": "end_time",
-        "start_timestamp": "start_time", "resource": "resource", "role": "role", "lifecycle": None,
+        "case_id": "case_id",
+        "activity": "activity",
+        "timestamp": "end_time",
+        "start_timestamp": "start_time",
+        "resource": "resource",
+        "role": "role",
+        "lifecycle": None,
     }
     # canonical names are certain; end_time / start_time are chosen by name and reported
     assert notes == [
         "Detected timestamp = column 'end_time' (by its name); pass --timestamp to choose another.",
-        "Detected start_timestamp = column 'start_time' (by its name); pass --start-timestamp to choose another.",
+        "Detected start_timestamp = column 'start_time' (by its name); "
+        "pass --start-timestamp to choose another.",
     ]
 
 
@@ -44,14 +62,18 @@ def test_detection_ignores_case_and_separators():
 
 def test_renames_maps_source_to_canonical():
     mapping, _ = detect_mapping(["case:concept:name", "concept:name", "time:timestamp", "x"])
-    assert mapping.renames() == {"case:concept:name": "case_id", "concept:name": "activity",
-                                 "time:timestamp": "timestamp"}
+    assert mapping.renames() == {
+        "case:concept:name": "case_id",
+        "concept:name": "activity",
+        "time:timestamp": "timestamp",
+    }
 
 
 def test_explicit_mapping_wins_over_detection():
     columns = ["case:concept:name", "concept:name", "time:timestamp", "step_label", "finished"]
-    mapping, notes = detect_mapping(columns, explicit={"activity": "step_label", "timestamp": "finished",
-                                                       "resource": None})
+    mapping, notes = detect_mapping(
+        columns, explicit={"activity": "step_label", "timestamp": "finished", "resource": None}
+    )
     assert mapping.activity == "step_label"
     assert mapping.timestamp == "finished"
     assert mapping.case_id == "case:concept:name"
@@ -68,10 +90,14 @@ def test_explicit_column_is_not_reused_by_detection():
 
 def test_explicit_name_that_does_not_exist_lists_available_columns():
     with pytest.raises(ColumnMappingError) as info:
-        detect_mapping(["case_id", "activity", "timestamp"], explicit={"resource": "worker"}, source="log.csv")
+        detect_mapping(
+            ["case_id", "activity", "timestamp"], explicit={"resource": "worker"}, source="log.csv"
+        )
     msg = str(info.value)
-    assert msg == ("log.csv: the column 'worker' given for resource does not exist. "
-                   "Available columns: 'case_id', 'activity', 'timestamp'.")
+    assert msg == (
+        "log.csv: the column 'worker' given for resource does not exist. "
+        "Available columns: 'case_id', 'activity', 'timestamp'."
+    )
     assert isinstance(info.value, EventLogError) and isinstance(info.value, KeyError)
 
 
@@ -86,7 +112,9 @@ def test_missing_required_column_names_the_flag_to_pass():
 
 
 def test_missing_timestamp_column_names_timestamp_flag():
-    with pytest.raises(ColumnMappingError, match=r"cannot find the timestamp column\(s\).*--timestamp COLUMN"):
+    with pytest.raises(
+        ColumnMappingError, match=r"cannot find the timestamp column\(s\).*--timestamp COLUMN"
+    ):
         detect_mapping(["case_id", "activity", "when"])
 
 
@@ -103,7 +131,9 @@ def test_uncertain_detection_produces_a_note_in_the_loaded_log(write_csv):
 
 def test_load_with_missing_explicit_column_raises_before_reading_times(write_csv):
     path = write_csv("log.csv", "case_id,activity,timestamp\n1,A,2024-01-01\n")
-    with pytest.raises(ColumnMappingError, match=r"log\.csv: the column 'who' given for resource does not exist"):
+    with pytest.raises(
+        ColumnMappingError, match=r"log\.csv: the column 'who' given for resource does not exist"
+    ):
         load_event_log(path, resource="who")
 
 

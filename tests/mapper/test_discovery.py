@@ -25,18 +25,29 @@ from mapper.errors import FlowreadyError
 # Case 4: A 0h, B 3h, B 4h        A->B 3h, B->B 1h
 # Case 5: A 0h, B 0.5h, C 1.5h    A->B 0.5h, B->C 1h
 ROWS = [
-    ("1", "A", "2024-01-01 00:00"), ("1", "B", "2024-01-01 01:00"), ("1", "C", "2024-01-01 03:00"),
-    ("2", "A", "2024-01-02 00:00"), ("2", "B", "2024-01-02 02:00"), ("2", "C", "2024-01-02 03:00"),
-    ("3", "A", "2024-01-03 00:00"), ("3", "C", "2024-01-03 04:00"),
-    ("4", "A", "2024-01-04 00:00"), ("4", "B", "2024-01-04 03:00"), ("4", "B", "2024-01-04 04:00"),
-    ("5", "A", "2024-01-05 00:00"), ("5", "B", "2024-01-05 00:30"), ("5", "C", "2024-01-05 01:30"),
+    ("1", "A", "2024-01-01 00:00"),
+    ("1", "B", "2024-01-01 01:00"),
+    ("1", "C", "2024-01-01 03:00"),
+    ("2", "A", "2024-01-02 00:00"),
+    ("2", "B", "2024-01-02 02:00"),
+    ("2", "C", "2024-01-02 03:00"),
+    ("3", "A", "2024-01-03 00:00"),
+    ("3", "C", "2024-01-03 04:00"),
+    ("4", "A", "2024-01-04 00:00"),
+    ("4", "B", "2024-01-04 03:00"),
+    ("4", "B", "2024-01-04 04:00"),
+    ("5", "A", "2024-01-05 00:00"),
+    ("5", "B", "2024-01-05 00:30"),
+    ("5", "C", "2024-01-05 01:30"),
 ]
 
 
 @pytest.fixture(scope="module")
 def log():
     df = pd.DataFrame(ROWS, columns=["case_id", "activity", "timestamp"])
-    return load_event_log(df.sample(frac=1, random_state=3).reset_index(drop=True))  # file order must not matter
+    return load_event_log(
+        df.sample(frac=1, random_state=3).reset_index(drop=True)
+    )  # file order must not matter
 
 
 def _edges(dfg) -> dict:
@@ -46,7 +57,10 @@ def _edges(dfg) -> dict:
 def test_dfg_edges_frequencies_and_order(log):
     dfg = discover_dfg(log)
     assert list(zip(dfg.edges["source"], dfg.edges["target"], dfg.edges["frequency"], strict=True)) == [
-        ("A", "B", 4), ("B", "C", 3), ("A", "C", 1), ("B", "B", 1),
+        ("A", "B", 4),
+        ("B", "C", 3),
+        ("A", "C", 1),
+        ("B", "B", 1),
     ]
     assert dfg.edges["cases"].tolist() == [4, 3, 1, 1]
     assert dfg.cases == 5
@@ -73,7 +87,7 @@ def test_dfg_median_and_p90_hours(log):
 
 def test_start_and_end_counts(log):
     acts = discover_dfg(log).activities.set_index("activity")
-    assert acts.loc["A"].tolist() == [5, 5, 5, 0]   # events, cases, starts, ends
+    assert acts.loc["A"].tolist() == [5, 5, 5, 0]  # events, cases, starts, ends
     assert acts.loc["B"].tolist() == [5, 4, 0, 1]
     assert acts.loc["C"].tolist() == [4, 4, 0, 4]
     assert set(acts.index) == {"A", "B", "C"}
@@ -82,8 +96,16 @@ def test_start_and_end_counts(log):
 
 def test_variants_table(log):
     v = discover_variants(log)
-    assert list(v.columns) == ["variant", "trace", "cases", "share", "cumulative_share", "events",
-                               "cycle_hours_median", "cycle_hours_p90"]
+    assert list(v.columns) == [
+        "variant",
+        "trace",
+        "cases",
+        "share",
+        "cumulative_share",
+        "events",
+        "cycle_hours_median",
+        "cycle_hours_p90",
+    ]
     assert v["variant"].tolist() == [1, 2, 3]
     assert v["trace"].tolist() == [("A", "B", "C"), ("A", "C"), ("A", "B", "B")]
     assert v["cases"].tolist() == [3, 1, 1]
@@ -98,14 +120,19 @@ def test_variants_table(log):
 
 
 def test_cycle_time_uses_the_first_start_timestamp():
-    df = pd.DataFrame({"case_id": ["1", "1"], "activity": ["A", "B"],
-                       "start_time": ["2024-01-01 08:00", "2024-01-01 10:00"],
-                       "end_time": ["2024-01-01 09:00", "2024-01-01 12:00"]})
+    df = pd.DataFrame(
+        {
+            "case_id": ["1", "1"],
+            "activity": ["A", "B"],
+            "start_time": ["2024-01-01 08:00", "2024-01-01 10:00"],
+            "end_time": ["2024-01-01 09:00", "2024-01-01 12:00"],
+        }
+    )
     log = load_event_log(df)
     v = discover_variants(log)
     assert v["cycle_hours_median"].tolist() == pytest.approx([4.0])
     e = _edges(discover_dfg(log))
-    assert e["A", "B"].hours_median == pytest.approx(3.0)       # completion to completion
+    assert e["A", "B"].hours_median == pytest.approx(3.0)  # completion to completion
     assert e["A", "B"].wait_hours_median == pytest.approx(1.0)  # completion to start
 
 
@@ -136,9 +163,13 @@ NASTY = '<script>alert(1)</script> & "x"'
 
 @pytest.fixture(scope="module")
 def nasty_log():
-    df = pd.DataFrame({"case_id": ["1", "1", "2", "2"],
-                       "activity": ["Start", NASTY, "Start", NASTY],
-                       "timestamp": ["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-02 10:00", "2024-01-02 12:00"]})
+    df = pd.DataFrame(
+        {
+            "case_id": ["1", "1", "2", "2"],
+            "activity": ["Start", NASTY, "Start", NASTY],
+            "timestamp": ["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-02 10:00", "2024-01-02 12:00"],
+        }
+    )
     return load_event_log(df)
 
 
@@ -161,7 +192,9 @@ def test_process_map_escapes_activity_names(nasty_log, tmp_path):
     assert NASTY in titles  # the node's tooltip, escaped once
 
 
-@pytest.mark.parametrize("overlay, expected", [("frequency", ["2"]), ("time", ["1.5 h"]), ("both", ["2", "1.5 h"])])
+@pytest.mark.parametrize(
+    "overlay, expected", [("frequency", ["2"]), ("time", ["1.5 h"]), ("both", ["2", "1.5 h"])]
+)
 def test_process_map_overlays(nasty_log, overlay, expected):
     g = plot_process_map(discover_dfg(nasty_log), overlay=overlay)
     edge_lines = [line for line in g.source.splitlines() if "a0 -> a1" in line or "a1 -> a0" in line]
@@ -180,25 +213,42 @@ def test_dfg_matches_pm4py(log):
     assert list(frame.columns[:3]) == ["case:concept:name", "concept:name", "time:timestamp"]
     dfg, starts, ends = pm4py.discover_dfg(frame)
     ours = discover_dfg(log)
-    assert {(s, t): int(f) for s, t, f in zip(ours.edges.source, ours.edges.target, ours.edges.frequency,
-                                              strict=True)} == dict(dfg)
+    assert {
+        (s, t): int(f)
+        for s, t, f in zip(ours.edges.source, ours.edges.target, ours.edges.frequency, strict=True)
+    } == dict(dfg)
     acts = ours.activities
     assert {a: int(n) for a, n in zip(acts.activity, acts.starts, strict=True) if n} == dict(starts)
     assert {a: int(n) for a, n in zip(acts.activity, acts.ends, strict=True) if n} == dict(ends)
     pv = pm4py.get_variants(frame)
     assert {tuple(k): int(n) for k, n in pv.items()} == dict(
-        zip(discover_variants(log)["trace"], discover_variants(log)["cases"], strict=True))
+        zip(discover_variants(log)["trace"], discover_variants(log)["cases"], strict=True)
+    )
 
 
 def test_dfg_with_ties_matches_pm4py_on_the_raw_file_order():
     # equal timestamps: both orderings must break ties by file position, like pm4py
-    df = pd.DataFrame({"case:concept:name": ["1", "1", "1", "2", "2", "2"],
-                       "concept:name": ["A", "C", "B", "A", "B", "C"],
-                       "time:timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-01 11:00",
-                                                         "2024-01-02 10:00", "2024-01-02 11:00", "2024-01-02 11:00"],
-                                                        utc=True)})
+    df = pd.DataFrame(
+        {
+            "case:concept:name": ["1", "1", "1", "2", "2", "2"],
+            "concept:name": ["A", "C", "B", "A", "B", "C"],
+            "time:timestamp": pd.to_datetime(
+                [
+                    "2024-01-01 10:00",
+                    "2024-01-01 11:00",
+                    "2024-01-01 11:00",
+                    "2024-01-02 10:00",
+                    "2024-01-02 11:00",
+                    "2024-01-02 11:00",
+                ],
+                utc=True,
+            ),
+        }
+    )
     log = load_event_log(df)
     dfg, _, _ = pm4py.discover_dfg(df)
     ours = discover_dfg(log).edges
-    assert {(s, t): int(f) for s, t, f in zip(ours.source, ours.target, ours.frequency, strict=True)} == dict(dfg)
+    assert {(s, t): int(f) for s, t, f in zip(ours.source, ours.target, ours.frequency, strict=True)} == dict(
+        dfg
+    )
     assert dict(dfg) == {("A", "C"): 1, ("C", "B"): 1, ("A", "B"): 1, ("B", "C"): 1}

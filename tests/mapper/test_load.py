@@ -39,7 +39,15 @@ def test_counts_and_canonical_columns(write_csv):
     assert str(ev["timestamp"].dtype) == "datetime64[ns, UTC]"
     assert ev["row_nr"].dtype == "int64"
     # other attributes are kept untouched, as text
-    assert ev["amount"].where(ev["amount"].notna(), None).tolist() == ["10", None, "20", None, None, "5", None]
+    assert ev["amount"].where(ev["amount"].notna(), None).tolist() == [
+        "10",
+        None,
+        "20",
+        None,
+        None,
+        "5",
+        None,
+    ]
     q = log.quality
     assert (q.source, q.format, q.rows_read, q.rows_kept, q.rows_dropped) == ("small.csv", "csv", 7, 7, 0)
     assert q.reasons == {} and q.repairs == {}
@@ -52,16 +60,25 @@ def test_counts_and_canonical_columns(write_csv):
 def test_summary_values(write_csv):
     log = load_event_log(write_csv("small.csv.gz", SMALL))
     assert log.summary() == {
-        "source": "small.csv.gz", "cases": 3, "events": 7, "activities": 4, "variants": 3,
-        "resources": 4, "roles": 0, "start": "2024-03-01T09:00:00+00:00", "end": "2024-03-03T07:15:00+00:00",
+        "source": "small.csv.gz",
+        "cases": 3,
+        "events": 7,
+        "activities": 4,
+        "variants": 3,
+        "resources": 4,
+        "roles": 0,
+        "start": "2024-03-01T09:00:00+00:00",
+        "end": "2024-03-03T07:15:00+00:00",
         "has_start_timestamps": False,
     }
     assert log.quality.details["compressed"] is True
 
 
 def test_one_bad_timestamp_is_an_error_naming_row_line_and_column(write_csv):
-    path = write_csv("bad.csv", "case_id,activity,timestamp\n1,A,2024-01-01 10:00\n1,B,31/02/2024 x\n"
-                                "2,A,2024-01-03 10:00\n")
+    path = write_csv(
+        "bad.csv",
+        "case_id,activity,timestamp\n1,A,2024-01-01 10:00\n1,B,31/02/2024 x\n2,A,2024-01-03 10:00\n",
+    )
     with pytest.raises(TimestampError) as info:
         load_event_log(path)
     msg = str(info.value)
@@ -71,15 +88,29 @@ def test_one_bad_timestamp_is_an_error_naming_row_line_and_column(write_csv):
 
 
 def test_bad_timestamp_in_xes_names_the_event(write_xes):
-    path = write_xes("bad.xes", [("c1", [("A", "2024-01-01T10:00:00+00:00"), ("B", "yesterday-ish"),
-                                         ("C", "2024-01-01T12:00:00+00:00")])])
+    path = write_xes(
+        "bad.xes",
+        [
+            (
+                "c1",
+                [
+                    ("A", "2024-01-01T10:00:00+00:00"),
+                    ("B", "yesterday-ish"),
+                    ("C", "2024-01-01T12:00:00+00:00"),
+                ],
+            )
+        ],
+    )
     with pytest.raises(TimestampError, match=r"bad\.xes: column 'time:timestamp'.*event 2: 'yesterday-ish'"):
         load_event_log(path)
 
 
 def test_bad_timestamp_dropped_and_reported(write_csv):
-    path = write_csv("bad.csv", "case_id,activity,timestamp\n1,A,2024-01-01 10:00\n1,B,not a time\n"
-                                "2,A,2024-01-03 10:00\n2,B,2024-01-03 11:00\n")
+    path = write_csv(
+        "bad.csv",
+        "case_id,activity,timestamp\n1,A,2024-01-01 10:00\n1,B,not a time\n"
+        "2,A,2024-01-03 10:00\n2,B,2024-01-03 11:00\n",
+    )
     log = load_event_log(path, on_bad_timestamp="drop")
     q = log.quality
     reason = "unparseable timestamp (column 'timestamp')"
@@ -93,14 +124,14 @@ def test_bad_timestamp_dropped_and_reported(write_csv):
 def test_missing_values_are_dropped_and_counted(write_csv):
     text = (
         "case_id,activity,timestamp,resource\n"
-        "1,A,2024-01-01 08:00,ann\n"      # row 1 kept
-        "1,B,2024-01-01 09:00,bob\n"      # row 2 kept
-        ",C,2024-01-01 10:00,ann\n"       # row 3: no case id
-        "2,,2024-01-02 08:00,ann\n"       # row 4: no activity
-        "2,A,,bob\n"                      # row 5: no timestamp
-        "2,A,2024-01-02 08:00,bob\n"      # row 6 kept
-        "  ,B,2024-01-02 09:00,ann\n"     # row 7: blank case id
-        "3,A,2024-01-03 08:00,\n"         # row 8 kept, no resource
+        "1,A,2024-01-01 08:00,ann\n"  # row 1 kept
+        "1,B,2024-01-01 09:00,bob\n"  # row 2 kept
+        ",C,2024-01-01 10:00,ann\n"  # row 3: no case id
+        "2,,2024-01-02 08:00,ann\n"  # row 4: no activity
+        "2,A,,bob\n"  # row 5: no timestamp
+        "2,A,2024-01-02 08:00,bob\n"  # row 6 kept
+        "  ,B,2024-01-02 09:00,ann\n"  # row 7: blank case id
+        "3,A,2024-01-03 08:00,\n"  # row 8 kept, no resource
     )
     log = load_event_log(write_csv("gaps.csv", text))
     q = log.quality
@@ -122,8 +153,12 @@ def test_missing_values_are_dropped_and_counted(write_csv):
     assert log.events["resource"].tolist() == ["ann", "bob", "bob", None]
     assert q.to_frame().to_dict("list") == {
         "outcome": ["kept", "dropped", "dropped", "dropped"],
-        "reason": ["part of the event table", "missing case_id (column 'case_id')",
-                   "missing activity (column 'activity')", "missing timestamp (column 'timestamp')"],
+        "reason": [
+            "part of the event table",
+            "missing case_id (column 'case_id')",
+            "missing activity (column 'activity')",
+            "missing timestamp (column 'timestamp')",
+        ],
         "rows": [4, 2, 1, 1],
     }
 
@@ -140,34 +175,45 @@ def test_empty_dataframe_is_an_error():
 
 
 def test_leading_zero_case_ids_stay_text(write_csv):
-    text = "case_id,activity,timestamp\n007,A,2024-01-01\n007,B,2024-01-02\n0042,A,2024-01-01\n42,A,2024-01-05\n"
+    text = (
+        "case_id,activity,timestamp\n007,A,2024-01-01\n007,B,2024-01-02\n0042,A,2024-01-01\n42,A,2024-01-05\n"
+    )
     log = load_event_log(write_csv("ids.csv", text))
     assert list(log.events["case_id"]) == ["007", "007", "0042", "42"]
     assert log.summary()["cases"] == 3
 
 
 def test_leading_zero_case_ids_in_xes(write_xes):
-    log = load_event_log(write_xes("ids.xes.gz", [("007", [("A", "2024-01-01T00:00:00Z")]),
-                                                  ("7", [("A", "2024-01-02T00:00:00Z")])]))
+    log = load_event_log(
+        write_xes(
+            "ids.xes.gz", [("007", [("A", "2024-01-01T00:00:00Z")]), ("7", [("A", "2024-01-02T00:00:00Z")])]
+        )
+    )
     assert list(log.events["case_id"]) == ["007", "7"]
     assert log.quality.details["traces"] == 2
 
 
 LIFECYCLE_TRACES = [
-    ("c1", [
-        ("A", "2024-01-01T10:00:00+00:00", "start", "ann"),      # event 1
-        ("A", "2024-01-01T11:00:00+00:00", "complete", "ann"),   # event 2 (pairs with 1)
-        ("B", "2024-01-01T11:05:00+00:00", "schedule"),          # event 3 (dropped)
-        ("B", "2024-01-01T11:30:00+00:00", "start", "bob"),      # event 4
-        ("B", "2024-01-01T12:30:00+00:00", "complete", "bob"),   # event 5 (pairs with 4)
-        ("C", "2024-01-01T13:00:00+00:00", "complete", "cat"),   # event 6 (unmatched complete)
-        ("D", "2024-01-01T14:00:00+00:00", "start", "dan"),      # event 7 (unmatched start)
-    ]),
-    ("c2", [
-        ("A", "2024-01-02T09:00:00+01:00", "START", "eve"),      # event 8 (upper case, +01:00)
-        ("A", "2024-01-02T09:30:00+00:00", "COMPLETE", "eve"),   # event 9 (pairs with 8)
-        ("B", "2024-01-02T10:00:00+00:00", "complete", "bob"),   # event 10 (unmatched complete)
-    ]),
+    (
+        "c1",
+        [
+            ("A", "2024-01-01T10:00:00+00:00", "start", "ann"),  # event 1
+            ("A", "2024-01-01T11:00:00+00:00", "complete", "ann"),  # event 2 (pairs with 1)
+            ("B", "2024-01-01T11:05:00+00:00", "schedule"),  # event 3 (dropped)
+            ("B", "2024-01-01T11:30:00+00:00", "start", "bob"),  # event 4
+            ("B", "2024-01-01T12:30:00+00:00", "complete", "bob"),  # event 5 (pairs with 4)
+            ("C", "2024-01-01T13:00:00+00:00", "complete", "cat"),  # event 6 (unmatched complete)
+            ("D", "2024-01-01T14:00:00+00:00", "start", "dan"),  # event 7 (unmatched start)
+        ],
+    ),
+    (
+        "c2",
+        [
+            ("A", "2024-01-02T09:00:00+01:00", "START", "eve"),  # event 8 (upper case, +01:00)
+            ("A", "2024-01-02T09:30:00+00:00", "COMPLETE", "eve"),  # event 9 (pairs with 8)
+            ("B", "2024-01-02T10:00:00+00:00", "complete", "bob"),  # event 10 (unmatched complete)
+        ],
+    ),
 ]
 
 
@@ -178,52 +224,78 @@ def test_lifecycle_start_complete_pairing(write_xes):
     assert list(ev["row_nr"]) == [1, 4, 5, 6, 8, 9]
     assert list(ev["case_id"]) == ["c1", "c1", "c1", "c1", "c2", "c2"]
     assert list(ev["activity"]) == ["A", "B", "C", "D", "A", "B"]
-    assert list(ev["timestamp"]) == _utc("2024-01-01 11:00", "2024-01-01 12:30", "2024-01-01 13:00",
-                                         "2024-01-01 14:00", "2024-01-02 09:30", "2024-01-02 10:00")
-    assert list(ev["start_timestamp"]) == _utc("2024-01-01 10:00", "2024-01-01 11:30", None, None,
-                                               "2024-01-02 08:00", None)
+    assert list(ev["timestamp"]) == _utc(
+        "2024-01-01 11:00",
+        "2024-01-01 12:30",
+        "2024-01-01 13:00",
+        "2024-01-01 14:00",
+        "2024-01-02 09:30",
+        "2024-01-02 10:00",
+    )
+    assert list(ev["start_timestamp"]) == _utc(
+        "2024-01-01 10:00", "2024-01-01 11:30", None, None, "2024-01-02 08:00", None
+    )
     assert list(ev["resource"]) == ["ann", "bob", "cat", "dan", "eve", "bob"]
     q = log.quality
     assert q.details["lifecycle"] == {
         "transitions": {"complete": 5, "start": 4, "schedule": 1},
-        "paired": 3, "unmatched_complete": 2, "unmatched_start": 1,
+        "paired": 3,
+        "unmatched_complete": 2,
+        "unmatched_start": 1,
     }
     reason = "lifecycle transition 'schedule' (only start and complete are used)"
     assert q.reasons == {reason: 1}
     assert q.examples[reason] == [3]
     assert (q.rows_read, q.rows_kept, q.rows_dropped) == (10, 9, 1)
-    assert ("Lifecycle pairing: 3 start/complete pairs; 2 complete and 1 start events without a partner are "
-            "kept as completion-only events.") in q.notes
+    assert (
+        "Lifecycle pairing: 3 start/complete pairs; 2 complete and 1 start events without a partner are "
+        "kept as completion-only events."
+    ) in q.notes
     assert log.has_start_timestamps
     assert log.summary()["start"] == "2024-01-01T10:00:00+00:00"
     assert log.summary()["events"] == 6
 
 
 def test_lifecycle_resource_taken_from_start_event(write_xes):
-    traces = [("c1", [("A", "2024-01-01T10:00:00Z", "start", "ann"), ("A", "2024-01-01T11:00:00Z", "complete")])]
+    traces = [
+        ("c1", [("A", "2024-01-01T10:00:00Z", "start", "ann"), ("A", "2024-01-01T11:00:00Z", "complete")])
+    ]
     log = load_event_log(write_xes("lc.xes", traces))
     assert list(log.events["resource"]) == ["ann"]
     assert log.quality.repairs == {"resource missing on the complete event: taken from its start event": 1}
     assert log.quality.examples["resource missing on the complete event: taken from its start event"] == [2]
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the repair is counted when the start event has no resource "
-                                       "either, so nothing was taken")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: the repair is counted when the start event has no resource "
+    "either, so nothing was taken",
+)
 def test_lifecycle_resource_repair_not_counted_when_start_has_none(write_xes):
-    traces = [("c1", [("A", "2024-01-01T10:00:00Z", "start"), ("A", "2024-01-01T11:00:00Z", "complete"),
-                      ("B", "2024-01-01T12:00:00Z", "complete", "bob")])]
+    traces = [
+        (
+            "c1",
+            [
+                ("A", "2024-01-01T10:00:00Z", "start"),
+                ("A", "2024-01-01T11:00:00Z", "complete"),
+                ("B", "2024-01-01T12:00:00Z", "complete", "bob"),
+            ],
+        )
+    ]
     log = load_event_log(write_xes("lc.xes", traces))
     assert list(log.events["resource"]) == [None, "bob"]
     assert log.quality.repairs == {}
 
 
 def test_lifecycle_from_csv_dataframe_with_plain_names():
-    df = pd.DataFrame({
-        "case_id": ["1", "1", "1", "1"],
-        "activity": ["A", "A", "B", "B"],
-        "transition": ["start", "complete", "start", "complete"],
-        "timestamp": ["2024-01-01 08:00", "2024-01-01 08:45", "2024-01-01 09:00", "2024-01-01 10:00"],
-    })
+    df = pd.DataFrame(
+        {
+            "case_id": ["1", "1", "1", "1"],
+            "activity": ["A", "A", "B", "B"],
+            "transition": ["start", "complete", "start", "complete"],
+            "timestamp": ["2024-01-01 08:00", "2024-01-01 08:45", "2024-01-01 09:00", "2024-01-01 10:00"],
+        }
+    )
     log = load_event_log(df)
     assert list(log.events["start_timestamp"]) == _utc("2024-01-01 08:00", "2024-01-01 09:00")
     assert list(log.events["timestamp"]) == _utc("2024-01-01 08:45", "2024-01-01 10:00")
@@ -232,9 +304,15 @@ def test_lifecycle_from_csv_dataframe_with_plain_names():
 
 
 def test_start_lifecycle_and_start_column_together_are_refused():
-    df = pd.DataFrame({"case_id": ["1", "1"], "activity": ["A", "A"], "lifecycle": ["start", "complete"],
-                       "start_time": ["2024-01-01 07:00", "2024-01-01 07:00"],
-                       "timestamp": ["2024-01-01 08:00", "2024-01-01 09:00"]})
+    df = pd.DataFrame(
+        {
+            "case_id": ["1", "1"],
+            "activity": ["A", "A"],
+            "lifecycle": ["start", "complete"],
+            "start_time": ["2024-01-01 07:00", "2024-01-01 07:00"],
+            "timestamp": ["2024-01-01 08:00", "2024-01-01 09:00"],
+        }
+    )
     with pytest.raises(EventLogError, match="both a start-time column and start lifecycle events"):
         load_event_log(df)
 
@@ -242,32 +320,41 @@ def test_start_lifecycle_and_start_column_together_are_refused():
 def test_start_after_completion_is_removed_and_counted(write_csv):
     text = (
         "case_id,activity,start_time,end_time\n"
-        "1,A,2024-01-01 10:00,2024-01-01 09:00\n"   # start after end: start removed
+        "1,A,2024-01-01 10:00,2024-01-01 09:00\n"  # start after end: start removed
         "1,B,2024-01-01 10:00,2024-01-01 11:00\n"
-        "1,C,,2024-01-01 12:00\n"                   # no start
-        "2,A,2024-01-01 10:00,2024-01-01 10:00\n"   # start == end is fine
+        "1,C,,2024-01-01 12:00\n"  # no start
+        "2,A,2024-01-01 10:00,2024-01-01 10:00\n"  # start == end is fine
     )
     log = load_event_log(write_csv("st.csv", text))
     ev = log.events
     assert list(ev["start_timestamp"]) == _utc(None, "2024-01-01 10:00", None, "2024-01-01 10:00")
-    assert list(ev["timestamp"]) == _utc("2024-01-01 09:00", "2024-01-01 11:00", "2024-01-01 12:00",
-                                         "2024-01-01 10:00")
+    assert list(ev["timestamp"]) == _utc(
+        "2024-01-01 09:00", "2024-01-01 11:00", "2024-01-01 12:00", "2024-01-01 10:00"
+    )
     key = "start in 'start_time' after the completion: event kept without a start"
     assert log.quality.repairs == {key: 1}
     assert log.quality.examples == {key: [1]}
     assert log.quality.rows_dropped == 0
-    assert "1 events have no start time in 'start_time'; their processing time is unknown." in log.quality.notes
+    assert (
+        "1 events have no start time in 'start_time'; their processing time is unknown." in log.quality.notes
+    )
 
 
 def test_bad_start_timestamp_kept_without_start_when_dropping(write_csv):
-    text = "case_id,activity,start_time,end_time\n1,A,bogus,2024-01-01 09:00\n1,B,2024-01-01 10:00,2024-01-01 11:00\n"
+    text = (
+        "case_id,activity,start_time,end_time\n"
+        "1,A,bogus,2024-01-01 09:00\n"
+        "1,B,2024-01-01 10:00,2024-01-01 11:00\n"
+    )
     path = write_csv("st.csv", text)
     with pytest.raises(TimestampError, match=r"column 'start_time'.*row 1 \(line 2\): 'bogus'"):
         load_event_log(path)
     log = load_event_log(path, on_bad_timestamp="drop")
     assert len(log.events) == 2
     assert list(log.events["start_timestamp"]) == _utc(None, "2024-01-01 10:00")
-    assert log.quality.repairs == {"unparseable start timestamp in 'start_time': event kept without a start": 1}
+    assert log.quality.repairs == {
+        "unparseable start timestamp in 'start_time': event kept without a start": 1
+    }
 
 
 def test_input_dataframe_is_not_modified():
@@ -276,16 +363,23 @@ def test_input_dataframe_is_not_modified():
             "Case": [" 007", "007", "008", None, "008", "008"],
             "Task": ["A", "A", "B", "C", " ", "B"],
             "lifecycle:transition": ["start", "complete", "complete", "complete", "complete", "schedule"],
-            "When": ["2024-07-01 10:00", "2024-07-01 11:00", "2024-07-02 09:00", "2024-07-02 10:00",
-                     "2024-07-02 10:30", "2024-07-02 11:00"],
+            "When": [
+                "2024-07-01 10:00",
+                "2024-07-01 11:00",
+                "2024-07-02 09:00",
+                "2024-07-02 10:00",
+                "2024-07-02 10:30",
+                "2024-07-02 11:00",
+            ],
             "who": ["ann", None, "bob", "bob", "cat", "cat"],
             "cost": [1.5, 2.0, float("nan"), 4.0, 5.0, 6.0],
         },
         index=[10, 11, 12, 13, 14, 15],
     )
     before = df.copy(deep=True)
-    log = load_event_log(df, case_id="Case", activity="Task", timestamp="When", resource="who",
-                         timezone="Europe/London")
+    log = load_event_log(
+        df, case_id="Case", activity="Task", timestamp="When", resource="who", timezone="Europe/London"
+    )
     pd.testing.assert_frame_equal(df, before)
     assert list(log.events["case_id"]) == ["007", "008"]
     assert list(log.events["resource"]) == ["ann", "bob"]
@@ -300,22 +394,27 @@ def test_tied_timestamps_are_noted_and_ordered_by_file_position(write_csv):
     text = (
         "case_id,activity,timestamp\n"
         "1,A,2024-01-01 10:00\n"
-        "1,C,2024-01-01 11:00\n"   # C before B in the file, same time
+        "1,C,2024-01-01 11:00\n"  # C before B in the file, same time
         "1,B,2024-01-01 11:00\n"
         "2,A,2024-01-01 10:00\n"
-        "2,B,2024-01-01 11:00\n"   # B before C in the file, same time
+        "2,B,2024-01-01 11:00\n"  # B before C in the file, same time
         "2,C,2024-01-01 11:00\n"
-        "3,B,2024-01-01 12:00\n"   # out of time order in the file: sorted by time
+        "3,B,2024-01-01 12:00\n"  # out of time order in the file: sorted by time
         "3,A,2024-01-01 09:00\n"
     )
     log = load_event_log(write_csv("ties.csv", text))
     assert log.quality.details["tied_events"] == 4
     assert log.quality.details["tied_cases"] == 2
-    assert ("4 events in 2 cases share their timestamp with another event of the same case; they are ordered "
-            "by their position in the file.") in log.quality.notes
+    assert (
+        "4 events in 2 cases share their timestamp with another event of the same case; they are ordered "
+        "by their position in the file."
+    ) in log.quality.notes
     v = discover_variants(log)
-    assert set(zip(v["trace"], v["cases"], strict=True)) == {(("A", "C", "B"), 1), (("A", "B", "C"), 1),
-                                                               (("A", "B"), 1)}
+    assert set(zip(v["trace"], v["cases"], strict=True)) == {
+        (("A", "C", "B"), 1),
+        (("A", "B", "C"), 1),
+        (("A", "B"), 1),
+    }
 
 
 def test_no_ties_no_note(write_csv):
@@ -325,19 +424,26 @@ def test_no_ties_no_note(write_csv):
 
 
 def test_integral_float_ids_lose_their_decimal_part():
-    df = pd.DataFrame({"case_id": [1.0, 1.0, 2.0], "activity": ["A", "B", "A"],
-                       "timestamp": ["2024-01-01", "2024-01-02", "2024-01-01"]})
+    df = pd.DataFrame(
+        {
+            "case_id": [1.0, 1.0, 2.0],
+            "activity": ["A", "B", "A"],
+            "timestamp": ["2024-01-01", "2024-01-02", "2024-01-01"],
+        }
+    )
     log = load_event_log(df)
     assert list(log.events["case_id"]) == ["1", "1", "2"]
 
 
 def test_parquet_roundtrip_with_native_timestamps(tmp_path):
-    df = pd.DataFrame({
-        "case_id": ["007", "007", "008"],
-        "activity": ["A", "B", "A"],
-        "timestamp": pd.to_datetime(["2024-07-01 10:00", "2024-07-01 11:00", "2024-01-02 10:00"]),
-        "org:resource": ["ann", None, "bob"],
-    })
+    df = pd.DataFrame(
+        {
+            "case_id": ["007", "007", "008"],
+            "activity": ["A", "B", "A"],
+            "timestamp": pd.to_datetime(["2024-07-01 10:00", "2024-07-01 11:00", "2024-01-02 10:00"]),
+            "org:resource": ["ann", None, "bob"],
+        }
+    )
     path = tmp_path / "log.parquet"
     df.to_parquet(path)
     log = load_event_log(path, timezone="Europe/London")
@@ -348,7 +454,7 @@ def test_parquet_roundtrip_with_native_timestamps(tmp_path):
     assert log.quality.details["timestamp_format"] == "native datetime"
 
 
-# --- row accounting, property-based ----------------------------------------------------------------------------
+# --- row accounting, property-based ---------------------------------------------------------------
 
 _CASES = st.sampled_from(["1", "2", " 3 ", "", "007"])
 _ACTS = st.sampled_from(["A", "B", "", "C"])

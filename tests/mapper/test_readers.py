@@ -31,11 +31,13 @@ def _raises(exc_type, path, *fragments):
     return msg
 
 
-# --- files that are fine ------------------------------------------------------------------------------------
+# --- files that are fine --------------------------------------------------------------------------
 
 
 def test_csv_is_read_as_text_in_file_order(write_csv):
-    raw = read_raw(write_csv("log.csv", "case_id,activity,timestamp,n\n007,A,2024-01-01,1\n007,B,2024-01-02,\n"))
+    raw = read_raw(
+        write_csv("log.csv", "case_id,activity,timestamp,n\n007,A,2024-01-01,1\n007,B,2024-01-02,\n")
+    )
     assert raw.format == "csv" and raw.source == "log.csv"
     assert list(raw.frame.columns) == ["case_id", "activity", "timestamp", "n"]
     assert raw.frame["case_id"].tolist() == ["007", "007"]
@@ -44,7 +46,9 @@ def test_csv_is_read_as_text_in_file_order(write_csv):
 
 
 def test_na_strings_are_kept_as_text(write_csv):
-    raw = read_raw(write_csv("na.csv", "case_id,activity,timestamp\nNA,NULL,2024-01-01\nnan,None,2024-01-02\n"))
+    raw = read_raw(
+        write_csv("na.csv", "case_id,activity,timestamp\nNA,NULL,2024-01-01\nnan,None,2024-01-02\n")
+    )
     assert raw.frame["case_id"].tolist() == ["NA", "nan"]
     assert raw.frame["activity"].tolist() == ["NULL", "None"]
 
@@ -72,7 +76,9 @@ def test_utf8_bom_header_is_read_correctly(write_csv):
 
 
 def test_cp1252_file_falls_back(write_csv):
-    raw = read_raw(write_csv("win.csv", "case_id,activity,timestamp\n1,Größe prüfen,2024-01-01\n", encoding="cp1252"))
+    raw = read_raw(
+        write_csv("win.csv", "case_id,activity,timestamp\n1,Größe prüfen,2024-01-01\n", encoding="cp1252")
+    )
     assert raw.details["encoding"] == "cp1252"
     assert raw.frame["activity"].tolist() == ["Größe prüfen"]
 
@@ -99,7 +105,8 @@ def test_xes_typed_attributes(tmp_path):
     path.write_text(
         '<?xml version="1.0"?>\n<log>\n<trace><string key="concept:name" value="c"/>'
         '<int key="size" value="3"/>\n'
-        '<event><string key="concept:name" value="A"/><date key="time:timestamp" value="2024-01-01T00:00:00Z"/>'
+        '<event><string key="concept:name" value="A"/>'
+        '<date key="time:timestamp" value="2024-01-01T00:00:00Z"/>'
         '<int key="n" value="7"/><float key="x" value="2.5"/><boolean key="ok" value="true"/></event>\n'
         "</trace>\n</log>\n"
     )
@@ -112,8 +119,13 @@ def test_xes_typed_attributes(tmp_path):
 
 
 def test_parquet_roundtrip(tmp_path):
-    df = pd.DataFrame({"case_id": ["007", "1"], "activity": ["A", "B"],
-                       "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-02 11:00"], utc=True)})
+    df = pd.DataFrame(
+        {
+            "case_id": ["007", "1"],
+            "activity": ["A", "B"],
+            "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-02 11:00"], utc=True),
+        }
+    )
     path = tmp_path / "log.parquet"
     df.to_parquet(path)
     raw = read_raw(path)
@@ -125,7 +137,7 @@ def test_parquet_roundtrip(tmp_path):
     assert log.quality.details["timestamp_zone"] == "time zone stored in the data"
 
 
-# --- bad input ----------------------------------------------------------------------------------------------
+# --- bad input ------------------------------------------------------------------------------------
 
 
 def test_empty_file(tmp_path):
@@ -139,8 +151,11 @@ def test_whitespace_only_csv(write_csv):
 
 
 def test_header_only_csv(write_csv):
-    _raises(EventLogError, write_csv("hdr.csv", "case_id,activity,timestamp\n"),
-            "hdr.csv: the file has a header but no rows.")
+    _raises(
+        EventLogError,
+        write_csv("hdr.csv", "case_id,activity,timestamp\n"),
+        "hdr.csv: the file has a header but no rows.",
+    )
 
 
 def test_header_only_csv_through_load_event_log(write_csv):
@@ -191,8 +206,11 @@ def test_csv_named_xes(write_csv):
 
 
 def test_xml_named_csv(write_csv, xes_doc):
-    _raises(UnsupportedFormatError, write_csv("log.csv", xes_doc(TRACES)),
-            "log.csv: the content looks like XML (XES?), not CSV")
+    _raises(
+        UnsupportedFormatError,
+        write_csv("log.csv", xes_doc(TRACES)),
+        "log.csv: the content looks like XML (XES?), not CSV",
+    )
 
 
 def test_xml_root_that_is_not_log(tmp_path):
@@ -203,7 +221,9 @@ def test_xml_root_that_is_not_log(tmp_path):
 
 def test_xes_without_events(tmp_path):
     path = tmp_path / "hollow.xes"
-    path.write_text('<?xml version="1.0"?>\n<log><trace><string key="concept:name" value="c"/></trace></log>\n')
+    path.write_text(
+        '<?xml version="1.0"?>\n<log><trace><string key="concept:name" value="c"/></trace></log>\n'
+    )
     _raises(EventLogError, path, "hollow.xes: the XES log holds no events (1 traces).")
 
 
@@ -222,12 +242,16 @@ def test_xes_gz_with_internal_entities_is_refused(write_xes):
     _raises(EventLogError, path, "lol.xes.gz: the XES file declares a DOCTYPE or entities")
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the DOCTYPE check stops at the first '<log' in the bytes, "
-                                       "even inside a comment; internal entities are then expanded")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: the DOCTYPE check stops at the first '<log' in the bytes, "
+    "even inside a comment; internal entities are then expanded",
+)
 def test_doctype_after_a_comment_mentioning_log_is_refused(tmp_path):
     path = tmp_path / "sneaky.xes"
     path.write_text(
-        '<?xml version="1.0"?>\n<!-- <log -->\n<!DOCTYPE log [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
+        '<?xml version="1.0"?>\n<!-- <log -->\n'
+        '<!DOCTYPE log [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
         '<log><trace><string key="concept:name" value="c"/><event><string key="concept:name" value="&b;"/>'
         '<date key="time:timestamp" value="2024-01-01T00:00:00Z"/></event></trace></log>\n'
     )
@@ -246,7 +270,11 @@ def test_doctype_after_64k_of_comments_is_refused(tmp_path):
 
 
 def test_parquet_that_is_not_parquet(write_csv):
-    _raises(UnsupportedFormatError, write_csv("fake.parquet", GOOD_CSV), "fake.parquet: the content is not Parquet")
+    _raises(
+        UnsupportedFormatError,
+        write_csv("fake.parquet", GOOD_CSV),
+        "fake.parquet: the content is not Parquet",
+    )
 
 
 def test_damaged_parquet(tmp_path):
@@ -267,8 +295,15 @@ def test_unknown_extension(tmp_path, name):
     _raises(UnsupportedFormatError, tmp_path / name, f"{name}: unknown file type")
 
 
-@pytest.mark.parametrize("url", ["https://example.org/log.csv", "http://example.org/log.xes",
-                                 "file:///etc/passwd.csv", "s3://bucket/log.parquet"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/log.csv",
+        "http://example.org/log.xes",
+        "file:///etc/passwd.csv",
+        "s3://bucket/log.parquet",
+    ],
+)
 def test_url_is_refused(url):
     with pytest.raises(EventLogError) as info:
         load_event_log(url)
@@ -286,17 +321,27 @@ def test_directory_is_not_a_file(tmp_path):
 
 
 def test_ragged_row_with_too_many_fields(write_csv):
-    msg = _raises(EventLogError, write_csv("ragged.csv", "case_id,activity,timestamp\n1,A,2024-01-01\n"
-                                                         "1,B,2024-01-02,extra\n"),
-                  "ragged.csv: the CSV cannot be parsed", "line 3")
+    msg = _raises(
+        EventLogError,
+        write_csv("ragged.csv", "case_id,activity,timestamp\n1,A,2024-01-01\n1,B,2024-01-02,extra\n"),
+        "ragged.csv: the CSV cannot be parsed",
+        "line 3",
+    )
     assert "as many fields as the header" in msg
 
 
-@pytest.mark.xfail(strict=True, reason="library bug/limitation: short rows are padded with missing values "
-                                       "instead of being refused as ragged")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug/limitation: short rows are padded with missing values "
+    "instead of being refused as ragged",
+)
 def test_ragged_row_with_too_few_fields(write_csv):
-    _raises(EventLogError, write_csv("short.csv", "case_id,activity,timestamp,resource\n1,A,2024-01-01,ann\n"
-                                                  "1,B,2024-01-02\n"), "short.csv", "line 3")
+    _raises(
+        EventLogError,
+        write_csv("short.csv", "case_id,activity,timestamp,resource\n1,A,2024-01-01,ann\n1,B,2024-01-02\n"),
+        "short.csv",
+        "line 3",
+    )
 
 
 def test_gzip_bomb_guard(tmp_path, monkeypatch):

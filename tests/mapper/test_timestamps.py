@@ -37,10 +37,17 @@ def test_iso_datetimes_with_seconds_fractions_and_t_separator():
 
 
 def test_utc_offsets_are_converted_to_utc():
-    r = _parse(["2024-01-15T10:00:00+02:00", "2024-01-15T10:00:00Z", "2024-01-15T10:00:00-0500",
-                "2024-07-01T23:30:00-01:00"])
-    assert list(r.values) == _utc("2024-01-15 08:00", "2024-01-15 10:00", "2024-01-15 15:00",
-                                  "2024-07-02 00:30")
+    r = _parse(
+        [
+            "2024-01-15T10:00:00+02:00",
+            "2024-01-15T10:00:00Z",
+            "2024-01-15T10:00:00-0500",
+            "2024-07-01T23:30:00-01:00",
+        ]
+    )
+    assert list(r.values) == _utc(
+        "2024-01-15 08:00", "2024-01-15 10:00", "2024-01-15 15:00", "2024-07-02 00:30"
+    )
     assert r.zone == "UTC offsets in the data"
 
 
@@ -62,7 +69,9 @@ def test_dst_gap_value_is_moved_forward_and_reported():
     # 2024-03-31 01:30 does not exist in London (clocks go 01:00 GMT -> 02:00 BST)
     r = _parse(["2024-03-31 00:30", "2024-03-31 01:30", "2024-03-31 02:30"], timezone=LONDON)
     assert list(r.values) == _utc("2024-03-31 00:30", "2024-03-31 01:00", "2024-03-31 01:30")
-    assert r.repairs == {"wall-clock time skipped at the start of summer time in Europe/London: moved forward": 1}
+    assert r.repairs == {
+        "wall-clock time skipped at the start of summer time in Europe/London: moved forward": 1
+    }
     assert not r.bad.any()
 
 
@@ -76,13 +85,16 @@ def test_fall_back_value_is_taken_as_standard_time_and_reported():
 
 
 def test_dst_repairs_reach_the_quality_report(write_csv):
-    path = write_csv("dst.csv", "case_id,activity,timestamp\n1,A,2024-03-31 01:30\n1,B,2024-10-27 01:30\n"
-                                "1,C,2024-10-28 09:00\n")
+    path = write_csv(
+        "dst.csv",
+        "case_id,activity,timestamp\n1,A,2024-03-31 01:30\n1,B,2024-10-27 01:30\n1,C,2024-10-28 09:00\n",
+    )
     log = load_event_log(path, timezone=LONDON)
     assert list(log.events["timestamp"]) == _utc("2024-03-31 01:00", "2024-10-27 01:30", "2024-10-28 09:00")
     assert log.quality.repairs == {
         "timestamp: wall-clock time skipped at the start of summer time in Europe/London: moved forward": 1,
-        "timestamp: wall-clock time repeated at the end of summer time in Europe/London: taken as standard time": 1,
+        "timestamp: wall-clock time repeated at the end of summer time in Europe/London: "
+        "taken as standard time": 1,
     }
     assert log.timezone == LONDON
     assert log.quality.details["timezone"] == LONDON
@@ -156,7 +168,9 @@ def test_explicit_format_with_offset_directive():
 def test_fully_unparseable_column_raises():
     with pytest.raises(TimestampError) as info:
         _parse(["soon", "later", "never"])
-    assert str(info.value).startswith("log.csv: column 'ts': no value could be read as a timestamp (e.g. 'soon')")
+    assert str(info.value).startswith(
+        "log.csv: column 'ts': no value could be read as a timestamp (e.g. 'soon')"
+    )
 
 
 def test_missing_values_are_missing_not_bad():
@@ -187,59 +201,83 @@ def test_native_datetimes_naive_and_aware():
     assert r.zone == "time zone stored in the data"
 
 
-# --- library bugs (see the report) -------------------------------------------------------------------------
+# --- library bugs (see the report) ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: 'DD-MM-YYYY' ends in '-YYYY', which _OFFSET takes for a "
-                                       "UTC offset, so the time zone is ignored")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: 'DD-MM-YYYY' ends in '-YYYY', which _OFFSET takes for a "
+    "UTC offset, so the time zone is ignored",
+)
 def test_dash_separated_day_first_dates_are_naive():
     r = _parse(["15-07-2024", "16-07-2024"], timezone=LONDON)
     assert r.zone == "naive, taken as Europe/London"
     assert list(r.values) == _utc("2024-07-14 23:00", "2024-07-15 23:00")
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: an explicit dayfirst that contradicts the data is not "
-                                       "refused (documented to raise TimestampError)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: an explicit dayfirst that contradicts the data is not "
+    "refused (documented to raise TimestampError)",
+)
 def test_dayfirst_false_contradicted_by_the_data_is_refused():
     with pytest.raises(TimestampError):
         _parse(["13/01/2024", "14/01/2024"], dayfirst=False)
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: an explicit dayfirst that contradicts the data is not "
-                                       "refused (documented to raise TimestampError)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: an explicit dayfirst that contradicts the data is not "
+    "refused (documented to raise TimestampError)",
+)
 def test_dayfirst_true_contradicted_by_the_data_is_refused():
     with pytest.raises(TimestampError):
         _parse(["01/13/2024", "01/14/2024"], dayfirst=True)
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the ambiguity message counts positions among the rows "
-                                       "left after dropping rows without a case id, not file rows")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: the ambiguity message counts positions among the rows "
+    "left after dropping rows without a case id, not file rows",
+)
 def test_ambiguous_dates_name_the_file_row_after_dropped_rows(write_csv):
     path = write_csv("amb.csv", "case_id,activity,timestamp\n,A,05/06/2024\n1,B,01/02/2024\n1,C,03/04/2024\n")
     with pytest.raises(TimestampError, match=r"row 2 \(line 3\): '01/02/2024'"):
         load_event_log(path)
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the 'no value could be read' check uses bad.all() over all "
-                                       "rows, so one empty cell disables it")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: the 'no value could be read' check uses bad.all() over all "
+    "rows, so one empty cell disables it",
+)
 def test_unparseable_column_with_an_empty_cell_raises():
     with pytest.raises(TimestampError, match="no value could be read as a timestamp"):
         _parse(["soon", "", "never"])
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: one unparseable value makes the parser drop ISO 8601 and "
-                                       "infer a format from the first value, so valid ISO values become bad")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: one unparseable value makes the parser drop ISO 8601 and "
+    "infer a format from the first value, so valid ISO values become bad",
+)
 def test_one_bad_value_does_not_spoil_valid_iso_values():
     r = _parse(["2024-01-01 10:00", "2024-01-02 11:00:05", "2024-01-03", "garbage"])
     assert list(r.bad) == [False, False, False, True]
     assert list(r.values[:3]) == _utc("2024-01-01 10:00", "2024-01-02 11:00:05", "2024-01-03")
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: one unparseable value makes the parser drop ISO 8601, so "
-                                       "valid rows with another ISO precision are dropped too")
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: one unparseable value makes the parser drop ISO 8601, so "
+    "valid rows with another ISO precision are dropped too",
+)
 def test_drop_mode_drops_only_the_bad_row(write_csv):
-    path = write_csv("mixed.csv", "case_id,activity,timestamp\n1,A,2024-01-01T10:00:00.123+01:00\n"
-                                  "1,B,2024-01-01T11:00:00+01:00\n1,C,garbage\n")
+    path = write_csv(
+        "mixed.csv",
+        "case_id,activity,timestamp\n1,A,2024-01-01T10:00:00.123+01:00\n"
+        "1,B,2024-01-01T11:00:00+01:00\n1,C,garbage\n",
+    )
     log = load_event_log(path, on_bad_timestamp="drop")
     assert log.quality.reasons == {"unparseable timestamp (column 'timestamp')": 1}
     assert list(log.events["activity"]) == ["A", "B"]

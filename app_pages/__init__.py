@@ -1,0 +1,1 @@
+"""The pages of the flowready Streamlit app (routed by ``app.py``)."""
