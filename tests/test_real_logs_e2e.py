@@ -1,0 +1,85 @@
+"""End to end on the real public logs in ../shared/logs: the command runs and the numbers are right.
+
+Slow: deselect with ``-m "not slow"``. Counts agree with pm4py in tests/mapper/test_real_logs.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from analysis.bpmn_xml import validate_bpmn_xml
+from analysis.cli import app
+from tests.conftest import shared_log
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+CASES = {
+    "Road_Traffic_Fine_Management_Process.csv.gz": dict(cases=150_370, events=561_470, activities=11,
+                                                        variants=231, start=False, roles=False),
+    "BPI_Challenge_2012.xes.gz": dict(cases=13_087, events=164_511, activities=23, variants=4_336,
+                                      start=True, roles=False),
+    "BPIC_2017_W.csv.gz": dict(cases=30_276, events=240_854, activities=8, variants=6_356, start=True,
+                               roles=False),
+    "Sepsis Cases - Event Log.xes.gz": dict(cases=1_050, events=15_214, activities=16, variants=846,
+                                            start=False, roles=True),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def run(request, tmp_path_factory):
+    name = request.param
+    out = tmp_path_factory.mktemp("e2e")
+    result = runner.invoke(app, ["analyze", str(shared_log(name)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return name, out, json.loads((out / "findings.json").read_text())
+
+
+def test_counts(run):
+    name, _, doc = run
+    want = CASES[name]
+    log = doc["log"]
+    assert (log["cases"], log["events"], log["activities"], log["variants"]) == (
+        want["cases"], want["events"], want["activities"], want["variants"])
+    dq = doc["data_quality"]
+    assert dq["rows_read"] == dq["rows_kept"] + dq["rows_dropped"]
+
+
+def test_findings_are_complete(run):
+    name, out, doc = run
+    want = CASES[name]
+    assert doc["bottlenecks"] and doc["readiness"] and doc["verdict"]["reasons"] is not None
+    shares = sum(b["share_of_waiting"] for b in doc["bottlenecks"])
+    assert shares == pytest.approx(1.0)
+    has_processing = any(b["processing_hours_median"] is not None for b in doc["bottlenecks"])
+    assert has_processing == want["start"]
+    levels = {h["level"] for h in doc["handoffs"]}
+    assert ("role" in levels) == want["roles"]
+    summary = validate_bpmn_xml((out / "blueprint.bpmn").read_text())
+    assert summary["shapes"] == summary["flow_nodes"] and summary["edges"] == summary["sequence_flows"]
+    assert (out / "report.html").stat().st_size > 100_000
+
+
+def test_road_traffic_known_figures(run):
+    name, _, doc = run
+    if not name.startswith("Road_Traffic"):
+        pytest.skip("Road Traffic only")
+    assert doc["data_quality"]["details"]["tied_events"] == 21_308
+    assert doc["data_quality"]["details"]["tied_cases"] == 9_166
+    top = doc["bottlenecks"][0]
+    # Fines wait about 16 months before they go to credit collection (dates only).
+    assert top["activity"] == "Send for Credit Collection"
+    assert top["waiting_hours_median"] == pytest.approx(11_688.0)
+
+
+def test_bpi2012_lifecycle_pairing(run):
+    name, _, doc = run
+    if not name.startswith("BPI_Challenge_2012"):
+        pytest.skip("BPI 2012 only")
+    lc = doc["data_quality"]["details"]["lifecycle"]
+    assert lc["paired"] == 71_371 and lc["unmatched_start"] == 5
+    assert doc["data_quality"]["reasons"] == {
+        "lifecycle transition 'schedule' (only start and complete are used)": 26_318}
