@@ -138,7 +138,9 @@ def discover_variants(log: EventLog) -> pd.DataFrame:
     """
     v = execute(variants_query(log.tables().ordered))
     v["trace"] = v["trace"].map(tuple)
-    v = v.sort_values(["cases", "events"], ascending=[False, True], kind="stable", ignore_index=True)
+    v = (v.assign(_key=v["trace"].map("\x1f".join))  # ties broken by the trace itself: deterministic
+         .sort_values(["cases", "events", "_key"], ascending=[False, True, True], ignore_index=True)
+         .drop(columns="_key"))
     total = v["cases"].sum()
     v.insert(0, "variant", range(1, len(v) + 1))
     v["share"] = v["cases"] / total

@@ -388,8 +388,9 @@ def pair_lifecycle(t: ir.Table) -> ir.Table:
     """Pair ``start`` and ``complete`` lifecycle events into activity instances.
 
     Within each case and activity, events are ordered by time and file position; a ``complete`` event
-    directly preceded (in that order) by a ``start`` event is paired with it. This matches each
-    completion with the latest open start of the same activity and leaves the rest unmatched.
+    directly preceded (in that order) by a ``start`` event is paired with it; every other start or
+    complete event is unmatched. Overlapping instances of the same activity in one case (start, start,
+    complete, complete) thus pair the inner start and complete and leave the outer two unmatched.
 
     Parameters
     ----------

@@ -248,6 +248,11 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     counts = {str(k): int(v) for k, v in lc.value_counts(dropna=False).items()}
     if not has_start:
         ledger.details["lifecycle"] = {"transitions": counts, "paired": 0}
+        if (lc == "complete").any():  # completion events are the events; schedule/assign/... are not
+            other = events.index[lc != "complete"]
+            for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
+                ledger.drop(f"lifecycle transition {value!r} (only complete events are used)", idx.index)
+            events = events.drop(index=other)
         return events.drop(columns=[LIFECYCLE])
     if START_TIMESTAMP in events:
         raise EventLogError(
@@ -281,9 +286,11 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
         res = instances[RESOURCE].copy()
         fill = paired & res.isna().to_numpy()
         if fill.any():
-            res.iloc[fill] = by_row.loc[start_rows[fill].astype("int64").to_numpy(), RESOURCE].to_numpy()
+            from_start = by_row.loc[start_rows[fill].astype("int64").to_numpy(), RESOURCE].to_numpy()
+            res.iloc[fill] = from_start
+            filled = instances[ROW_NR].to_numpy()[fill][pd.notna(from_start)]
             ledger.repair("resource missing on the complete event: taken from its start event",
-                          pd.Index(instances[ROW_NR].to_numpy()[fill]))
+                          pd.Index(filled))
         instances[RESOURCE] = res.to_numpy()
     kinds = pairs["kind"].value_counts().to_dict()
     ledger.details["lifecycle"] = {

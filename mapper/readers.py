@@ -24,6 +24,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 #: Decompressed bytes a ``.gz`` input may expand to before reading stops (a gzip bomb fails fast).
 MAX_DECOMPRESSED_BYTES = 4 * 1024**3
+#: The XML prolog (before the root element) is checked within this many bytes.
+MAX_PROLOG_BYTES = 1024**2
 _XES_TYPES = {"string", "date", "int", "float", "boolean", "id", "list", "container"}
 
 
@@ -58,12 +60,16 @@ class _CappedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
     def readinto(self, b) -> int:  # type: ignore[override]
         n = self._raw.readinto(b)
         self._left -= n
         if self._left < 0:
             raise EventLogError(
-                f"{self._source}: the compressed file expands beyond {MAX_DECOMPRESSED_BYTES // 1024**3} GiB; "
+                f"{self._source}: the compressed file expands beyond {MAX_DECOMPRESSED_BYTES:,} bytes; "
                 "refusing to read it (possible gzip bomb). Decompress and check it by hand."
             )
         return n
@@ -86,7 +92,8 @@ def _format_of(path: Path) -> tuple[str, bool]:
 
 def _open(path: Path, compressed: bool) -> io.BufferedIOBase:
     """Open ``path`` for binary reading, decompressing with a size cap when it is gzip."""
-    head = path.open("rb").read(4)
+    with path.open("rb") as fh:
+        head = fh.read(4)
     if compressed:
         if not head.startswith(GZIP_MAGIC):
             raise UnsupportedFormatError(
@@ -159,42 +166,64 @@ def _sniff_delimiter(sample: str) -> str:
 
 
 def _read_csv(path: Path, compressed: bool) -> RawTable:
+    """Read every CSV field as text with pyarrow (strict: a row with too few or too many fields fails)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     with _open(path, compressed) as fh:
         data = fh.read()
     if not data.strip():
         raise EventLogError(f"{path.name}: the file holds no data.")
-    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if bom:
+        data = data[3:]
+    encoding = "utf-8"
     try:
-        sample = data[:65536].decode(encoding)
+        data.decode("utf-8")
     except UnicodeDecodeError:
         encoding = "cp1252"
-        sample = data[:65536].decode(encoding, errors="replace")
+    sample = data[:65536].decode(encoding, errors="replace")
     if sample.lstrip().startswith("<"):
         raise UnsupportedFormatError(
             f"{path.name}: the content looks like XML (XES?), not CSV. Rename the file to .xes."
         )
     delimiter = _sniff_delimiter(sample)
+    header = next(csv.reader([sample.splitlines()[0]], delimiter=delimiter))
+    names = [h.strip() for h in header]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise EventLogError(f"{path.name}: the header repeats the column name(s) {dupes}; rename them.")
+    ragged: list = []
+
+    def on_invalid(row) -> str:
+        ragged.append(row)
+        return "skip"
+
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""],
-            encoding=encoding, skipinitialspace=False,
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False, encoding=encoding, column_names=names,
+                                           skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=True, null_values=[""],
+                                                 quoted_strings_can_be_null=True),
         )
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False,
-                            na_values=[""], encoding=encoding)
-    except pd.errors.EmptyDataError:
-        raise EventLogError(f"{path.name}: the file holds no columns or rows.") from None
-    except pd.errors.ParserError as exc:
+    except pa.ArrowInvalid as exc:
+        raise EventLogError(f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the "
+                            "delimiter.") from None
+    if ragged:
+        where = "; ".join(f"line {r.number}: {r.actual_columns} fields" for r in ragged[:5])
         raise EventLogError(
-            f"{path.name}: the CSV cannot be parsed ({exc}). Rows must all have as many fields as the "
-            "header; check the quoting and the delimiter."
-        ) from None
+            f"{path.name}: {len(ragged)} row(s) do not have the header's {len(names)} fields ({where}). "
+            "Check the quoting and the delimiter, or fix those rows."
+        )
+    frame = table.to_pandas()
     if frame.empty:
         raise EventLogError(f"{path.name}: the file has a header but no rows.")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(frame, path.name, "csv",
-                    {"compressed": compressed, "delimiter": delimiter, "encoding": encoding})
+    return RawTable(frame, path.name, "csv", {"compressed": compressed, "delimiter": delimiter,
+                                              "encoding": "utf-8-sig" if bom else encoding})
 
 
 def _local(tag: str) -> str:
@@ -219,27 +248,44 @@ def _xes_value(kind: str, value: str | None):
     return value
 
 
-def _refuse_doctype(prolog: bytes, name: str) -> None:
-    upper = prolog.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise EventLogError(
-            f"{name}: the XES file declares a DOCTYPE or entities; flowready refuses such files "
-            "(they can read local files or expand without bound). Remove the declaration and retry."
-        )
+def _check_prolog(head: bytes, name: str) -> None:
+    """Walk the XML prolog (declaration, comments, processing instructions) up to the root element and
+    refuse a DOCTYPE, which is where entities are declared (XXE, entity expansion)."""
+    i = len(head) - len(head.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    while True:
+        while i < len(head) and head[i:i + 1] in b" \t\r\n":
+            i += 1
+        if head.startswith(b"<?", i):
+            end = head.find(b"?>", i)
+            i = end + 2 if end >= 0 else -1
+        elif head.startswith(b"<!--", i):
+            end = head.find(b"-->", i + 4)
+            i = end + 3 if end >= 0 else -1
+        elif head[i:i + 9].upper() == b"<!DOCTYPE" or head[i:i + 8].upper() == b"<!ENTITY":
+            raise EventLogError(
+                f"{name}: the XES file declares a DOCTYPE or entities; flowready refuses such files "
+                "(they can read local files or expand without bound). Remove the declaration and retry."
+            )
+        else:
+            return  # the root element (or malformed XML, which the parser reports)
+        if i < 0 or i >= len(head):
+            raise EventLogError(
+                f"{name}: no root element within the first {MAX_PROLOG_BYTES // 1024 // 1024} MiB "
+                "(an unterminated comment or an oversized prolog); refusing to read it."
+            )
 
 
 def _read_xes(path: Path, compressed: bool) -> RawTable:
     """Parse XES with lxml's iterparse, hardened: no DTD, no entities, no network."""
     with _open(path, compressed) as probe:
-        prolog = probe.read(65536)
+        prolog = probe.read(MAX_PROLOG_BYTES)
     if not prolog.strip():
         raise EventLogError(f"{path.name}: the file holds no data.")
     if not prolog.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise UnsupportedFormatError(
             f"{path.name}: the content is not XML, so it is not XES. Check the file type."
         )
-    root_at = prolog.find(b"<log")
-    _refuse_doctype(prolog if root_at < 0 else prolog[:root_at], path.name)
+    _check_prolog(prolog, path.name)
 
     rows: list[dict] = []
     trace_events: list[dict] = []

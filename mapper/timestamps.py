@@ -19,7 +19,11 @@ from mapper.errors import TimestampError
 _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+# An offset only counts after a time of day, so the year of "15-07-2024" is not read as one.
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+#: Share of values that must look like ISO 8601 for the column to be read as ISO 8601 (the rest are
+#: reported as unparseable rather than changing how the good values are read).
+ISO_MAJORITY = 0.5
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:\D.*)?$")
 
 
@@ -100,7 +104,8 @@ def parse_timestamps(
     timezone : str
         IANA zone in which naive values are taken (default ``"UTC"``).
     row_label : callable
-        Maps a 0-based position to a label for messages (``"row 7 (line 8)"``).
+        Maps an index label of ``raw`` (the 0-based row position in the source) to a label for
+        messages (``"row 7 (line 8)"``).
 
     Returns
     -------
@@ -109,8 +114,8 @@ def parse_timestamps(
     Raises
     ------
     TimestampError
-        The day/month order is ambiguous and ``dayfirst`` was not given, the day/month order in the
-        data contradicts ``dayfirst``, or no value can be parsed.
+        The day/month order is ambiguous and ``dayfirst`` was not given, the data contradict the
+        ``dayfirst`` given (a month above 12), or no present value can be parsed.
     """
     repairs: dict[str, int] = {}
     if pd.api.types.is_datetime64_any_dtype(raw):
@@ -133,7 +138,7 @@ def parse_timestamps(
     if timestamp_format is not None:
         fmt_label = timestamp_format
         parse_kw: dict = {"format": timestamp_format}
-    elif present.str.match(_ISO).all():
+    elif present.str.match(_ISO).mean() >= ISO_MAJORITY:
         fmt_label, parse_kw = "ISO 8601", {"format": "ISO8601"}
     else:
         parts = present.str.extract(_DMY)
@@ -141,6 +146,14 @@ def parse_timestamps(
         if dmy.mean() > 0.5:
             a, b = parts.loc[dmy, 0].astype(int), parts.loc[dmy, 1].astype(int)
             day_evidence, month_evidence = (a > 12).any(), (b > 12).any()
+            contradiction = (a > 12) if dayfirst is False else ((b > 12) if dayfirst is True else None)
+            if contradiction is not None and contradiction.any():
+                pos = contradiction.index[contradiction][0]
+                order = "day-first" if dayfirst else "month-first"
+                raise TimestampError(
+                    f"{source}: column {column!r}: {row_label(pos)} holds {present[pos]!r}, which cannot be "
+                    f"{order}. Check --dayfirst/--monthfirst or pass --timestamp-format."
+                )
             if dayfirst is None:
                 if day_evidence and not month_evidence:
                     dayfirst = True
@@ -150,7 +163,7 @@ def parse_timestamps(
                     pos = present.index[dmy][0]
                     raise TimestampError(
                         f"{source}: column {column!r}: the day/month order is ambiguous (e.g. "
-                        f"{row_label(raw.index.get_loc(pos))}: {present[pos]!r} could be either). "
+                        f"{row_label(pos)}: {present[pos]!r} could be either). "
                         "Pass --dayfirst for DD/MM (UK) or --timestamp-format, e.g. '%m/%d/%Y %H:%M'."
                     )
                 else:
@@ -186,7 +199,7 @@ def parse_timestamps(
         else:
             values.loc[naive.index] = _localize(parsed, timezone, repairs)
     bad = ~missing & values.isna()
-    if bad.all():
+    if bad[~missing].all():
         example = present.iloc[0]
         raise TimestampError(
             f"{source}: column {column!r}: no value could be read as a timestamp (e.g. {example!r}). "

@@ -266,11 +266,6 @@ def test_lifecycle_resource_taken_from_start_event(write_xes):
     assert log.quality.examples["resource missing on the complete event: taken from its start event"] == [2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: the repair is counted when the start event has no resource "
-    "either, so nothing was taken",
-)
 def test_lifecycle_resource_repair_not_counted_when_start_has_none(write_xes):
     traces = [
         (

@@ -204,74 +204,39 @@ def test_native_datetimes_naive_and_aware():
 # --- library bugs (see the report) ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: 'DD-MM-YYYY' ends in '-YYYY', which _OFFSET takes for a "
-    "UTC offset, so the time zone is ignored",
-)
 def test_dash_separated_day_first_dates_are_naive():
     r = _parse(["15-07-2024", "16-07-2024"], timezone=LONDON)
     assert r.zone == "naive, taken as Europe/London"
     assert list(r.values) == _utc("2024-07-14 23:00", "2024-07-15 23:00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: an explicit dayfirst that contradicts the data is not "
-    "refused (documented to raise TimestampError)",
-)
 def test_dayfirst_false_contradicted_by_the_data_is_refused():
     with pytest.raises(TimestampError):
         _parse(["13/01/2024", "14/01/2024"], dayfirst=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: an explicit dayfirst that contradicts the data is not "
-    "refused (documented to raise TimestampError)",
-)
 def test_dayfirst_true_contradicted_by_the_data_is_refused():
     with pytest.raises(TimestampError):
         _parse(["01/13/2024", "01/14/2024"], dayfirst=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: the ambiguity message counts positions among the rows "
-    "left after dropping rows without a case id, not file rows",
-)
 def test_ambiguous_dates_name_the_file_row_after_dropped_rows(write_csv):
     path = write_csv("amb.csv", "case_id,activity,timestamp\n,A,05/06/2024\n1,B,01/02/2024\n1,C,03/04/2024\n")
     with pytest.raises(TimestampError, match=r"row 2 \(line 3\): '01/02/2024'"):
         load_event_log(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: the 'no value could be read' check uses bad.all() over all "
-    "rows, so one empty cell disables it",
-)
 def test_unparseable_column_with_an_empty_cell_raises():
     with pytest.raises(TimestampError, match="no value could be read as a timestamp"):
         _parse(["soon", "", "never"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: one unparseable value makes the parser drop ISO 8601 and "
-    "infer a format from the first value, so valid ISO values become bad",
-)
 def test_one_bad_value_does_not_spoil_valid_iso_values():
     r = _parse(["2024-01-01 10:00", "2024-01-02 11:00:05", "2024-01-03", "garbage"])
     assert list(r.bad) == [False, False, False, True]
     assert list(r.values[:3]) == _utc("2024-01-01 10:00", "2024-01-02 11:00:05", "2024-01-03")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: one unparseable value makes the parser drop ISO 8601, so "
-    "valid rows with another ISO precision are dropped too",
-)
 def test_drop_mode_drops_only_the_bad_row(write_csv):
     path = write_csv(
         "mixed.csv",
