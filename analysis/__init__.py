@@ -8,6 +8,17 @@ from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
 
 __all__ = [
-    "Blueprint", "Bottlenecks", "Findings", "Readiness", "Verdict", "analyze", "build_blueprint",
-    "export_report", "find_bottlenecks", "find_handoffs", "find_rework", "find_verdict", "score_readiness",
+    "Blueprint",
+    "Bottlenecks",
+    "Findings",
+    "Readiness",
+    "Verdict",
+    "analyze",
+    "build_blueprint",
+    "export_report",
+    "find_bottlenecks",
+    "find_handoffs",
+    "find_rework",
+    "find_verdict",
+    "score_readiness",
 ]

@@ -48,9 +48,15 @@ AUDIT_EVENTS = {
 #: handovers.
 ROUTE_MIN_SHARE = 0.1
 
-_TYPES = {"StartEvent": "startEvent", "NormalStartEvent": "startEvent", "EndEvent": "endEvent",
-          "NormalEndEvent": "endEvent", "ExclusiveGateway": "exclusiveGateway",
-          "ParallelGateway": "parallelGateway", "InclusiveGateway": "exclusiveGateway"}
+_TYPES = {
+    "StartEvent": "startEvent",
+    "NormalStartEvent": "startEvent",
+    "EndEvent": "endEvent",
+    "NormalEndEvent": "endEvent",
+    "ExclusiveGateway": "exclusiveGateway",
+    "ParallelGateway": "parallelGateway",
+    "InclusiveGateway": "exclusiveGateway",
+}
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,13 @@ class Blueprint:
         return xml
 
     def _repr_html_(self) -> str:
-        return ("<b>Orchestration blueprint</b>" + self.to_frame()[
-            ["activity", "recommendation", "score", "sla_hours", "approval_checkpoint"]].to_html(index=False)
-            + f"<p>{len(self.orchestration)} orchestration step(s) at failing handoffs.</p>")
+        return (
+            "<b>Orchestration blueprint</b>"
+            + self.to_frame()[
+                ["activity", "recommendation", "score", "sla_hours", "approval_checkpoint"]
+            ].to_html(index=False)
+            + f"<p>{len(self.orchestration)} orchestration step(s) at failing handoffs.</p>"
+        )
 
 
 def _clean(x):
@@ -190,28 +200,50 @@ def build_blueprint(
             audit = audit + AUDIT_EVENTS["ai_assist"]
         if approval:
             audit = audit + AUDIT_EVENTS["approval"]
-        steps.append({
-            "activity": activity, "recommendation": rec, "score": float(r["score"]),
-            "sla_hours": round(sla, 3), "approval_checkpoint": approval, "human_in_the_loop": human,
-            "retry_policy": dict(RETRY_POLICY) if rec in ("automate", "ai_assist") else None,
-            "audit_events": audit, "fix_first_reasons": list(r["fix_first_reasons"]),
-        })
+        steps.append(
+            {
+                "activity": activity,
+                "recommendation": rec,
+                "score": float(r["score"]),
+                "sla_hours": round(sla, 3),
+                "approval_checkpoint": approval,
+                "human_in_the_loop": human,
+                "retry_policy": dict(RETRY_POLICY) if rec in ("automate", "ai_assist") else None,
+                "audit_events": audit,
+                "fix_first_reasons": list(r["fix_first_reasons"]),
+            }
+        )
     steps_df = pd.DataFrame(steps)
 
     nodes, flows, tasks_of = _bpmn_graph(model, steps_df.set_index("activity"), routes)
     steps_df["bpmn_tasks"] = steps_df["activity"].map(lambda a: tasks_of.get(a, []))
     steps_df["in_model"] = steps_df["activity"].isin(tasks_of)
-    steps_df = steps_df[["activity", "recommendation", "score", "bpmn_tasks", "sla_hours", "approval_checkpoint",
-                         "human_in_the_loop", "retry_policy", "audit_events", "fix_first_reasons", "in_model"]]
+    steps_df = steps_df[
+        [
+            "activity",
+            "recommendation",
+            "score",
+            "bpmn_tasks",
+            "sla_hours",
+            "approval_checkpoint",
+            "human_in_the_loop",
+            "retry_policy",
+            "audit_events",
+            "fix_first_reasons",
+            "in_model",
+        ]
+    ]
 
     kpis = _kpis(log, bottlenecks, handoffs)
     governance = {
         "retry_policy": RETRY_POLICY,
         "audit_events": AUDIT_EVENTS,
         "approval_checkpoints": steps_df.loc[steps_df["approval_checkpoint"], "activity"].tolist(),
-        "sla_basis": ("p90 of today's waiting time plus p90 processing time per step"
-                      if log.has_start_timestamps else
-                      "p90 of today's time between the previous completion and the step's completion"),
+        "sla_basis": (
+            "p90 of today's waiting time plus p90 processing time per step"
+            if log.has_start_timestamps
+            else "p90 of today's time between the previous completion and the step's completion"
+        ),
         "handoff_level": handoffs["level"].iloc[0] if len(handoffs) else None,
     }
     meta = {"noise_threshold": model.noise_threshold}
@@ -227,24 +259,43 @@ def _routes(log: EventLog, handoffs: pd.DataFrame, acts: pd.DataFrame) -> pd.Dat
     level = failing["level"].iloc[0]
     h = handovers(log.tables().ordered, level)
     flows = execute(handover_activity_flows(h))
-    flows = flows.merge(failing[["source", "target", "failure", "count", "delay_hours_median"]]
-                        .rename(columns={"count": "pair_count"}), on=["source", "target"])
+    flows = flows.merge(
+        failing[["source", "target", "failure", "count", "delay_hours_median"]].rename(
+            columns={"count": "pair_count"}
+        ),
+        on=["source", "target"],
+    )
     flows = flows[flows["count"] >= ROUTE_MIN_SHARE * flows["pair_count"]]
     rows = []
-    for i, (activity, grp) in enumerate(sorted(flows.groupby("activity"), key=lambda kv: -kv[1]["count"].sum())):
-        pairs = (grp.sort_values("count", ascending=False)
-                 .drop_duplicates(["source", "target"]).head(10))
-        rows.append({
-            "id": f"route_{i + 1}", "before_activity": activity, "level": level,
-            "handoffs": [{"source": s, "target": t, "failure": f, "count": int(c),
-                          "delay_hours_median": round(float(d), 3)}
-                         for s, t, f, c, d in pairs[["source", "target", "failure", "count",
-                                                     "delay_hours_median"]].itertuples(index=False)],
-            "sla_hours": round(float(grp["delay_hours_p90"].max()), 3),
-            "action": ("route the case to the receiving " + level + " with its full context (documents, "
-                       "history, the question to answer); start an SLA clock; escalate on breach; "
-                       "answer queries inside the case instead of sending it back"),
-        })
+    for i, (activity, grp) in enumerate(
+        sorted(flows.groupby("activity"), key=lambda kv: -kv[1]["count"].sum())
+    ):
+        pairs = grp.sort_values("count", ascending=False).drop_duplicates(["source", "target"]).head(10)
+        rows.append(
+            {
+                "id": f"route_{i + 1}",
+                "before_activity": activity,
+                "level": level,
+                "handoffs": [
+                    {
+                        "source": s,
+                        "target": t,
+                        "failure": f,
+                        "count": int(c),
+                        "delay_hours_median": round(float(d), 3),
+                    }
+                    for s, t, f, c, d in pairs[
+                        ["source", "target", "failure", "count", "delay_hours_median"]
+                    ].itertuples(index=False)
+                ],
+                "sla_hours": round(float(grp["delay_hours_p90"].max()), 3),
+                "action": (
+                    "route the case to the receiving " + level + " with its full context (documents, "
+                    "history, the question to answer); start an SLA clock; escalate on breach; "
+                    "answer queries inside the case instead of sending it back"
+                ),
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -280,8 +331,13 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
         chain: list[str] = []
         route = route_of.get(activity)
         if route is not None:
-            chain.append(add("serviceTask", f"Route with context to: {activity}",
-                             f"Orchestration step at a failing handoff. {route.action}. SLA {route.sla_hours:.1f} h."))
+            chain.append(
+                add(
+                    "serviceTask",
+                    f"Route with context to: {activity}",
+                    f"Orchestration step at a failing handoff. {route.action}. SLA {route.sla_hours:.1f} h.",
+                )
+            )
         rec, sla = s["recommendation"], s["sla_hours"]
         doc = f"Recommendation: {rec} (readiness {s['score']:.0f}/100). SLA target {sla:.1f} h."
         if s["approval_checkpoint"]:
@@ -289,7 +345,9 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
         if rec == "automate":
             chain.append(add("serviceTask", activity, doc + " Retry: 3 attempts, exponential backoff."))
         elif rec == "ai_assist":
-            chain.append(add("serviceTask", f"AI prepares: {activity}", doc + " AI drafts; retries as automated."))
+            chain.append(
+                add("serviceTask", f"AI prepares: {activity}", doc + " AI drafts; retries as automated.")
+            )
             chain.append(add("userTask", f"Review: {activity}", doc + " A human checks and decides."))
         elif rec == "fix_first":
             chain.append(add("userTask", activity, doc + " FIX FIRST: " + "; ".join(s["fix_first_reasons"])))
@@ -298,12 +356,16 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
         for a, b in zip(chain, chain[1:], strict=False):
             link(a, b)
         entry[node], exit_[node] = chain[0], chain[-1]
-        tasks_of[activity] = [{"id": n["id"], "type": n["type"], "name": n["name"]}
-                              for n in nodes if n["id"] in chain]
+        tasks_of[activity] = [
+            {"id": n["id"], "type": n["type"], "name": n["name"]} for n in nodes if n["id"] in chain
+        ]
     for f in model.bpmn.get_flows():
         link(exit_[f.get_source()], entry[f.get_target()])
-    return (pd.DataFrame(nodes, columns=["id", "type", "name", "documentation"]),
-            pd.DataFrame(flows, columns=["id", "source", "target", "name"]), tasks_of)
+    return (
+        pd.DataFrame(nodes, columns=["id", "type", "name", "documentation"]),
+        pd.DataFrame(flows, columns=["id", "source", "target", "name"]),
+        tasks_of,
+    )
 
 
 def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> dict:
@@ -313,20 +375,28 @@ def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> di
     ping = None
     if len(handoffs):
         h = handovers(log.tables().ordered, handoffs["level"].iloc[0])
-        agg = execute(h.aggregate(delay=hours(h.delay_us).median(), ping=h.case_id.nunique(where=h.ping_pong)))
+        agg = execute(
+            h.aggregate(delay=hours(h.delay_us).median(), ping=h.case_id.nunique(where=h.ping_pong))
+        )
         delay, ping = agg["delay"].iloc[0], int(agg["ping"].iloc[0])
 
     def kpi(value, unit, text):
-        return {"baseline": None if value is None or pd.isna(value) else round(float(value), 4),
-                "unit": unit, "description": text}
+        return {
+            "baseline": None if value is None or pd.isna(value) else round(float(value), 4),
+            "unit": unit,
+            "description": text,
+        }
 
     return {
         "cycle_time_median": kpi(cyc["median"], "hours", "median cycle time of closed cases"),
         "cycle_time_p90": kpi(cyc["p90"], "hours", "p90 cycle time of closed cases"),
         "waiting_time_median": kpi(k.waiting_hours_median, "hours", "median waiting time before a step"),
         "waiting_time_total": kpi(k.waiting_hours_total, "hours", "total waiting time over all cases"),
-        "rework_rate": kpi(k.rework_cases / k.cases if k.cases else None, "share of cases",
-                           "cases in which some activity is repeated"),
+        "rework_rate": kpi(
+            k.rework_cases / k.cases if k.cases else None,
+            "share of cases",
+            "cases in which some activity is repeated",
+        ),
         "handoff_delay_median": kpi(delay, "hours", "median delay at a handoff of work"),
         "ping_pong_cases": kpi(ping, "cases", "cases in which work went straight back to its sender"),
         "stuck_cases": kpi(cyc["stuck_cases"], "cases", "open cases older than the p95 cycle time"),

@@ -9,7 +9,15 @@ from typing import Literal
 import ibis
 import pandas as pd
 
-from mapper.engine import P90, US_PER_HOUR, activity_stats, case_traces, dfg_edges, execute, start_end_activities
+from mapper.engine import (
+    P90,
+    US_PER_HOUR,
+    activity_stats,
+    case_traces,
+    dfg_edges,
+    execute,
+    start_end_activities,
+)
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -65,15 +73,22 @@ class Bottlenecks:
         import plotly.express as px
 
         d = self.activities.head(top).iloc[::-1]
-        fig = px.bar(d, x="hours_lost_total", y="activity", orientation="h",
-                     hover_data=["waiting_hours_median", "waiting_hours_p90", "share_of_waiting"],
-                     labels={"hours_lost_total": "Total hours of waiting before the step", "activity": ""},
-                     title="Where cases wait (total hours lost)")
+        fig = px.bar(
+            d,
+            x="hours_lost_total",
+            y="activity",
+            orientation="h",
+            hover_data=["waiting_hours_median", "waiting_hours_p90", "share_of_waiting"],
+            labels={"hours_lost_total": "Total hours of waiting before the step", "activity": ""},
+            title="Where cases wait (total hours lost)",
+        )
         fig.update_layout(height=120 + 28 * len(d), margin={"l": 10, "r": 10, "t": 40, "b": 10})
         return fig
 
     def _repr_html_(self) -> str:
-        note = " (waiting includes processing: no start timestamps)" if self.waiting_includes_processing else ""
+        note = (
+            " (waiting includes processing: no start timestamps)" if self.waiting_includes_processing else ""
+        )
         return f"<b>Bottlenecks</b>{html.escape(note)}" + self.activities.head(20).to_html(index=False)
 
 
@@ -119,45 +134,83 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
         acts[["processing_hours_median", "processing_hours_p90"]] = float("nan")
     acts = acts.sort_values(["hours_lost_total", "activity"], ascending=[False, True], ignore_index=True)
     acts.insert(0, "rank", range(1, len(acts) + 1))
-    activities = acts[["rank", "activity", "cases", "events", "waiting_hours_median", "waiting_hours_p90",
-                       "waiting_hours_mean", "processing_hours_median", "processing_hours_p90",
-                       "hours_lost_total", "share_of_waiting"]]
+    activities = acts[
+        [
+            "rank",
+            "activity",
+            "cases",
+            "events",
+            "waiting_hours_median",
+            "waiting_hours_p90",
+            "waiting_hours_mean",
+            "processing_hours_median",
+            "processing_hours_p90",
+            "hours_lost_total",
+            "share_of_waiting",
+        ]
+    ]
 
-    edges = execute(dfg_edges(o)).rename(columns={
-        "wait_hours_median": "waiting_hours_median", "wait_hours_p90": "waiting_hours_p90",
-        "wait_hours_total": "hours_lost_total"})
+    edges = execute(dfg_edges(o)).rename(
+        columns={
+            "wait_hours_median": "waiting_hours_median",
+            "wait_hours_p90": "waiting_hours_p90",
+            "wait_hours_total": "hours_lost_total",
+        }
+    )
     edges["share_of_waiting"] = edges["hours_lost_total"] / total_wait if total_wait > 0 else 0.0
     transitions = edges.sort_values(["hours_lost_total", "frequency"], ascending=False, ignore_index=True)[
-        ["source", "target", "frequency", "waiting_hours_median", "waiting_hours_p90", "hours_lost_total",
-         "share_of_waiting"]]
+        [
+            "source",
+            "target",
+            "frequency",
+            "waiting_hours_median",
+            "waiting_hours_p90",
+            "hours_lost_total",
+            "share_of_waiting",
+        ]
+    ]
 
     ends = _end_activities(o, end_activities, list(acts["activity"]))
     cases = case_traces(o)
     cases = cases.mutate(closed=cases.last_activity.isin(ends) if ends else ibis.literal(False))
     closed = cases.filter(cases.closed)
-    stats = execute(closed.aggregate(
-        median=closed.cycle_hours.median(), p90=closed.cycle_hours.quantile(P90),
-        p95=closed.cycle_hours.quantile(0.95), mean=closed.cycle_hours.mean(), n=closed.count(),
-    )).iloc[0]
+    stats = execute(
+        closed.aggregate(
+            median=closed.cycle_hours.median(),
+            p90=closed.cycle_hours.quantile(P90),
+            p95=closed.cycle_hours.quantile(0.95),
+            mean=closed.cycle_hours.mean(),
+            n=closed.count(),
+        )
+    ).iloc[0]
     log_end = execute(cases.aggregate(end=cases.end_us.max(), n=cases.count())).iloc[0]
     p95 = stats["p95"]
     open_cases = cases.filter(~cases.closed)
     age = (ibis.literal(int(log_end["end"])) - open_cases.start_us).cast("float64") / US_PER_HOUR
     n_open = int(execute(open_cases.count().as_table()).iloc[0, 0])
     if pd.notna(p95):
-        stuck = execute(open_cases.mutate(age_hours=age).filter(lambda t: t.age_hours > float(p95))
-                        .select("case_id", "last_activity", "start_us", "age_hours", "events")
-                        .order_by(ibis.desc("age_hours")))
+        stuck = execute(
+            open_cases.mutate(age_hours=age)
+            .filter(lambda t: t.age_hours > float(p95))
+            .select("case_id", "last_activity", "start_us", "age_hours", "events")
+            .order_by(ibis.desc("age_hours"))
+        )
     else:
         stuck = pd.DataFrame(columns=["case_id", "last_activity", "start_us", "age_hours", "events"])
     stuck.insert(2, "started", pd.to_datetime(stuck.pop("start_us").astype("int64"), unit="us", utc=True))
     cycle = {
-        "median": _f(stats["median"]), "p90": _f(stats["p90"]), "p95": _f(p95), "mean": _f(stats["mean"]),
-        "cases": int(log_end["n"]), "closed_cases": int(stats["n"]), "open_cases": n_open,
+        "median": _f(stats["median"]),
+        "p90": _f(stats["p90"]),
+        "p95": _f(p95),
+        "mean": _f(stats["mean"]),
+        "cases": int(log_end["n"]),
+        "closed_cases": int(stats["n"]),
+        "open_cases": n_open,
         "stuck_cases": len(stuck),
     }
-    return Bottlenecks(activities, transitions, stuck.reset_index(drop=True), cycle, ends,
-                       not log.has_start_timestamps)
+    return Bottlenecks(
+        activities, transitions, stuck.reset_index(drop=True), cycle, ends, not log.has_start_timestamps
+    )
 
 
 def _f(x) -> float | None:
@@ -172,6 +225,7 @@ def _end_activities(o, given: list[str] | None, known: list[str]) -> list[str]:
                 f"end activities {unknown} are not activities of the log; known activities: {known}."
             )
         return list(given)
-    se = execute(start_end_activities(o).join(
-        o.group_by("activity").aggregate(cases=o.case_id.nunique()), "activity"))
+    se = execute(
+        start_end_activities(o).join(o.group_by("activity").aggregate(cases=o.case_id.nunique()), "activity")
+    )
     return sorted(se.loc[se["ends"] >= END_ACTIVITY_SHARE * se["cases"], "activity"].tolist())

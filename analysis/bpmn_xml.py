@@ -32,9 +32,14 @@ TARGET_NAMESPACE = "https://flowready.invalid/bpmn"
 
 #: The flow-node types written, and the shape family each is drawn as.
 NODE_TYPES = {
-    "startEvent": "event", "endEvent": "event", "intermediateCatchEvent": "event",
-    "task": "task", "serviceTask": "task", "userTask": "task",
-    "exclusiveGateway": "gateway", "parallelGateway": "gateway",
+    "startEvent": "event",
+    "endEvent": "event",
+    "intermediateCatchEvent": "event",
+    "task": "task",
+    "serviceTask": "task",
+    "userTask": "task",
+    "exclusiveGateway": "gateway",
+    "parallelGateway": "gateway",
 }
 #: Standard bpmn.io sizes (width, height) in pixels, and the Graphviz shape used in their place.
 _SHAPES = {"task": (100, 80, "box"), "event": (36, 36, "circle"), "gateway": (50, 50, "diamond")}
@@ -71,8 +76,13 @@ class _Flow:
     documentation: str | None
 
 
-def to_bpmn_xml(nodes: pd.DataFrame, flows: pd.DataFrame, *, process_id: str = "flowready_blueprint",
-                process_name: str = "Orchestration blueprint") -> str:
+def to_bpmn_xml(
+    nodes: pd.DataFrame,
+    flows: pd.DataFrame,
+    *,
+    process_id: str = "flowready_blueprint",
+    process_name: str = "Orchestration blueprint",
+) -> str:
     """Serialise a process graph as BPMN 2.0 XML with a left-to-right diagram.
 
     Parameters
@@ -112,10 +122,16 @@ def to_bpmn_xml(nodes: pd.DataFrame, flows: pd.DataFrame, *, process_id: str = "
         used_ids.add(candidate)
         return candidate
 
-    root = etree.Element(_q("bpmn", "definitions"), nsmap=NSMAP, id=fresh_id("Definitions_1"),
-                         targetNamespace=TARGET_NAMESPACE, exporter="flowready")
-    process = etree.SubElement(root, _q("bpmn", "process"), id=process_id, name=_clean(process_name),
-                               isExecutable="false")
+    root = etree.Element(
+        _q("bpmn", "definitions"),
+        nsmap=NSMAP,
+        id=fresh_id("Definitions_1"),
+        targetNamespace=TARGET_NAMESPACE,
+        exporter="flowready",
+    )
+    process = etree.SubElement(
+        root, _q("bpmn", "process"), id=process_id, name=_clean(process_name), isExecutable="false"
+    )
     for node in node_list:
         element = _flow_element(process, node.type, node.id, node.name, node.documentation)
         for flow in flow_list:
@@ -132,24 +148,29 @@ def to_bpmn_xml(nodes: pd.DataFrame, flows: pd.DataFrame, *, process_id: str = "
         element.set("targetRef", flow.target)
 
     diagram = etree.SubElement(root, _q("bpmndi", "BPMNDiagram"), id=fresh_id("BPMNDiagram_1"))
-    plane = etree.SubElement(diagram, _q("bpmndi", "BPMNPlane"), id=fresh_id("BPMNPlane_1"),
-                             bpmnElement=process_id)
+    plane = etree.SubElement(
+        diagram, _q("bpmndi", "BPMNPlane"), id=fresh_id("BPMNPlane_1"), bpmnElement=process_id
+    )
     for node in node_list:
-        shape = etree.SubElement(plane, _q("bpmndi", "BPMNShape"), id=fresh_id(f"{node.id}_di"),
-                                 bpmnElement=node.id)
+        shape = etree.SubElement(
+            plane, _q("bpmndi", "BPMNShape"), id=fresh_id(f"{node.id}_di"), bpmnElement=node.id
+        )
         if node.type == "exclusiveGateway":
             shape.set("isMarkerVisible", "true")
         _bounds(shape, boxes[node.id])
     for flow in flow_list:
-        edge = etree.SubElement(plane, _q("bpmndi", "BPMNEdge"), id=fresh_id(f"{flow.id}_di"),
-                                bpmnElement=flow.id)
+        edge = etree.SubElement(
+            plane, _q("bpmndi", "BPMNEdge"), id=fresh_id(f"{flow.id}_di"), bpmnElement=flow.id
+        )
         for x, y in waypoints[flow.id]:
             etree.SubElement(edge, _q("di", "waypoint"), x=_num(x), y=_num(y))
         if flow.name and flow.id in label_points:
             (x, y), chars = label_points[flow.id], min(len(flow.name), 20)
             width, height = 6 * chars + 10, 14 * math.ceil(len(flow.name) / 20)
-            _bounds(etree.SubElement(edge, _q("bpmndi", "BPMNLabel")),
-                    Box(round(x - width / 2), round(y - height / 2), width, height))
+            _bounds(
+                etree.SubElement(edge, _q("bpmndi", "BPMNLabel")),
+                Box(round(x - width / 2), round(y - height / 2), width, height),
+            )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
 
 
@@ -215,8 +236,11 @@ def validate_bpmn_xml(xml: str) -> dict[str, Any]:
         if etree.QName(node).localname == "intermediateCatchEvent" and not is_timer:
             problems.append(f"intermediate event {node_id!r} has no timerEventDefinition")
 
-    planes = [p for p in root.iterfind("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NSMAP)
-              if p.get("bpmnElement") == process.get("id")]
+    planes = [
+        p
+        for p in root.iterfind("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NSMAP)
+        if p.get("bpmnElement") == process.get("id")
+    ]
     if not planes:
         problems.append(f"no BPMNPlane refers to process {process.get('id')!r}")
     shapes = [s for p in planes for s in p.iterfind("bpmndi:BPMNShape", NSMAP)]
@@ -229,15 +253,20 @@ def validate_bpmn_xml(xml: str) -> dict[str, Any]:
             problems.append(f"BPMNShape of {ref!r} has no valid dc:Bounds")
         is_xor = ref in nodes and etree.QName(nodes[ref]).localname == "exclusiveGateway"
         if is_xor and shape.get("isMarkerVisible") != "true":
-            problems.append(f"BPMNShape of exclusive gateway {ref!r} lacks isMarkerVisible=\"true\"")
+            problems.append(f'BPMNShape of exclusive gateway {ref!r} lacks isMarkerVisible="true"')
     for edge in edges:
         points = [_numbers(w, ("x", "y")) for w in edge.iterfind("di:waypoint", NSMAP)]
         if len(points) < 2 or None in points:
             problems.append(f"BPMNEdge of {edge.get('bpmnElement')!r} needs at least two valid waypoints")
     if problems:
         raise AnalysisError(f"The BPMN XML breaks {len(problems)} rule(s):\n- " + "\n- ".join(problems))
-    return {"flow_nodes": len(nodes), "sequence_flows": len(flows), "shapes": len(shapes), "edges": len(edges),
-            "by_type": dict(Counter(etree.QName(node).localname for node in nodes.values()))}
+    return {
+        "flow_nodes": len(nodes),
+        "sequence_flows": len(flows),
+        "shapes": len(shapes),
+        "edges": len(edges),
+        "by_type": dict(Counter(etree.QName(node).localname for node in nodes.values())),
+    }
 
 
 def _read_graph(nodes: pd.DataFrame, flows: pd.DataFrame, process_id: str) -> tuple[list[_Node], list[_Flow]]:
@@ -248,31 +277,52 @@ def _read_graph(nodes: pd.DataFrame, flows: pd.DataFrame, process_id: str) -> tu
     if len(flows) > 0:
         _require_columns(flows, ("id", "source", "target"), "flow")
     seen = {_check_id(process_id, "process id")}
-    node_list = [_Node(_check_id(row.get("id"), "node id"), row.get("type"), _text(row.get("name")),
-                       _text(row.get("documentation")) or None) for row in nodes.to_dict("records")]
-    flow_list = [_Flow(_check_id(row.get("id"), "flow id"), row.get("source"), row.get("target"),
-                       _text(row.get("name")), _text(row.get("documentation")) or None)
-                 for row in flows.to_dict("records")]
+    node_list = [
+        _Node(
+            _check_id(row.get("id"), "node id"),
+            row.get("type"),
+            _text(row.get("name")),
+            _text(row.get("documentation")) or None,
+        )
+        for row in nodes.to_dict("records")
+    ]
+    flow_list = [
+        _Flow(
+            _check_id(row.get("id"), "flow id"),
+            row.get("source"),
+            row.get("target"),
+            _text(row.get("name")),
+            _text(row.get("documentation")) or None,
+        )
+        for row in flows.to_dict("records")
+    ]
     for item in [*node_list, *flow_list]:
         if item.id in seen:
             raise AnalysisError(f"Id {item.id!r} is used more than once; BPMN ids must be unique.")
         seen.add(item.id)
     for node in node_list:
         if node.type not in NODE_TYPES:
-            raise AnalysisError(f"Node {node.id!r} has type {node.type!r}; expected one of {sorted(NODE_TYPES)}.")
+            raise AnalysisError(
+                f"Node {node.id!r} has type {node.type!r}; expected one of {sorted(NODE_TYPES)}."
+            )
     node_ids = {node.id for node in node_list}
     for flow in flow_list:
         for end in ("source", "target"):
             if getattr(flow, end) not in node_ids:
-                raise AnalysisError(f"Sequence flow {flow.id!r}: {end} {getattr(flow, end)!r} is not a node id.")
+                raise AnalysisError(
+                    f"Sequence flow {flow.id!r}: {end} {getattr(flow, end)!r} is not a node id."
+                )
     return node_list, flow_list
 
 
-def _layout(nodes: list[_Node], flows: list[_Flow]) -> tuple[dict[str, Box], dict[str, list[Point]],
-                                                              dict[str, Point]]:
+def _layout(
+    nodes: list[_Node], flows: list[_Flow]
+) -> tuple[dict[str, Box], dict[str, list[Point]], dict[str, Point]]:
     """Shape bounds, edge waypoints and flow-label centres (DI pixels) from a ``dot`` layout."""
-    graph = graphviz.Digraph(graph_attr={"rankdir": "LR", "splines": "polyline", "nodesep": "0.6",
-                                         "ranksep": "0.8"}, node_attr={"fixedsize": "true", "label": ""})
+    graph = graphviz.Digraph(
+        graph_attr={"rankdir": "LR", "splines": "polyline", "nodesep": "0.6", "ranksep": "0.8"},
+        node_attr={"fixedsize": "true", "label": ""},
+    )
     for i, node in enumerate(nodes):
         width, height, shape = _SHAPES[NODE_TYPES[node.type]]
         graph.node(f"n{i}", shape=shape, width=f"{width / 72:.4f}", height=f"{height / 72:.4f}")
@@ -327,7 +377,12 @@ def _dock(point: Point, box: Box, *, mid_side: bool) -> Point:
     """
     x, y = point
     left, top, right, bottom = box.x, box.y, box.x + box.width, box.y + box.height
-    distance = {"left": abs(x - left), "right": abs(x - right), "top": abs(y - top), "bottom": abs(y - bottom)}
+    distance = {
+        "left": abs(x - left),
+        "right": abs(x - right),
+        "top": abs(y - top),
+        "bottom": abs(y - bottom),
+    }
     side = min(distance, key=distance.__getitem__)
     if side in ("left", "right"):
         y = top + box.height / 2 if mid_side else min(max(y, top), bottom)
@@ -336,12 +391,17 @@ def _dock(point: Point, box: Box, *, mid_side: bool) -> Point:
     return x, (top if side == "top" else bottom)
 
 
-def _check_di(di_elements: list[etree._Element], targets: dict[str, etree._Element], kind: str,
-              what: str) -> list[str]:
+def _check_di(
+    di_elements: list[etree._Element], targets: dict[str, etree._Element], kind: str, what: str
+) -> list[str]:
     """Problems with the one-to-one match between DI elements and the elements they draw."""
     counts = Counter(el.get("bpmnElement") for el in di_elements)
-    problems = [f"{what} {ref!r} has {counts[ref]} {kind}s, expected 1" for ref in targets if counts[ref] != 1]
-    return problems + [f"{kind} refers to {ref!r}, which is not a {what}" for ref in counts if ref not in targets]
+    problems = [
+        f"{what} {ref!r} has {counts[ref]} {kind}s, expected 1" for ref in targets if counts[ref] != 1
+    ]
+    return problems + [
+        f"{kind} refers to {ref!r}, which is not a {what}" for ref in counts if ref not in targets
+    ]
 
 
 def _numbers(element: etree._Element | None, names: tuple[str, ...]) -> list[float] | None:
@@ -356,8 +416,9 @@ def _numbers(element: etree._Element | None, names: tuple[str, ...]) -> list[flo
     return values if all(math.isfinite(v) for v in values) and sizes_ok else None
 
 
-def _flow_element(parent: etree._Element, tag: str, element_id: str, name: str | None,
-                  documentation: str | None) -> etree._Element:
+def _flow_element(
+    parent: etree._Element, tag: str, element_id: str, name: str | None, documentation: str | None
+) -> etree._Element:
     element = etree.SubElement(parent, _q("bpmn", tag), id=element_id)
     if name is not None:
         element.set("name", name)
@@ -367,8 +428,14 @@ def _flow_element(parent: etree._Element, tag: str, element_id: str, name: str |
 
 
 def _bounds(parent: etree._Element, box: Box) -> None:
-    etree.SubElement(parent, _q("dc", "Bounds"), x=_num(box.x), y=_num(box.y), width=_num(box.width),
-                     height=_num(box.height))
+    etree.SubElement(
+        parent,
+        _q("dc", "Bounds"),
+        x=_num(box.x),
+        y=_num(box.y),
+        width=_num(box.width),
+        height=_num(box.height),
+    )
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
@@ -379,8 +446,10 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) 
 
 def _check_id(value: object, what: str) -> str:
     if not isinstance(value, str) or not _NCNAME.fullmatch(value):
-        raise AnalysisError(f"Invalid {what} {value!r}: BPMN ids must be XML NCNames (a letter or '_', then "
-                            "letters, digits, '.', '-' or '_').")
+        raise AnalysisError(
+            f"Invalid {what} {value!r}: BPMN ids must be XML NCNames (a letter or '_', then "
+            "letters, digits, '.', '-' or '_')."
+        )
     return value
 
 

@@ -20,7 +20,13 @@ from analysis.blueprint import Blueprint, build_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
 from analysis.handoffs import find_handoffs, find_rework
 from analysis.readiness import Readiness, score_readiness
-from mapper.discovery import DirectlyFollowsGraph, ProcessModel, discover_bpmn, discover_dfg, discover_variants
+from mapper.discovery import (
+    DirectlyFollowsGraph,
+    ProcessModel,
+    discover_bpmn,
+    discover_dfg,
+    discover_variants,
+)
 from mapper.log import DataQuality, EventLog
 
 FINDINGS_SCHEMA_VERSION = "1.0"
@@ -97,8 +103,10 @@ def find_verdict(
     cases = bottlenecks.cycle["cases"] or 1
     fix = readiness.scores[readiness.scores["recommendation"] == "fix_first"]
     if len(fix):
-        names = ", ".join(f"{a} ({'; '.join(r)})" for a, r in zip(fix["activity"].head(5),
-                                                                   fix["fix_first_reasons"].head(5), strict=True))
+        names = ", ".join(
+            f"{a} ({'; '.join(r)})"
+            for a, r in zip(fix["activity"].head(5), fix["fix_first_reasons"].head(5), strict=True)
+        )
         more = f" and {len(fix) - 5} more" if len(fix) > 5 else ""
         reasons.append(f"{len(fix)} step(s) must be fixed before they are automated: {names}{more}.")
     rework_rate = kpis["rework_rate"]["baseline"] or 0.0
@@ -110,18 +118,23 @@ def find_verdict(
     failing = handoffs[handoffs["failing"]] if len(handoffs) else handoffs
     if len(failing):
         top = failing.sort_values("count", ascending=False).head(3)
-        pairs = "; ".join(f"{s} → {t} ({f})" for s, t, f in zip(top["source"], top["target"], top["failure"],
-                                                              strict=True))
+        pairs = "; ".join(
+            f"{s} → {t} ({f})" for s, t, f in zip(top["source"], top["target"], top["failure"], strict=True)
+        )
         reasons.append(f"{len(failing)} handoff pair(s) fail: {pairs}.")
     top_b = bottlenecks.activities.head(1)
     if len(top_b) and top_b["share_of_waiting"].iloc[0] >= VERDICT_DOMINANT_WAIT:
-        reasons.append(f"One step, {top_b['activity'].iloc[0]}, accounts for "
-                       f"{top_b['share_of_waiting'].iloc[0]:.0%} of all waiting time.")
+        reasons.append(
+            f"One step, {top_b['activity'].iloc[0]}, accounts for "
+            f"{top_b['share_of_waiting'].iloc[0]:.0%} of all waiting time."
+        )
     if len(variants):
         top10 = float(variants["share"].head(10).sum())
         if top10 < VERDICT_TOP10_VARIANTS:
-            reasons.append(f"The process is not standardised: the 10 most common paths cover only {top10:.0%} "
-                           f"of cases ({len(variants):,} variants).")
+            reasons.append(
+                f"The process is not standardised: the 10 most common paths cover only {top10:.0%} "
+                f"of cases ({len(variants):,} variants)."
+            )
     stuck = bottlenecks.cycle["stuck_cases"]
     if stuck / cases >= VERDICT_STUCK_CASES:
         reasons.append(f"{stuck:,} cases ({stuck / cases:.0%}) are open and older than the p95 cycle time.")
@@ -183,42 +196,81 @@ class Findings:
         """The ``findings.json`` document (see ``docs/findings.md``)."""
         q = self.quality
         b = self.bottlenecks
-        return _jsonable({
-            "flowready_version": _version(),
-            "schema_version": FINDINGS_SCHEMA_VERSION,
-            "log": self.summary,
-            "data_quality": q.to_dict(),
-            "process": {
-                "noise_threshold": self.model.noise_threshold,
-                "end_activities": b.end_activities,
-                "cycle_time_hours": b.cycle,
-                "waiting_includes_processing": b.waiting_includes_processing,
-                "top_variants": [
-                    {"variant": int(r.variant), "trace": list(r.trace), "cases": int(r.cases),
-                     "share": float(r.share)} for r in self.variants.head(20).itertuples()],
-                "dfg": self.dfg.edges[["source", "target", "frequency", "cases", "hours_median",
-                                       "hours_p90"]].to_dict(orient="records"),
-            },
-            "bottlenecks": b.activities[["activity", "cases", "waiting_hours_median", "waiting_hours_p90",
-                                         "processing_hours_median", "hours_lost_total", "share_of_waiting",
-                                         "rank"]].to_dict(orient="records"),
-            "transitions": b.transitions.head(50).to_dict(orient="records"),
-            "stuck_cases": {"count": len(b.stuck_cases),
-                            "examples": b.stuck_cases.head(50).assign(
-                                started=lambda d: d["started"].map(lambda x: x.isoformat()))
-                            .to_dict(orient="records")},
-            "handoffs": self.handoffs[["level", "source", "target", "count", "cases", "delay_hours_median",
-                                       "ping_pong_cases", "delay_hours_p90", "failing", "failure"]]
-            .to_dict(orient="records"),
-            "rework": self.rework[["activity", "cases_with_rework", "share", "cases", "repeats"]]
-            .to_dict(orient="records"),
-            "readiness": [
-                {"activity": r.activity, "score": r.score, "recommendation": r.recommendation,
-                 "factors": r.factors, "rationale": r.rationale, "decision_point": bool(r.decision_point)}
-                for r in self.readiness.scores.itertuples()],
-            "verdict": self.verdict.to_dict(),
-            "kpis": self.blueprint.kpis,
-        })
+        return _jsonable(
+            {
+                "flowready_version": _version(),
+                "schema_version": FINDINGS_SCHEMA_VERSION,
+                "log": self.summary,
+                "data_quality": q.to_dict(),
+                "process": {
+                    "noise_threshold": self.model.noise_threshold,
+                    "end_activities": b.end_activities,
+                    "cycle_time_hours": b.cycle,
+                    "waiting_includes_processing": b.waiting_includes_processing,
+                    "top_variants": [
+                        {
+                            "variant": int(r.variant),
+                            "trace": list(r.trace),
+                            "cases": int(r.cases),
+                            "share": float(r.share),
+                        }
+                        for r in self.variants.head(20).itertuples()
+                    ],
+                    "dfg": self.dfg.edges[
+                        ["source", "target", "frequency", "cases", "hours_median", "hours_p90"]
+                    ].to_dict(orient="records"),
+                },
+                "bottlenecks": b.activities[
+                    [
+                        "activity",
+                        "cases",
+                        "waiting_hours_median",
+                        "waiting_hours_p90",
+                        "processing_hours_median",
+                        "hours_lost_total",
+                        "share_of_waiting",
+                        "rank",
+                    ]
+                ].to_dict(orient="records"),
+                "transitions": b.transitions.head(50).to_dict(orient="records"),
+                "stuck_cases": {
+                    "count": len(b.stuck_cases),
+                    "examples": b.stuck_cases.head(50)
+                    .assign(started=lambda d: d["started"].map(lambda x: x.isoformat()))
+                    .to_dict(orient="records"),
+                },
+                "handoffs": self.handoffs[
+                    [
+                        "level",
+                        "source",
+                        "target",
+                        "count",
+                        "cases",
+                        "delay_hours_median",
+                        "ping_pong_cases",
+                        "delay_hours_p90",
+                        "failing",
+                        "failure",
+                    ]
+                ].to_dict(orient="records"),
+                "rework": self.rework[["activity", "cases_with_rework", "share", "cases", "repeats"]].to_dict(
+                    orient="records"
+                ),
+                "readiness": [
+                    {
+                        "activity": r.activity,
+                        "score": r.score,
+                        "recommendation": r.recommendation,
+                        "factors": r.factors,
+                        "rationale": r.rationale,
+                        "decision_point": bool(r.decision_point),
+                    }
+                    for r in self.readiness.scores.itertuples()
+                ],
+                "verdict": self.verdict.to_dict(),
+                "kpis": self.blueprint.kpis,
+            }
+        )
 
     def to_json(self, path: str | Path) -> Path:
         """Write ``findings.json``; returns the path."""
@@ -229,8 +281,10 @@ class Findings:
     def _repr_html_(self) -> str:
         v = "Orchestrate first" if self.verdict.orchestrate_first else "Ready to automate where scored"
         items = "".join(f"<li>{html.escape(r)}</li>" for r in self.verdict.reasons)
-        return (f"<h4>{html.escape(self.summary['source'])}: {v}</h4><ul>{items}</ul>"
-                + self.readiness._repr_html_())
+        return (
+            f"<h4>{html.escape(self.summary['source'])}: {v}</h4><ul>{items}</ul>"
+            + self.readiness._repr_html_()
+        )
 
 
 def _jsonable(x):
@@ -295,8 +349,11 @@ def analyze(
     bottlenecks = find_bottlenecks(log, end_activities=end_activities)
     step("Finding handoffs and rework")
     frames = [find_handoffs(log, level=lvl) for lvl in ("resource", "role")]
-    handoffs = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
+    handoffs = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
         else frames[0]
+    )
     rework = find_rework(log)
     step("Scoring automation readiness")
     readiness = score_readiness(log)
@@ -304,6 +361,13 @@ def analyze(
     blueprint_level = "role" if log.has_roles else "resource"
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs
     blueprint = build_blueprint(log, model, readiness, bottlenecks, bp_handoffs, rework)
-    verdict = find_verdict(readiness=readiness, bottlenecks=bottlenecks, handoffs=bp_handoffs,
-                           variants=variants, kpis=blueprint.kpis)
-    return Findings(log, summary, dfg, variants, model, bottlenecks, handoffs, rework, readiness, blueprint, verdict)
+    verdict = find_verdict(
+        readiness=readiness,
+        bottlenecks=bottlenecks,
+        handoffs=bp_handoffs,
+        variants=variants,
+        kpis=blueprint.kpis,
+    )
+    return Findings(
+        log, summary, dfg, variants, model, bottlenecks, handoffs, rework, readiness, blueprint, verdict
+    )

@@ -22,8 +22,18 @@ SLOW_MIN_SHARE = 0.01
 #: ... and at least this many handoffs.
 SLOW_MIN_COUNT = 10
 
-HANDOFF_COLUMNS = ["level", "source", "target", "count", "cases", "delay_hours_median", "delay_hours_p90",
-                   "ping_pong_cases", "failing", "failure"]
+HANDOFF_COLUMNS = [
+    "level",
+    "source",
+    "target",
+    "count",
+    "cases",
+    "delay_hours_median",
+    "delay_hours_p90",
+    "ping_pong_cases",
+    "failing",
+    "failure",
+]
 
 
 def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resource") -> pd.DataFrame:
@@ -71,22 +81,50 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
         raise AnalysisError(f"level must be 'resource' or 'role', not {level!r}.")
     present = log.has_resources if level == "resource" else log.has_roles
     if not present:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            HANDOFF_COLUMNS, ["object", "object", "object", "int64", "int64", "float64", "float64", "int64",
-                              "bool", "object"], strict=True)})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(
+                    HANDOFF_COLUMNS,
+                    [
+                        "object",
+                        "object",
+                        "object",
+                        "int64",
+                        "int64",
+                        "float64",
+                        "float64",
+                        "int64",
+                        "bool",
+                        "object",
+                    ],
+                    strict=True,
+                )
+            }
+        )
     tables = log.tables()
     h = handovers(tables.ordered, level)
     pairs = execute(handover_pairs(h))
     overall = execute(h.aggregate(m=(h.delay_us.cast("float64") / 3.6e9).median())).iloc[0, 0]
     total = pairs["count"].sum()
     ping = (pairs["ping_pong_cases"] >= PING_PONG_MIN_CASES) & (
-        pairs["ping_pong_cases"] >= PING_PONG_SHARE * pairs["cases"])
-    slow = ((pairs["delay_hours_median"] >= SLOW_FACTOR * overall) & (pairs["count"] >= SLOW_MIN_SHARE * total)
+        pairs["ping_pong_cases"] >= PING_PONG_SHARE * pairs["cases"]
+    )
+    slow = (
+        (
+            (pairs["delay_hours_median"] >= SLOW_FACTOR * overall)
+            & (pairs["count"] >= SLOW_MIN_SHARE * total)
             & (pairs["count"] >= SLOW_MIN_COUNT)
-            & (pairs["delay_hours_median"] > 0)) if pd.notna(overall) else pairs["count"] < 0
+            & (pairs["delay_hours_median"] > 0)
+        )
+        if pd.notna(overall)
+        else pairs["count"] < 0
+    )
     pairs["failing"] = ping | slow
-    pairs["failure"] = [", ".join(x for x, on in (("ping-pong", p), ("slow", s)) if on)
-                        for p, s in zip(ping, slow, strict=True)]
+    pairs["failure"] = [
+        ", ".join(x for x, on in (("ping-pong", p), ("slow", s)) if on)
+        for p, s in zip(ping, slow, strict=True)
+    ]
     pairs.insert(0, "level", level)
     pairs = pairs.sort_values(["count", "source", "target"], ascending=[False, True, True], ignore_index=True)
     return pairs[HANDOFF_COLUMNS]
@@ -113,5 +151,7 @@ def find_rework(log: EventLog) -> pd.DataFrame:
     """
     r = execute(rework(log.tables().ordered))
     r["share"] = r["cases_with_rework"] / r["cases"]
-    r = r.sort_values(["share", "cases_with_rework", "activity"], ascending=[False, False, True], ignore_index=True)
+    r = r.sort_values(
+        ["share", "cases_with_rework", "activity"], ascending=[False, False, True], ignore_index=True
+    )
     return r[["activity", "cases", "cases_with_rework", "share", "repeats"]]

@@ -44,12 +44,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mapper.engine import activity_handoffs, activity_stats, execute, handovers, neighbour_entropy, system_share
+from mapper.engine import (
+    activity_handoffs,
+    activity_stats,
+    execute,
+    handovers,
+    neighbour_entropy,
+    system_share,
+)
 from mapper.log import EventLog
 
 #: Resource names that mark work done by a system rather than a person.
-SYSTEM_PATTERN = (r"(?i)(^|[^a-z])(system|sys|batch|auto|automated|automatic|bot|robot|rpa|script|scheduler"
-                  r"|service|portal|interface|api|daemon|job|engine|server|workflow)([^a-z]|$)")
+SYSTEM_PATTERN = (
+    r"(?i)(^|[^a-z])(system|sys|batch|auto|automated|automatic|bot|robot|rpa|script|scheduler"
+    r"|service|portal|interface|api|daemon|job|engine|server|workflow)([^a-z]|$)"
+)
 
 WEIGHTS: dict[str, float] = {
     "volume": 0.20,
@@ -100,19 +109,32 @@ class Readiness:
         import plotly.express as px
 
         d = self.scores.assign(cases_share=self.scores["volume"])
-        fig = px.scatter(d, x="score", y="cases_share", color="recommendation", text="activity",
-                         labels={"score": "Readiness score (feasibility)", "cases_share": "Share of cases (value)"},
-                         color_discrete_map={"automate": "#2e7d32", "ai_assist": "#1565c0",
-                                             "keep_human": "#757575", "fix_first": "#c62828"},
-                         title="Where automation pays: readiness against volume")
+        fig = px.scatter(
+            d,
+            x="score",
+            y="cases_share",
+            color="recommendation",
+            text="activity",
+            labels={"score": "Readiness score (feasibility)", "cases_share": "Share of cases (value)"},
+            color_discrete_map={
+                "automate": "#2e7d32",
+                "ai_assist": "#1565c0",
+                "keep_human": "#757575",
+                "fix_first": "#c62828",
+            },
+            title="Where automation pays: readiness against volume",
+        )
         fig.update_traces(textposition="top center")
         fig.update_layout(xaxis_range=[0, 100], height=480)
         return fig
 
     def _repr_html_(self) -> str:
         cols = ["activity", "score", "recommendation", "rationale"]
-        return "<b>Automation readiness</b>" + self.scores[cols].to_html(index=False, escape=True) + (
-            f"<small>handoffs measured at {html.escape(str(self.handoff_level))} level</small>")
+        return (
+            "<b>Automation readiness</b>"
+            + self.scores[cols].to_html(index=False, escape=True)
+            + (f"<small>handoffs measured at {html.escape(str(self.handoff_level))} level</small>")
+        )
 
 
 def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -> Readiness:
@@ -160,8 +182,11 @@ def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -
         df = df.merge(ah, on="activity", how="left")
     if log.has_resources:
         df = df.merge(execute(system_share(o, SYSTEM_PATTERN)), on="activity", how="left")
-    rw = execute(o.group_by(["case_id", "activity"]).aggregate(n=o.count())
-                 .pipe(lambda t: t.group_by("activity").aggregate(rw=(t.n > 1).cast("int64").sum())))
+    rw = execute(
+        o.group_by(["case_id", "activity"])
+        .aggregate(n=o.count())
+        .pipe(lambda t: t.group_by("activity").aggregate(rw=(t.n > 1).cast("int64").sum()))
+    )
     df = df.merge(rw, on="activity", how="left")
     decisions = _decision_points(o)
     pp_fail = _ping_pong_targets(log, level) if level else set()
@@ -171,19 +196,27 @@ def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -
         values = {
             "volume": r.cases / n_cases,
             "standardisation": 1 - (r.pred_entropy + r.succ_entropy) / 2,
-            "processing_variability": (r.processing_hours_std / r.processing_hours_mean
-                                       if r.processing_known >= MIN_DURATIONS and r.processing_hours_mean
-                                       and r.processing_hours_mean > 0 else None),
+            "processing_variability": (
+                r.processing_hours_std / r.processing_hours_mean
+                if r.processing_known >= MIN_DURATIONS
+                and r.processing_hours_mean
+                and r.processing_hours_mean > 0
+                else None
+            ),
             "rework": r.rw / r.cases,
             "handoffs": (r.handoff_events / r.events) if level else None,
-            "system_share": (r.system_events / r.with_resource
-                             if log.has_resources and r.with_resource else None),
+            "system_share": (
+                r.system_events / r.with_resource if log.has_resources and r.with_resource else None
+            ),
         }
         scores = {
             "volume": min(1.0, values["volume"] / 0.5),
             "standardisation": float(np.clip(values["standardisation"], 0, 1)),
-            "processing_variability": (None if values["processing_variability"] is None
-                                       else max(0.0, 1 - values["processing_variability"] / 1.5)),
+            "processing_variability": (
+                None
+                if values["processing_variability"] is None
+                else max(0.0, 1 - values["processing_variability"] / 1.5)
+            ),
             "rework": max(0.0, 1 - values["rework"] / 0.2),
             "handoffs": None if values["handoffs"] is None else 1 - values["handoffs"],
             "system_share": values["system_share"],
@@ -196,27 +229,38 @@ def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -
         if values["rework"] >= FIX_FIRST_REWORK:
             reasons.append(f"repeated in {values['rework']:.0%} of its cases (rework loop)")
         if pp_share >= FIX_FIRST_PING_PONG:
-            reasons.append(f"bounces back and forth between {level}s in {pp_share:.0%} of its cases (ping-pong)")
+            reasons.append(
+                f"bounces back and forth between {level}s in {pp_share:.0%} of its cases (ping-pong)"
+            )
         elif r.activity in pp_fail:
             reasons.append("receives a handoff that fails by ping-pong")
         decision = r.activity in decisions
         if reasons:
             rec = "fix_first"
-        elif values["system_share"] is not None and values["system_share"] >= SYSTEM_AUTOMATE:
-            rec = "automate"
-        elif score >= AUTOMATE_SCORE and not decision:
+        elif (
+            values["system_share"] is not None
+            and values["system_share"] >= SYSTEM_AUTOMATE
+            or score >= AUTOMATE_SCORE
+            and not decision
+        ):
             rec = "automate"
         elif (decision and score >= DECISION_AI_ASSIST_SCORE) or score >= AI_ASSIST_SCORE:
             rec = "ai_assist"
         else:
             rec = "keep_human"
         factors = {k: {"value": _r(values[k]), "score": _r(scores[k]), "weight": w[k]} for k in WEIGHTS}
-        rows.append({
-            "activity": r.activity, "score": round(score, 1), "recommendation": rec,
-            "rationale": _rationale(rec, score, values, scores, reasons, decision, level),
-            "factors": factors, "decision_point": decision, "fix_first_reasons": reasons,
-            **{k: values[k] for k in WEIGHTS},
-        })
+        rows.append(
+            {
+                "activity": r.activity,
+                "score": round(score, 1),
+                "recommendation": rec,
+                "rationale": _rationale(rec, score, values, scores, reasons, decision, level),
+                "factors": factors,
+                "decision_point": decision,
+                "fix_first_reasons": reasons,
+                **{k: values[k] for k in WEIGHTS},
+            }
+        )
     out = pd.DataFrame(rows).sort_values(["score", "activity"], ascending=[False, True], ignore_index=True)
     return Readiness(out, level, w)
 
@@ -245,7 +289,9 @@ def _ping_pong_targets(log: EventLog, level: str) -> set[str]:
     o = log.tables().ordered
     h = handovers(o, level)
     got = execute(h.group_by(["source", "target", "activity"]).aggregate(n=h.count()))
-    keys = set(zip(bad["source"], bad["target"], strict=True)) | set(zip(bad["target"], bad["source"], strict=True))
+    keys = set(zip(bad["source"], bad["target"], strict=True)) | set(
+        zip(bad["target"], bad["source"], strict=True)
+    )
     mask = [(s, t) in keys for s, t in zip(got["source"], got["target"], strict=True)]
     sub = got[mask]
     # Only activities that receive a material part (>= 5%) of their inflow on such pairs.
@@ -260,12 +306,22 @@ def _rationale(rec, score, values, scores, reasons, decision, level) -> str:
         return "Fix first: " + "; ".join(reasons) + "."
     strong = [k for k, s in scores.items() if s is not None and s >= 0.75]
     weak = [k for k, s in scores.items() if s is not None and s < 0.4]
-    names = {"volume": "high volume", "standardisation": "predictable flow",
-             "processing_variability": "steady processing time", "rework": "little rework",
-             "handoffs": "few handoffs", "system_share": "already done by systems"}
-    low = {"volume": "low volume", "standardisation": "unpredictable flow",
-           "processing_variability": "variable processing time", "rework": "rework",
-           "handoffs": "many handoffs", "system_share": "done by people"}
+    names = {
+        "volume": "high volume",
+        "standardisation": "predictable flow",
+        "processing_variability": "steady processing time",
+        "rework": "little rework",
+        "handoffs": "few handoffs",
+        "system_share": "already done by systems",
+    }
+    low = {
+        "volume": "low volume",
+        "standardisation": "unpredictable flow",
+        "processing_variability": "variable processing time",
+        "rework": "rework",
+        "handoffs": "many handoffs",
+        "system_share": "done by people",
+    }
     parts = [f"Score {score:.0f}/100"]
     if strong:
         parts.append("strengths: " + ", ".join(names[k] for k in strong))
@@ -273,6 +329,9 @@ def _rationale(rec, score, values, scores, reasons, decision, level) -> str:
         parts.append("weaknesses: " + ", ".join(low[k] for k in weak))
     if decision:
         parts.append("a decision point (a human decides the route): approval checkpoint")
-    lead = {"automate": "Automate", "ai_assist": "AI-assist with a human in the loop",
-            "keep_human": "Keep human"}[rec]
+    lead = {
+        "automate": "Automate",
+        "ai_assist": "AI-assist with a human in the loop",
+        "keep_human": "Keep human",
+    }[rec]
     return f"{lead}. " + "; ".join(parts) + "."

@@ -27,8 +27,12 @@ _ENV.filters["hours"] = humanize_hours
 _ENV.filters["pct"] = lambda x: "—" if x is None else f"{x:.0%}"
 _ENV.filters["num"] = lambda x: "—" if x is None else f"{x:,.0f}"
 
-REC_LABELS = {"automate": "Automate", "ai_assist": "AI-assist (human in the loop)",
-              "keep_human": "Keep human", "fix_first": "Fix first"}
+REC_LABELS = {
+    "automate": "Automate",
+    "ai_assist": "AI-assist (human in the loop)",
+    "keep_human": "Keep human",
+    "fix_first": "Fix first",
+}
 
 
 def process_map_svg(findings: Findings, *, overlay: str = "both") -> str:
@@ -43,15 +47,21 @@ def process_map_svg(findings: Findings, *, overlay: str = "both") -> str:
         svg = plot_process_map(findings.dfg, overlay=overlay).pipe(format="svg").decode("utf-8")
     except graphviz.ExecutableNotFound:
         raise FlowreadyError("Graphviz's 'dot' program is not installed; apt-get install graphviz.") from None
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def _figures(findings: Findings) -> dict[str, str]:
     """Plotly charts as HTML fragments; the first carries plotly.js inline, the rest reuse it."""
     figs = {"bottlenecks": findings.bottlenecks.plot(), "readiness": findings.readiness.plot()}
     v = findings.variants.head(10).assign(label=lambda d: "Variant " + d["variant"].astype(str))
-    figs["variants"] = px.bar(v, x="label", y="cases", hover_data=["events", "cycle_hours_median"],
-                              labels={"label": "", "cases": "Cases"}, title="The 10 most common paths")
+    figs["variants"] = px.bar(
+        v,
+        x="label",
+        y="cases",
+        hover_data=["events", "cycle_hours_median"],
+        labels={"label": "", "cases": "Cases"},
+        title="The 10 most common paths",
+    )
     out, first = {}, True
     for name, fig in figs.items():
         fig.update_layout(template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"})
@@ -86,8 +96,12 @@ def export_report(findings: Findings, path: str | Path) -> Path:
     b = f.bottlenecks
     steps = f.blueprint.steps.set_index("activity")
     readiness = [
-        {**r, "label": REC_LABELS[r["recommendation"]], "sla_hours": steps.loc[r["activity"], "sla_hours"],
-         "approval": bool(steps.loc[r["activity"], "approval_checkpoint"])}
+        {
+            **r,
+            "label": REC_LABELS[r["recommendation"]],
+            "sla_hours": steps.loc[r["activity"], "sla_hours"],
+            "approval": bool(steps.loc[r["activity"], "approval_checkpoint"]),
+        }
         for r in f.readiness.scores.to_dict(orient="records")
     ]
     top3 = b.activities.head(3).to_dict(orient="records")

@@ -29,21 +29,32 @@ if b.end_activities:
 st.plotly_chart(b.plot())
 
 st.subheader("Waiting before each step")
-st.dataframe(b.activities, hide_index=True, column_config={
-    "share_of_waiting": st.column_config.NumberColumn("share of waiting", format="percent"),
-    **{c: st.column_config.NumberColumn(c, format=HOURS) for c in b.activities.columns if "hours" in c},
-})
+st.dataframe(
+    b.activities,
+    hide_index=True,
+    column_config={
+        "share_of_waiting": st.column_config.NumberColumn("share of waiting", format="percent"),
+        **{c: st.column_config.NumberColumn(c, format=HOURS) for c in b.activities.columns if "hours" in c},
+    },
+)
 
 st.subheader("Waiting between steps")
-st.dataframe(b.transitions, hide_index=True, column_config={
-    "share_of_waiting": st.column_config.NumberColumn("share of waiting", format="percent"),
-    **{c: st.column_config.NumberColumn(c, format=HOURS) for c in b.transitions.columns if "hours" in c},
-})
+st.dataframe(
+    b.transitions,
+    hide_index=True,
+    column_config={
+        "share_of_waiting": st.column_config.NumberColumn("share of waiting", format="percent"),
+        **{c: st.column_config.NumberColumn(c, format=HOURS) for c in b.transitions.columns if "hours" in c},
+    },
+)
 
 st.subheader("Possibly stuck cases")
 if len(b.stuck_cases):
     st.caption("Open cases older than the p95 cycle time of closed cases, measured at the end of the log.")
-    st.dataframe(b.stuck_cases, hide_index=True,
-                 column_config={"age_hours": st.column_config.NumberColumn("age_hours", format=HOURS)})
+    st.dataframe(
+        b.stuck_cases,
+        hide_index=True,
+        column_config={"age_hours": st.column_config.NumberColumn("age_hours", format=HOURS)},
+    )
 else:
     st.caption("No open case is older than the p95 cycle time of closed cases.")

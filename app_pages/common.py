@@ -60,8 +60,13 @@ def preview_raw(data: bytes, filename: str) -> dict:
     """
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
         raw = read_raw(_write_upload(data, filename, folder))
-    return {"columns": [str(c) for c in raw.frame.columns], "head": raw.frame.head(PREVIEW_ROWS),
-            "rows": len(raw.frame), "format": raw.format, "details": raw.details}
+    return {
+        "columns": [str(c) for c in raw.frame.columns],
+        "head": raw.frame.head(PREVIEW_ROWS),
+        "rows": len(raw.frame),
+        "format": raw.format,
+        "details": raw.details,
+    }
 
 
 # st.cache_data (not cache_resource): Findings is a tree of frozen dataclasses and DataFrames that
@@ -120,8 +125,10 @@ def require_findings() -> Findings:
     """The loaded analysis; without one, tell the user to load a log and stop the page."""
     findings = st.session_state.get(FINDINGS)
     if findings is None:
-        st.info("No event log is loaded yet. Load one first: open **Load** and analyse the bundled sample "
-                "or your own file.")
+        st.info(
+            "No event log is loaded yet. Load one first: open **Load** and analyse the bundled sample "
+            "or your own file."
+        )
         st.page_link(LOAD_PAGE, label="Go to Load", icon=":material/upload_file:")
         st.stop()
     return findings
@@ -153,6 +160,12 @@ def show_import_report(quality: DataQuality) -> None:
     mapping = quality.details.get("mapping")
     if mapping:
         st.markdown("**Columns used**")
-        st.dataframe(pd.DataFrame({"flowready column": list(mapping),
-                                   "column in the file": [v or "—" for v in mapping.values()]}),
-                     hide_index=True)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "flowready column": list(mapping),
+                    "column in the file": [v or "—" for v in mapping.values()],
+                }
+            ),
+            hide_index=True,
+        )

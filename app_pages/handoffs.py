@@ -16,8 +16,10 @@ st.title("Handoffs & rework")
 st.subheader("Failing handoffs")
 failing = f.failing_handoffs(top=20)
 if len(failing):
-    st.caption("Pairs whose work bounces straight back (ping-pong) or waits unusually long, "
-               f"at the level the blueprint uses ({f.blueprint.governance.get('handoff_level') or 'any'}).")
+    st.caption(
+        "Pairs whose work bounces straight back (ping-pong) or waits unusually long, "
+        f"at the level the blueprint uses ({f.blueprint.governance.get('handoff_level') or 'any'})."
+    )
     st.dataframe(failing, hide_index=True)
 else:
     st.caption("No failing handoff.")
@@ -26,14 +28,21 @@ st.subheader("All handoffs")
 if len(f.handoffs):
     levels = [lvl for lvl in LEVELS if lvl in set(f.handoffs["level"])]
     level = st.radio("Level", levels, format_func=LEVELS.get, horizontal=True, key="handoff_level")
-    st.dataframe(f.handoffs[f.handoffs["level"] == level], hide_index=True, column_config={
-        "delay_hours_median": st.column_config.NumberColumn("delay_hours_median", format=HOURS),
-        "delay_hours_p90": st.column_config.NumberColumn("delay_hours_p90", format=HOURS),
-    })
+    st.dataframe(
+        f.handoffs[f.handoffs["level"] == level],
+        hide_index=True,
+        column_config={
+            "delay_hours_median": st.column_config.NumberColumn("delay_hours_median", format=HOURS),
+            "delay_hours_p90": st.column_config.NumberColumn("delay_hours_p90", format=HOURS),
+        },
+    )
 else:
     st.info("The log names no resources or roles, so handoffs cannot be measured.")
 
 st.subheader("Rework")
 st.caption("Steps repeated within a case; share is of the cases that contain the step.")
-st.dataframe(f.rework, hide_index=True,
-             column_config={"share": st.column_config.NumberColumn("share", format="percent")})
+st.dataframe(
+    f.rework,
+    hide_index=True,
+    column_config={"share": st.column_config.NumberColumn("share", format="percent")},
+)

@@ -23,23 +23,35 @@ SOURCE_UPLOAD = "Upload a file"
 UPLOAD_TYPES = ["csv", "tsv", "xes", "gz", "parquet"]
 NONE = "(none)"
 LABELS = {
-    "case_id": "Case id", "activity": "Activity", "timestamp": "Completion time",
-    "start_timestamp": "Start time", "resource": "Resource (person or system)", "role": "Role or team",
+    "case_id": "Case id",
+    "activity": "Activity",
+    "timestamp": "Completion time",
+    "start_timestamp": "Start time",
+    "resource": "Resource (person or system)",
+    "role": "Role or team",
     "lifecycle": "Lifecycle (start/complete)",
 }
-DATE_ORDER = {"Detect (refuse if ambiguous)": None, "Day first (01/02 = 1 February)": True,
-              "Month first (01/02 = 2 January)": False}
+DATE_ORDER = {
+    "Detect (refuse if ambiguous)": None,
+    "Day first (01/02 = 1 February)": True,
+    "Month first (01/02 = 2 January)": False,
+}
 
 st.title("Load an event log")
 
 source = st.radio("Event log", [SOURCE_SAMPLE, SOURCE_UPLOAD], horizontal=True, key="load_source")
 if source == SOURCE_SAMPLE:
     filename, data = SAMPLE.name, SAMPLE.read_bytes()
-    st.caption("A synthetic planning-permit process of a council: 1,000 cases with start and end times, "
-               "resources and teams.")
+    st.caption(
+        "A synthetic planning-permit process of a council: 1,000 cases with start and end times, "
+        "resources and teams."
+    )
 else:
-    upload = st.file_uploader("Event log file (CSV, TSV, XES or Parquet; .gz compressed is fine)",
-                              type=UPLOAD_TYPES, key="load_upload")
+    upload = st.file_uploader(
+        "Event log file (CSV, TSV, XES or Parquet; .gz compressed is fine)",
+        type=UPLOAD_TYPES,
+        key="load_upload",
+    )
     if upload is None:
         filename, data = None, None
     else:
@@ -55,8 +67,10 @@ if data is not None:
 
 if raw is not None:
     columns = raw["columns"]
-    with st.expander(f"Preview of {filename}: {raw['rows']:,} rows, {len(columns)} columns "
-                     f"({raw['format']})", expanded=source == SOURCE_UPLOAD):
+    with st.expander(
+        f"Preview of {filename}: {raw['rows']:,} rows, {len(columns)} columns ({raw['format']})",
+        expanded=source == SOURCE_UPLOAD,
+    ):
         st.dataframe(raw["head"], hide_index=True)
 
     try:
@@ -74,27 +88,39 @@ if raw is not None:
             guess = proposed.get(canon)
             with cells[i % 4]:
                 if canon in REQUIRED:
-                    value = st.selectbox(f"{LABELS[canon]} (required)", columns,
-                                         index=columns.index(guess) if guess in columns else None,
-                                         placeholder="Choose a column", key=f"map_{canon}_{file_id}")
+                    value = st.selectbox(
+                        f"{LABELS[canon]} (required)",
+                        columns,
+                        index=columns.index(guess) if guess in columns else None,
+                        placeholder="Choose a column",
+                        key=f"map_{canon}_{file_id}",
+                    )
                 elif guess is None:
                     value = st.selectbox(LABELS[canon], [NONE, *columns], key=f"map_{canon}_{file_id}")
                 else:
                     # load_event_log() treats "not given" as "detect", so a column found by its name cannot
                     # be switched off from here; only another column can be chosen instead.
-                    value = st.selectbox(LABELS[canon], columns, index=columns.index(guess),
-                                         key=f"map_{canon}_{file_id}",
-                                         help=f"Found by its name ({guess!r}); choose another if wrong.")
+                    value = st.selectbox(
+                        LABELS[canon],
+                        columns,
+                        index=columns.index(guess),
+                        key=f"map_{canon}_{file_id}",
+                        help=f"Found by its name ({guess!r}); choose another if wrong.",
+                    )
             chosen[canon] = None if value in (None, NONE) else value
 
         c1, c2, c3 = st.columns(3)
         date_order = c1.selectbox("Date order of numeric dates", list(DATE_ORDER), key=f"dayfirst_{file_id}")
-        timezone = c2.text_input("Time zone of timestamps without an offset (IANA name)", value="UTC",
-                                 key=f"tz_{file_id}")
-        timestamp_format = c3.text_input("Timestamp format (optional, strptime)",
-                                         placeholder="%d/%m/%Y %H:%M", key=f"tsfmt_{file_id}")
-        drop_bad = st.checkbox("Drop rows whose timestamp cannot be read (they are counted in the report) "
-                               "instead of stopping", key=f"dropbad_{file_id}")
+        timezone = c2.text_input(
+            "Time zone of timestamps without an offset (IANA name)", value="UTC", key=f"tz_{file_id}"
+        )
+        timestamp_format = c3.text_input(
+            "Timestamp format (optional, strptime)", placeholder="%d/%m/%Y %H:%M", key=f"tsfmt_{file_id}"
+        )
+        drop_bad = st.checkbox(
+            "Drop rows whose timestamp cannot be read (they are counted in the report) instead of stopping",
+            key=f"dropbad_{file_id}",
+        )
         submitted = st.form_submit_button("Analyse", type="primary")
 
     if submitted:
@@ -110,9 +136,13 @@ if raw is not None:
             clashes = "; ".join(f"{col!r} is chosen for {' and '.join(n)}" for col, n in twice.items())
             st.error(f"Each column of the file can be used once: {clashes}.")
         else:
-            options = {**chosen, "dayfirst": DATE_ORDER[date_order], "timezone": timezone.strip() or "UTC",
-                       "timestamp_format": timestamp_format.strip() or None,
-                       "on_bad_timestamp": "drop" if drop_bad else "error"}
+            options = {
+                **chosen,
+                "dayfirst": DATE_ORDER[date_order],
+                "timezone": timezone.strip() or "UTC",
+                "timestamp_format": timestamp_format.strip() or None,
+                "on_bad_timestamp": "drop" if drop_bad else "error",
+            }
             try:
                 findings = load_and_analyze(data, filename, options)
             except FlowreadyError as exc:
@@ -125,8 +155,10 @@ findings = st.session_state.get(FINDINGS)
 if findings is not None:
     s = findings.summary
     st.divider()
-    st.success(f"Analysed **{md_escape(s['source'])}**: {s['cases']:,} cases, {s['events']:,} events, "
-               f"{s['activities']} activities, {s['variants']:,} variants.")
+    st.success(
+        f"Analysed **{md_escape(s['source'])}**: {s['cases']:,} cases, {s['events']:,} events, "
+        f"{s['activities']} activities, {s['variants']:,} variants."
+    )
     st.page_link("app_pages/overview.py", label="See the overview", icon=":material/dashboard:")
     st.subheader("Import report")
     show_import_report(findings.quality)

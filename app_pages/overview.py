@@ -15,29 +15,47 @@ cycle = f.bottlenecks.cycle
 st.title(f"Overview: {s['source']}")
 
 if f.verdict.orchestrate_first:
-    st.warning("**Verdict: orchestrate first.** Fix how work flows before automating steps:",
-               icon=":material/construction:")
+    st.warning(
+        "**Verdict: orchestrate first.** Fix how work flows before automating steps:",
+        icon=":material/construction:",
+    )
 else:
-    st.success("**Verdict: ready to automate** the steps the readiness scores recommend.",
-               icon=":material/check_circle:")
+    st.success(
+        "**Verdict: ready to automate** the steps the readiness scores recommend.",
+        icon=":material/check_circle:",
+    )
 bullet_list(f.verdict.reasons)
 
 st.subheader("The log")
 row1 = st.columns(6)
-counts = [("Cases", s["cases"]), ("Events", s["events"]), ("Activities", s["activities"]),
-          ("Variants", s["variants"]), ("Resources", s["resources"]), ("Roles / teams", s["roles"])]
+counts = [
+    ("Cases", s["cases"]),
+    ("Events", s["events"]),
+    ("Activities", s["activities"]),
+    ("Variants", s["variants"]),
+    ("Resources", s["resources"]),
+    ("Roles / teams", s["roles"]),
+]
 for col, (label, value) in zip(row1, counts, strict=True):
     col.metric(label, f"{value:,}")
 row2 = st.columns(4)
 row2[0].metric("Median cycle time", humanize_hours(cycle["median"]), help="Closed cases only.")
 row2[1].metric("p90 cycle time", humanize_hours(cycle["p90"]), help="Closed cases only.")
 row2[2].metric("Open cases", f"{cycle['open_cases']:,}")
-row2[3].metric("Possibly stuck", f"{cycle['stuck_cases']:,}",
-               help="Open cases older than the p95 cycle time of closed cases.")
+row2[3].metric(
+    "Possibly stuck",
+    f"{cycle['stuck_cases']:,}",
+    help="Open cases older than the p95 cycle time of closed cases.",
+)
 start, end = (pd.Timestamp(s[k]).strftime("%d %b %Y %H:%M UTC") for k in ("start", "end"))
-st.caption(f"From {start} to {end}. "
-           + ("Start times present: waiting and processing are measured apart." if s["has_start_timestamps"]
-              else "No start times: waiting before a step includes its processing."))
+st.caption(
+    f"From {start} to {end}. "
+    + (
+        "Start times present: waiting and processing are measured apart."
+        if s["has_start_timestamps"]
+        else "No start times: waiting before a step includes its processing."
+    )
+)
 
 candidates = f.automation_candidates()
 failing = f.failing_handoffs()
@@ -45,16 +63,22 @@ left, right = st.columns(2)
 with left:
     st.subheader("Automation candidates")
     if len(candidates):
-        st.dataframe(candidates, hide_index=True, column_config={
-            "score": st.column_config.NumberColumn("score", format="%.0f"),
-            "volume": st.column_config.NumberColumn("share of cases", format="percent")})
+        st.dataframe(
+            candidates,
+            hide_index=True,
+            column_config={
+                "score": st.column_config.NumberColumn("score", format="%.0f"),
+                "volume": st.column_config.NumberColumn("share of cases", format="percent"),
+            },
+        )
     else:
         st.caption("No step is recommended for straight automation yet.")
 with right:
     st.subheader("Failing handoffs")
     if len(failing):
-        st.dataframe(failing[["level", "source", "target", "failure", "count", "ping_pong_cases"]],
-                     hide_index=True)
+        st.dataframe(
+            failing[["level", "source", "target", "failure", "count", "ping_pong_cases"]], hide_index=True
+        )
     else:
         st.caption("No failing handoff.")
 

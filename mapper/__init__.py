@@ -14,7 +14,16 @@ from mapper.load import load_event_log
 from mapper.log import DataQuality, EventLog
 
 __all__ = [
-    "AnalysisError", "ColumnMapping", "ColumnMappingError", "DataQuality", "EventLog", "EventLogError",
-    "FlowreadyError", "TimestampError", "UnsupportedFormatError", "ValidationError", "detect_mapping",
+    "AnalysisError",
+    "ColumnMapping",
+    "ColumnMappingError",
+    "DataQuality",
+    "EventLog",
+    "EventLogError",
+    "FlowreadyError",
+    "TimestampError",
+    "UnsupportedFormatError",
+    "ValidationError",
+    "detect_mapping",
     "load_event_log",
 ]

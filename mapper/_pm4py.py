@@ -37,7 +37,9 @@ def to_pm4py_frame(events: pd.DataFrame) -> pd.DataFrame:
     """
     cols = [c for c in (CASE_ID, ACTIVITY, TIMESTAMP, RESOURCE, ROLE, ROW_NR) if c in events]
     out = events[cols].rename(columns=XES_NAMES)
-    return out.sort_values(["case:concept:name", "time:timestamp", ROW_NR], kind="stable").reset_index(drop=True)
+    return out.sort_values(["case:concept:name", "time:timestamp", ROW_NR], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def inductive_miner_from_variants(variants: dict[tuple[str, ...], int], noise_threshold: float):

@@ -28,17 +28,46 @@ OPTIONAL = (START_TIMESTAMP, RESOURCE, ROLE, LIFECYCLE)
 #: Names recognised for each canonical column, most specific first. Matching ignores case and
 #: the characters ``_``, ``-``, ``:``, `` `` and ``.``.
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    CASE_ID: ("case:concept:name", "case_id", "caseid", "case", "case id", "case_key", "trace_id",
-              "process_instance", "instance_id", "incident_id", "ticket_id"),
-    ACTIVITY: ("concept:name", "activity", "activity_name", "task", "event", "event_name", "step",
-               "action"),
-    TIMESTAMP: ("time:timestamp", "end_time", "end_timestamp", "complete_timestamp",
-                "completion_time", "end", "timestamp", "time", "datetime", "date", "event_time"),
+    CASE_ID: (
+        "case:concept:name",
+        "case_id",
+        "caseid",
+        "case",
+        "case id",
+        "case_key",
+        "trace_id",
+        "process_instance",
+        "instance_id",
+        "incident_id",
+        "ticket_id",
+    ),
+    ACTIVITY: ("concept:name", "activity", "activity_name", "task", "event", "event_name", "step", "action"),
+    TIMESTAMP: (
+        "time:timestamp",
+        "end_time",
+        "end_timestamp",
+        "complete_timestamp",
+        "completion_time",
+        "end",
+        "timestamp",
+        "time",
+        "datetime",
+        "date",
+        "event_time",
+    ),
     START_TIMESTAMP: ("start_timestamp", "start_time", "start", "started_at", "begin_time"),
-    RESOURCE: ("org:resource", "resource", "user", "performer", "agent", "employee", "actor",
-               "assignee", "operator"),
-    ROLE: ("org:role", "org:group", "role", "group", "team", "department", "assignment_group",
-           "workgroup"),
+    RESOURCE: (
+        "org:resource",
+        "resource",
+        "user",
+        "performer",
+        "agent",
+        "employee",
+        "actor",
+        "assignee",
+        "operator",
+    ),
+    ROLE: ("org:role", "org:group", "role", "group", "team", "department", "assignment_group", "workgroup"),
     LIFECYCLE: ("lifecycle:transition", "lifecycle", "transition", "event_type", "status_type"),
 }
 
@@ -137,7 +166,9 @@ def detect_mapping(
             used.add(found)
             if not certain:
                 flag = "--" + canon.replace("_", "-")
-                notes.append(f"Detected {canon} = column {found!r} (by its name); pass {flag} to choose another.")
+                notes.append(
+                    f"Detected {canon} = column {found!r} (by its name); pass {flag} to choose another."
+                )
     missing = [c for c in REQUIRED if chosen.get(c) is None]
     if missing:
         flags = " ".join(f"--{c.replace('_', '-')} COLUMN" for c in missing)

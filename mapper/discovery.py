@@ -49,14 +49,17 @@ class DirectlyFollowsGraph:
         """The edges table (a copy)."""
         return self.edges.copy()
 
-    def to_graphviz(self, *, overlay: Literal["frequency", "time", "both"] = "both",
-                    max_activities: int = 60) -> graphviz.Digraph:
+    def to_graphviz(
+        self, *, overlay: Literal["frequency", "time", "both"] = "both", max_activities: int = 60
+    ) -> graphviz.Digraph:
         """The process map; see :func:`plot_process_map`."""
         return plot_process_map(self, overlay=overlay, max_activities=max_activities)
 
     def _repr_html_(self) -> str:
-        return (f"<b>Directly-follows graph</b>: {len(self.activities)} activities, {len(self.edges)} edges, "
-                f"{self.cases:,} cases" + self.edges.head(30).to_html(index=False))
+        return (
+            f"<b>Directly-follows graph</b>: {len(self.activities)} activities, {len(self.edges)} edges, "
+            f"{self.cases:,} cases" + self.edges.head(30).to_html(index=False)
+        )
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,10 @@ class ProcessModel:
     variants_used: int
 
     def _repr_html_(self) -> str:
-        return (f"<b>BPMN model</b> (IMf, noise threshold {self.noise_threshold}), mined from "
-                f"{self.variants_used:,} variants:<br><code>{html.escape(str(self.tree))}</code>")
+        return (
+            f"<b>BPMN model</b> (IMf, noise threshold {self.noise_threshold}), mined from "
+            f"{self.variants_used:,} variants:<br><code>{html.escape(str(self.tree))}</code>"
+        )
 
 
 def discover_dfg(log: EventLog) -> DirectlyFollowsGraph:
@@ -110,10 +115,12 @@ def discover_dfg(log: EventLog) -> DirectlyFollowsGraph:
     ['source', 'target', 'frequency']
     """
     o = log.tables().ordered
-    edges = execute(dfg_edges(o)).sort_values(["frequency", "source", "target"],
-                                              ascending=[False, True, True], ignore_index=True)
+    edges = execute(dfg_edges(o)).sort_values(
+        ["frequency", "source", "target"], ascending=[False, True, True], ignore_index=True
+    )
     acts = execute(
-        o.group_by("activity").aggregate(events=o.count(), cases=o.case_id.nunique())
+        o.group_by("activity")
+        .aggregate(events=o.count(), cases=o.case_id.nunique())
         .join(start_end_activities(o), "activity")
     ).sort_values("events", ascending=False, ignore_index=True)
     cases = int(acts["starts"].sum())
@@ -138,19 +145,32 @@ def discover_variants(log: EventLog) -> pd.DataFrame:
     """
     v = execute(variants_query(log.tables().ordered))
     v["trace"] = v["trace"].map(tuple)
-    v = (v.assign(_key=v["trace"].map("\x1f".join))  # ties broken by the trace itself: deterministic
-         .sort_values(["cases", "events", "_key"], ascending=[False, True, True], ignore_index=True)
-         .drop(columns="_key"))
+    v = (
+        v.assign(_key=v["trace"].map("\x1f".join))  # ties broken by the trace itself: deterministic
+        .sort_values(["cases", "events", "_key"], ascending=[False, True, True], ignore_index=True)
+        .drop(columns="_key")
+    )
     total = v["cases"].sum()
     v.insert(0, "variant", range(1, len(v) + 1))
     v["share"] = v["cases"] / total
     v["cumulative_share"] = v["share"].cumsum()
-    return v[["variant", "trace", "cases", "share", "cumulative_share", "events",
-              "cycle_hours_median", "cycle_hours_p90"]]
+    return v[
+        [
+            "variant",
+            "trace",
+            "cases",
+            "share",
+            "cumulative_share",
+            "events",
+            "cycle_hours_median",
+            "cycle_hours_p90",
+        ]
+    ]
 
 
-def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2,
-                  variants: pd.DataFrame | None = None) -> ProcessModel:
+def discover_bpmn(
+    log: EventLog, *, noise_threshold: float = 0.2, variants: pd.DataFrame | None = None
+) -> ProcessModel:
     """Discover a BPMN model with pm4py's Inductive Miner - infrequent (IMf).
 
     The miner runs on the variants (each distinct trace with its number of cases), not on the DFG alone:
@@ -181,7 +201,9 @@ def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2,
     if not 0 <= noise_threshold < 1:
         raise FlowreadyError(f"noise_threshold must be in [0, 1); got {noise_threshold}.")
     v = discover_variants(log) if variants is None else variants
-    tree = _pm4py.inductive_miner_from_variants(dict(zip(v["trace"], v["cases"], strict=True)), noise_threshold)
+    tree = _pm4py.inductive_miner_from_variants(
+        dict(zip(v["trace"], v["cases"], strict=True)), noise_threshold
+    )
     return ProcessModel(tree, _pm4py.tree_to_bpmn(tree), noise_threshold, len(v))
 
 
@@ -193,8 +215,12 @@ def _label(*lines: str, bold_first: bool = True) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def plot_process_map(dfg: DirectlyFollowsGraph, *, overlay: Literal["frequency", "time", "both"] = "both",
-                     max_activities: int = 60) -> graphviz.Digraph:
+def plot_process_map(
+    dfg: DirectlyFollowsGraph,
+    *,
+    overlay: Literal["frequency", "time", "both"] = "both",
+    max_activities: int = 60,
+) -> graphviz.Digraph:
     """Draw the process map (the DFG) with a frequency and/or time overlay.
 
     Parameters
@@ -215,10 +241,19 @@ def plot_process_map(dfg: DirectlyFollowsGraph, *, overlay: Literal["frequency",
     acts = dfg.activities.head(max_activities)
     ids = {a: f"a{i}" for i, a in enumerate(acts["activity"])}
     edges = dfg.edges[dfg.edges["source"].isin(ids) & dfg.edges["target"].isin(ids)]
-    g = graphviz.Digraph("process_map", graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11"},
-                         node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
-                                    "fontsize": "10", "fillcolor": "#e8f0fe", "color": "#3b6fd4"},
-                         edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+    g = graphviz.Digraph(
+        "process_map",
+        graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11"},
+        node_attr={
+            "shape": "box",
+            "style": "rounded,filled",
+            "fontname": "Helvetica",
+            "fontsize": "10",
+            "fillcolor": "#e8f0fe",
+            "color": "#3b6fd4",
+        },
+        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
+    )
     hidden = len(dfg.activities) - len(acts)
     title = f"Process map: {dfg.cases:,} cases" + (f" ({hidden} rarer activities hidden)" if hidden else "")
     g.attr(label=_label(title, bold_first=False), labelloc="t")
@@ -227,10 +262,16 @@ def plot_process_map(dfg: DirectlyFollowsGraph, *, overlay: Literal["frequency",
     max_freq = max(1, int(acts["events"].max())) if len(acts) else 1
     for row in acts.itertuples():
         shade = 0.15 + 0.6 * row.events / max_freq
-        g.node(ids[row.activity], label=_label(row.activity, f"{row.events:,}"),
-               fillcolor=f"0.6 {shade:.2f} 1.0", tooltip=html.escape(str(row.activity)))
+        g.node(
+            ids[row.activity],
+            label=_label(row.activity, f"{row.events:,}"),
+            fillcolor=f"0.6 {shade:.2f} 1.0",
+            tooltip=html.escape(str(row.activity)),
+        )
         if row.starts:
-            g.edge("start", ids[row.activity], label=_label(f"{row.starts:,}", bold_first=False), style="dashed")
+            g.edge(
+                "start", ids[row.activity], label=_label(f"{row.starts:,}", bold_first=False), style="dashed"
+            )
         if row.ends:
             g.edge(ids[row.activity], "end", label=_label(f"{row.ends:,}", bold_first=False), style="dashed")
     top_freq = max(1, int(edges["frequency"].max())) if len(edges) else 1
@@ -242,14 +283,23 @@ def plot_process_map(dfg: DirectlyFollowsGraph, *, overlay: Literal["frequency",
         if overlay in ("time", "both"):
             text.append(humanize_hours(e.hours_median))
         colour = "#c0392b" if slow and e.hours_median >= slow else "#555555"
-        g.edge(ids[e.source], ids[e.target], label=_label(*text, bold_first=False),
-               penwidth=f"{0.6 + 4.4 * e.frequency / top_freq:.2f}", color=colour)
+        g.edge(
+            ids[e.source],
+            ids[e.target],
+            label=_label(*text, bold_first=False),
+            penwidth=f"{0.6 + 4.4 * e.frequency / top_freq:.2f}",
+            color=colour,
+        )
     return g
 
 
-def export_process_map(dfg: DirectlyFollowsGraph, path: str | Path, *,
-                       overlay: Literal["frequency", "time", "both"] = "both",
-                       max_activities: int = 60) -> Path:
+def export_process_map(
+    dfg: DirectlyFollowsGraph,
+    path: str | Path,
+    *,
+    overlay: Literal["frequency", "time", "both"] = "both",
+    max_activities: int = 60,
+) -> Path:
     """Write the process map as SVG.
 
     Parameters

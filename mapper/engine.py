@@ -77,11 +77,14 @@ def engine_input(events: pd.DataFrame) -> pd.DataFrame:
             CASE_ID: events[CASE_ID].astype(str),
             ACTIVITY: events[ACTIVITY].astype(str),
             "t_us": _to_us(events[TIMESTAMP]),
-            "start_us": _to_us(events[START_TIMESTAMP]) if START_TIMESTAMP in events
+            "start_us": _to_us(events[START_TIMESTAMP])
+            if START_TIMESTAMP in events
             else pd.Series(pd.NA, index=events.index, dtype="Int64"),
-            RESOURCE: events[RESOURCE].astype("string") if RESOURCE in events
+            RESOURCE: events[RESOURCE].astype("string")
+            if RESOURCE in events
             else pd.Series(pd.NA, index=events.index, dtype="string"),
-            ROLE: events[ROLE].astype("string") if ROLE in events
+            ROLE: events[ROLE].astype("string")
+            if ROLE in events
             else pd.Series(pd.NA, index=events.index, dtype="string"),
             ROW_NR: events[ROW_NR].astype("int64"),
         }
@@ -217,13 +220,17 @@ def case_traces(o: ir.Table) -> ir.Table:
         ``cycle_hours`` (float), ``last_activity`` (str).
     """
     begin = o.start_us.coalesce(o.t_us)
-    return o.group_by(CASE_ID).aggregate(
-        trace=o[ACTIVITY].collect(order_by=[o.pos]),
-        events=o.count(),
-        start_us=begin.min(),
-        end_us=o.t_us.max(),
-        last_activity=o[ACTIVITY].argmax(o.pos),
-    ).mutate(cycle_hours=lambda c: hours(c.end_us - c.start_us))
+    return (
+        o.group_by(CASE_ID)
+        .aggregate(
+            trace=o[ACTIVITY].collect(order_by=[o.pos]),
+            events=o.count(),
+            start_us=begin.min(),
+            end_us=o.t_us.max(),
+            last_activity=o[ACTIVITY].argmax(o.pos),
+        )
+        .mutate(cycle_hours=lambda c: hours(c.end_us - c.start_us))
+    )
 
 
 def variants(o: ir.Table) -> ir.Table:
@@ -478,8 +485,10 @@ def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role
     nxt = o[col].lead().over(w)
     prv = o[col].lag().over(w)
     marked = o.mutate(
-        touches=((o[col].notnull() & prv.notnull() & (prv != o[col]))
-                 | (o[col].notnull() & nxt.notnull() & (nxt != o[col]))).fill_null(False)
+        touches=(
+            (o[col].notnull() & prv.notnull() & (prv != o[col]))
+            | (o[col].notnull() & nxt.notnull() & (nxt != o[col]))
+        ).fill_null(False)
     )
     per_act = marked.group_by(ACTIVITY).aggregate(
         events=marked.count(), handoff_events=marked.touches.cast("int64").sum()
@@ -493,7 +502,9 @@ def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role
     )
     j = per_act.left_join(inbound, ACTIVITY)
     return j.select(
-        ACTIVITY, "events", "handoff_events",
+        ACTIVITY,
+        "events",
+        "handoff_events",
         handoffs_in=j.handoffs_in.fill_null(0),
         ping_pong_cases=j.ping_pong_cases.fill_null(0),
         delay_hours_median_in=j.delay_hours_median_in,

@@ -141,8 +141,15 @@ def load_event_log(
         raw = read_raw(source)
     ledger = _Ledger(raw)
     frame = raw.frame
-    explicit = {CASE_ID: case_id, ACTIVITY: activity, TIMESTAMP: timestamp,
-                START_TIMESTAMP: start_timestamp, RESOURCE: resource, ROLE: role, LIFECYCLE: lifecycle}
+    explicit = {
+        CASE_ID: case_id,
+        ACTIVITY: activity,
+        TIMESTAMP: timestamp,
+        START_TIMESTAMP: start_timestamp,
+        RESOURCE: resource,
+        ROLE: role,
+        LIFECYCLE: lifecycle,
+    }
     mapping, notes = detect_mapping(list(frame.columns), explicit=explicit, source=raw.source)
     ledger.notes.extend(notes)
     n = len(frame)
@@ -188,8 +195,15 @@ def load_event_log(
     ledger.details["tied_events"], ledger.details["tied_cases"] = int(ties.tied_events), int(ties.tied_cases)
     dropped = sum(ledger.reasons.values())
     quality = DataQuality(
-        source=raw.source, format=raw.format, rows_read=n, rows_kept=n - dropped, rows_dropped=dropped,
-        reasons=ledger.reasons, examples=ledger.examples, repairs=ledger.repairs, notes=ledger.notes,
+        source=raw.source,
+        format=raw.format,
+        rows_read=n,
+        rows_kept=n - dropped,
+        rows_dropped=dropped,
+        reasons=ledger.reasons,
+        examples=ledger.examples,
+        repairs=ledger.repairs,
+        notes=ledger.notes,
         details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
     )
     return EventLog(events, raw.source, mapping, quality, timezone)
@@ -202,8 +216,13 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
             continue
         col = getattr(mapping, canon)
         parsed = parse_timestamps(
-            events[canon], column=col, source=source, timestamp_format=timestamp_format,
-            dayfirst=dayfirst, timezone=timezone, row_label=ledger.label,
+            events[canon],
+            column=col,
+            source=source,
+            timestamp_format=timestamp_format,
+            dayfirst=dayfirst,
+            timezone=timezone,
+            row_label=ledger.label,
         )
         bad = events.index[parsed.bad]
         if len(bad):
@@ -235,8 +254,9 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
             values.loc[late] = pd.NaT
             missing = int(parsed.missing.sum())
             if missing:
-                ledger.notes.append(f"{missing:,} events have no start time in {col!r}; their processing "
-                                    "time is unknown.")
+                ledger.notes.append(
+                    f"{missing:,} events have no start time in {col!r}; their processing time is unknown."
+                )
             events[canon] = values
     return events
 
@@ -265,13 +285,15 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     events = events.drop(index=other)
     lc = lc.drop(index=other)
 
-    narrow = pd.DataFrame({
-        ROW_NR: events[ROW_NR].to_numpy(),
-        CASE_ID: events[CASE_ID].astype(str).to_numpy(),
-        ACTIVITY: events[ACTIVITY].astype(str).to_numpy(),
-        "t_us": _to_us(events[TIMESTAMP]).to_numpy(),
-        "lifecycle": lc.to_numpy(),
-    })
+    narrow = pd.DataFrame(
+        {
+            ROW_NR: events[ROW_NR].to_numpy(),
+            CASE_ID: events[CASE_ID].astype(str).to_numpy(),
+            ACTIVITY: events[ACTIVITY].astype(str).to_numpy(),
+            "t_us": _to_us(events[TIMESTAMP]).to_numpy(),
+            "lifecycle": lc.to_numpy(),
+        }
+    )
     con = ibis.duckdb.connect(threads=2)
     pairs = execute(pair_lifecycle(con.create_table("lc", narrow, temp=True)))
     con.disconnect()
@@ -289,8 +311,9 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
             from_start = by_row.loc[start_rows[fill].astype("int64").to_numpy(), RESOURCE].to_numpy()
             res.iloc[fill] = from_start
             filled = instances[ROW_NR].to_numpy()[fill][pd.notna(from_start)]
-            ledger.repair("resource missing on the complete event: taken from its start event",
-                          pd.Index(filled))
+            ledger.repair(
+                "resource missing on the complete event: taken from its start event", pd.Index(filled)
+            )
         instances[RESOURCE] = res.to_numpy()
     kinds = pairs["kind"].value_counts().to_dict()
     ledger.details["lifecycle"] = {

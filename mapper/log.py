@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from mapper.columns import RESOURCE, ROLE, START_TIMESTAMP, ColumnMapping
-from mapper.engine import EngineTables, log_counts, execute, tables_for, variants
+from mapper.engine import EngineTables, execute, log_counts, tables_for, variants
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,12 @@ class DataQuality:
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return (f"<b>Data quality of {html.escape(self.source)}</b>: {self.rows_read:,} rows read, "
-                f"{self.rows_kept:,} kept, {self.rows_dropped:,} dropped"
-                + self.to_frame().to_html(index=False) + (f"<ul>{notes}</ul>" if notes else ""))
+        return (
+            f"<b>Data quality of {html.escape(self.source)}</b>: {self.rows_read:,} rows read, "
+            f"{self.rows_kept:,} kept, {self.rows_dropped:,} dropped"
+            + self.to_frame().to_html(index=False)
+            + (f"<ul>{notes}</ul>" if notes else "")
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +140,9 @@ class EventLog:
 
     def _repr_html_(self) -> str:
         s = self.summary()
-        head = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in s.items())
+        head = "".join(
+            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in s.items()
+        )
         return f"<table>{head}</table>" + self.events.head(10).to_html(index=False)
 
 

@@ -80,8 +80,14 @@ def _format_of(path: Path) -> tuple[str, bool]:
     compressed = name.endswith(".gz")
     if compressed:
         name = name[:-3]
-    for ext, fmt in ((".csv", "csv"), (".tsv", "csv"), (".txt", "csv"), (".xes", "xes"),
-                     (".parquet", "parquet"), (".pq", "parquet")):
+    for ext, fmt in (
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".txt", "csv"),
+        (".xes", "xes"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+    ):
         if name.endswith(ext):
             return fmt, compressed
     raise UnsupportedFormatError(
@@ -103,7 +109,8 @@ def _open(path: Path, compressed: bool) -> io.BufferedIOBase:
         return io.BufferedReader(_CappedReader(gzip.open(path, "rb"), MAX_DECOMPRESSED_BYTES, path.name))
     if head.startswith(GZIP_MAGIC):
         raise UnsupportedFormatError(
-            f"{path.name}: the content is gzip-compressed but the name does not end in .gz. Add .gz to the name."
+            f"{path.name}: the content is gzip-compressed but the name does not end in .gz. "
+            "Add .gz to the name."
         )
     return path.open("rb")
 
@@ -202,17 +209,23 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, encoding=encoding, column_names=names,
-                                           skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                             invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=True, null_values=[""],
-                                                 quoted_strings_can_be_null=True),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, encoding=encoding, column_names=names, skip_rows=1, block_size=1 << 24
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
         )
     except pa.ArrowInvalid as exc:
-        raise EventLogError(f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the "
-                            "delimiter.") from None
+        raise EventLogError(
+            f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the delimiter."
+        ) from None
     if ragged:
         where = "; ".join(f"line {r.number}: {r.actual_columns} fields" for r in ragged[:5])
         raise EventLogError(
@@ -222,8 +235,12 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
     frame = table.to_pandas()
     if frame.empty:
         raise EventLogError(f"{path.name}: the file has a header but no rows.")
-    return RawTable(frame, path.name, "csv", {"compressed": compressed, "delimiter": delimiter,
-                                              "encoding": "utf-8-sig" if bom else encoding})
+    return RawTable(
+        frame,
+        path.name,
+        "csv",
+        {"compressed": compressed, "delimiter": delimiter, "encoding": "utf-8-sig" if bom else encoding},
+    )
 
 
 def _local(tag: str) -> str:
@@ -253,7 +270,7 @@ def _check_prolog(head: bytes, name: str) -> None:
     refuse a DOCTYPE, which is where entities are declared (XXE, entity expansion)."""
     i = len(head) - len(head.lstrip(b"\xef\xbb\xbf \t\r\n"))
     while True:
-        while i < len(head) and head[i:i + 1] in b" \t\r\n":
+        while i < len(head) and head[i : i + 1] in b" \t\r\n":
             i += 1
         if head.startswith(b"<?", i):
             end = head.find(b"?>", i)
@@ -261,7 +278,7 @@ def _check_prolog(head: bytes, name: str) -> None:
         elif head.startswith(b"<!--", i):
             end = head.find(b"-->", i + 4)
             i = end + 3 if end >= 0 else -1
-        elif head[i:i + 9].upper() == b"<!DOCTYPE" or head[i:i + 8].upper() == b"<!ENTITY":
+        elif head[i : i + 9].upper() == b"<!DOCTYPE" or head[i : i + 8].upper() == b"<!ENTITY":
             raise EventLogError(
                 f"{name}: the XES file declares a DOCTYPE or entities; flowready refuses such files "
                 "(they can read local files or expand without bound). Remove the declaration and retry."
@@ -294,8 +311,14 @@ def _read_xes(path: Path, compressed: bool) -> RawTable:
     fh = _open(path, compressed)
     try:
         context = etree.iterparse(
-            fh, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
-            huge_tree=False, remove_comments=True, remove_pis=True,
+            fh,
+            events=("start", "end"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
         )
         for event, el in context:
             if event == "start":

@@ -62,14 +62,18 @@ def _localize(parsed: pd.Series, tz: str, repairs: dict) -> pd.Series:
     try:
         strict = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     except Exception as exc:  # unknown zone names
-        raise TimestampError(f"unknown time zone {tz!r} ({exc}); use an IANA name such as Europe/London.") from None
+        raise TimestampError(
+            f"unknown time zone {tz!r} ({exc}); use an IANA name such as Europe/London."
+        ) from None
     gap = strict.isna() & parsed.notna()
     if gap.any():
         lenient = parsed.dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
         fall_back = gap & (lenient.dt.tz_localize(None) == parsed)
         n_fb, n_gap = int(fall_back.sum()), int((gap & ~fall_back).sum())
         if n_fb:
-            repairs[f"wall-clock time repeated at the end of summer time in {tz}: taken as standard time"] = n_fb
+            repairs[f"wall-clock time repeated at the end of summer time in {tz}: taken as standard time"] = (
+                n_fb
+            )
         if n_gap:
             repairs[f"wall-clock time skipped at the start of summer time in {tz}: moved forward"] = n_gap
         strict = lenient
@@ -124,16 +128,32 @@ def parse_timestamps(
             values, zone = raw.dt.tz_convert("UTC"), "time zone stored in the data"
         else:
             values, zone = _localize(raw, timezone, repairs), f"naive, taken as {timezone}"
-        date_only = bool((values.dropna().dt.tz_convert(None).dt.normalize() == values.dropna().dt.tz_convert(None)).all())
-        return ParsedTimes(values.astype("datetime64[ns, UTC]"), missing, missing & False, "native datetime",
-                           zone, date_only, repairs)
+        date_only = bool(
+            (values.dropna().dt.tz_convert(None).dt.normalize() == values.dropna().dt.tz_convert(None)).all()
+        )
+        return ParsedTimes(
+            values.astype("datetime64[ns, UTC]"),
+            missing,
+            missing & False,
+            "native datetime",
+            zone,
+            date_only,
+            repairs,
+        )
 
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
     present = text[~missing]
     if present.empty:
-        return ParsedTimes(pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), missing,
-                           missing & False, "none", "none", False, repairs)
+        return ParsedTimes(
+            pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"),
+            missing,
+            missing & False,
+            "none",
+            "none",
+            False,
+            repairs,
+        )
     has_offset = present.str.contains(_OFFSET)
     if timestamp_format is not None:
         fmt_label = timestamp_format
@@ -183,8 +203,7 @@ def parse_timestamps(
                 return pd.to_datetime(values, errors="coerce", utc=utc, **parse_kw)
             except (ValueError, TypeError) as exc:
                 raise TimestampError(
-                    f"{source}: column {column!r}: cannot parse timestamps ({exc}). "
-                    "Pass --timestamp-format."
+                    f"{source}: column {column!r}: cannot parse timestamps ({exc}). Pass --timestamp-format."
                 ) from None
 
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")

@@ -13,8 +13,14 @@ from analysis.bpmn_xml import validate_bpmn_xml
 from analysis.cli import app
 from tests.conftest import SAMPLE
 
-OUTPUTS = ["report.html", "findings.json", "blueprint.json", "blueprint.bpmn", "process_map.svg",
-           "data_quality.json"]
+OUTPUTS = [
+    "report.html",
+    "findings.json",
+    "blueprint.json",
+    "blueprint.bpmn",
+    "process_map.svg",
+    "data_quality.json",
+]
 runner = CliRunner()
 
 
@@ -39,18 +45,23 @@ def test_outputs_agree(sample_run, sample_findings):
     quality = json.loads((out / "data_quality.json").read_text())
     assert findings["data_quality"] == quality
     assert findings["log"]["cases"] == sample_findings.summary["cases"]
-    assert findings["bottlenecks"][0]["activity"] == sample_findings.bottlenecks.activities["activity"].iloc[0]
+    assert (
+        findings["bottlenecks"][0]["activity"] == sample_findings.bottlenecks.activities["activity"].iloc[0]
+    )
     validate_bpmn_xml((out / "blueprint.bpmn").read_text())
 
 
-@pytest.mark.parametrize("content, name, message", [
-    ("", "empty.csv", "empty"),
-    ("case_id,activity,end_time\n1,A,2024-01-01\n2,B,not a date\n", "bad.csv", "not a date"),
-    ("case,step\n1,A\n", "nocols.csv", "timestamp"),
-    ("<log><trace><event>", "cut.xes", "not well-formed"),
-    ("case_id,activity,end_time\n1,A,2024-01-01\n", "wrong.xes", "not XML"),
-    ("PAR1 but not really", "fake.parquet", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        ("", "empty.csv", "empty"),
+        ("case_id,activity,end_time\n1,A,2024-01-01\n2,B,not a date\n", "bad.csv", "not a date"),
+        ("case,step\n1,A\n", "nocols.csv", "timestamp"),
+        ("<log><trace><event>", "cut.xes", "not well-formed"),
+        ("case_id,activity,end_time\n1,A,2024-01-01\n", "wrong.xes", "not XML"),
+        ("PAR1 but not really", "fake.parquet", "cannot be read"),
+    ],
+)
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, content, name, message):
     path = tmp_path / name
     path.write_text(content)

@@ -18,14 +18,18 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 
 CASES = {
-    "Road_Traffic_Fine_Management_Process.csv.gz": dict(cases=150_370, events=561_470, activities=11,
-                                                        variants=231, start=False, roles=False),
-    "BPI_Challenge_2012.xes.gz": dict(cases=13_087, events=164_511, activities=23, variants=4_336,
-                                      start=True, roles=False),
-    "BPIC_2017_W.csv.gz": dict(cases=30_276, events=240_854, activities=8, variants=6_356, start=True,
-                               roles=False),
-    "Sepsis Cases - Event Log.xes.gz": dict(cases=1_050, events=15_214, activities=16, variants=846,
-                                            start=False, roles=True),
+    "Road_Traffic_Fine_Management_Process.csv.gz": dict(
+        cases=150_370, events=561_470, activities=11, variants=231, start=False, roles=False
+    ),
+    "BPI_Challenge_2012.xes.gz": dict(
+        cases=13_087, events=164_511, activities=23, variants=4_336, start=True, roles=False
+    ),
+    "BPIC_2017_W.csv.gz": dict(
+        cases=30_276, events=240_854, activities=8, variants=6_356, start=True, roles=False
+    ),
+    "Sepsis Cases - Event Log.xes.gz": dict(
+        cases=1_050, events=15_214, activities=16, variants=846, start=False, roles=True
+    ),
 }
 
 
@@ -43,7 +47,11 @@ def test_counts(run):
     want = CASES[name]
     log = doc["log"]
     assert (log["cases"], log["events"], log["activities"], log["variants"]) == (
-        want["cases"], want["events"], want["activities"], want["variants"])
+        want["cases"],
+        want["events"],
+        want["activities"],
+        want["variants"],
+    )
     dq = doc["data_quality"]
     assert dq["rows_read"] == dq["rows_kept"] + dq["rows_dropped"]
 
@@ -82,4 +90,5 @@ def test_bpi2012_lifecycle_pairing(run):
     lc = doc["data_quality"]["details"]["lifecycle"]
     assert lc["paired"] == 71_371 and lc["unmatched_start"] == 5
     assert doc["data_quality"]["reasons"] == {
-        "lifecycle transition 'schedule' (only start and complete are used)": 26_318}
+        "lifecycle transition 'schedule' (only start and complete are used)": 26_318
+    }

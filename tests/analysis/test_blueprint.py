@@ -29,8 +29,12 @@ def test_task_types_follow_the_recommendation(blueprint):
         if not s.in_model:
             continue
         types = [t["type"] for t in s.bpmn_tasks if not t["name"].startswith("Route with context")]
-        expected = {"automate": ["serviceTask"], "ai_assist": ["serviceTask", "userTask"],
-                    "keep_human": ["userTask"], "fix_first": ["userTask"]}[s.recommendation]
+        expected = {
+            "automate": ["serviceTask"],
+            "ai_assist": ["serviceTask", "userTask"],
+            "keep_human": ["userTask"],
+            "fix_first": ["userTask"],
+        }[s.recommendation]
         assert types == expected, s.activity
 
 
@@ -47,7 +51,9 @@ def test_kpis_have_baselines(sample_findings, blueprint):
     k = blueprint.kpis
     for name in ("cycle_time_median", "waiting_time_median", "rework_rate", "handoff_delay_median"):
         assert k[name]["baseline"] is not None and k[name]["unit"]
-    assert k["cycle_time_median"]["baseline"] == pytest.approx(sample_findings.bottlenecks.cycle["median"], rel=1e-3)
+    assert k["cycle_time_median"]["baseline"] == pytest.approx(
+        sample_findings.bottlenecks.cycle["median"], rel=1e-3
+    )
     assert 0 < k["rework_rate"]["baseline"] < 1
 
 

@@ -89,7 +89,9 @@ def test_explicit_end_activities(log):
 
 
 def test_completion_only_log_has_no_processing_time():
-    log = make_log([(c, a, e, r) for c, a, _, e, r, _ in ROWS], columns=("case_id", "activity", "end", "resource"))
+    log = make_log(
+        [(c, a, e, r) for c, a, _, e, r, _ in ROWS], columns=("case_id", "activity", "end", "resource")
+    )
     r = find_bottlenecks(log)
     assert r.waiting_includes_processing is True
     assert r.activities["processing_hours_median"].map(math.isnan).all()

@@ -11,13 +11,23 @@ def test_contract_keys_and_types(sample_findings, tmp_path):
     doc = json.loads(sample_findings.to_json(tmp_path / "findings.json").read_text())
     assert isinstance(doc["flowready_version"], str)
     assert doc["schema_version"] == FINDINGS_SCHEMA_VERSION
-    assert {"source", "cases", "events", "activities", "variants", "resources", "start", "end"} <= set(doc["log"])
+    assert {"source", "cases", "events", "activities", "variants", "resources", "start", "end"} <= set(
+        doc["log"]
+    )
     dq = doc["data_quality"]
     assert dq["rows_read"] == dq["rows_kept"] + dq["rows_dropped"]
     assert sum(dq["reasons"].values()) == dq["rows_dropped"]
     b0 = doc["bottlenecks"][0]
-    assert set(b0) >= {"activity", "cases", "waiting_hours_median", "waiting_hours_p90", "processing_hours_median",
-                       "hours_lost_total", "share_of_waiting", "rank"}
+    assert set(b0) >= {
+        "activity",
+        "cases",
+        "waiting_hours_median",
+        "waiting_hours_p90",
+        "processing_hours_median",
+        "hours_lost_total",
+        "share_of_waiting",
+        "rank",
+    }
     assert [b["rank"] for b in doc["bottlenecks"]] == list(range(1, len(doc["bottlenecks"]) + 1))
     h0 = doc["handoffs"][0]
     assert set(h0) >= {"level", "source", "target", "count", "cases", "delay_hours_median", "ping_pong_cases"}

@@ -38,24 +38,29 @@ def test_role_handoffs(log):
 
 def test_return_for_new_work_is_not_ping_pong():
     # Intake system -> clerk -> intake system for a new step: work returns, nothing is redone.
-    log = make_log([
-        ("c1", "Receive", "2024-01-01 08:00", "2024-01-01 08:01", "Portal", "Digital"),
-        ("c1", "Check", "2024-01-01 08:05", "2024-01-01 08:15", "clerk", "Validation"),
-        ("c1", "Fee", "2024-01-01 08:15", "2024-01-01 08:16", "SYSTEM", "Digital"),
-    ])
+    log = make_log(
+        [
+            ("c1", "Receive", "2024-01-01 08:00", "2024-01-01 08:01", "Portal", "Digital"),
+            ("c1", "Check", "2024-01-01 08:05", "2024-01-01 08:15", "clerk", "Validation"),
+            ("c1", "Fee", "2024-01-01 08:15", "2024-01-01 08:16", "SYSTEM", "Digital"),
+        ]
+    )
     h = find_handoffs(log, level="role")
     assert h["ping_pong_cases"].sum() == 0
     assert not h["failing"].any()
 
 
 def test_missing_resources_break_the_chain():
-    log = make_log([
-        ("c1", "A", None, "2024-01-01 08:00", "r1"),
-        ("c1", "B", None, "2024-01-01 09:00", None),
-        ("c1", "C", None, "2024-01-01 10:00", "r2"),
-        ("c2", "A", None, "2024-01-01 08:00", "r1"),
-        ("c2", "C", None, "2024-01-01 09:00", "r2"),
-    ], columns=("case_id", "activity", "start", "end", "resource"))
+    log = make_log(
+        [
+            ("c1", "A", None, "2024-01-01 08:00", "r1"),
+            ("c1", "B", None, "2024-01-01 09:00", None),
+            ("c1", "C", None, "2024-01-01 10:00", "r2"),
+            ("c2", "A", None, "2024-01-01 08:00", "r1"),
+            ("c2", "C", None, "2024-01-01 09:00", "r2"),
+        ],
+        columns=("case_id", "activity", "start", "end", "resource"),
+    )
     h = find_handoffs(log, level="resource")
     assert h[["source", "target", "count"]].values.tolist() == [["r1", "r2", 1]]
 

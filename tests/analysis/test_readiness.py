@@ -19,7 +19,14 @@ def _linear_log(n: int = 20):
             (f"c{i}", "Receive", f"{day} 08:00", f"{day} 08:01", "SYSTEM", "Digital"),
             (f"c{i}", "Check", f"{day} 09:00", f"{day} 09:10", "clerk", "Validation"),
             (f"c{i}", "Decide", f"{day} 10:00", f"{day} {11 + i % 5}:00", "officer", "Assessment"),
-            (f"c{i}", "Approve" if i % 2 else "Refuse", f"{day} 17:00", f"{day} 17:30", "officer", "Assessment"),
+            (
+                f"c{i}",
+                "Approve" if i % 2 else "Refuse",
+                f"{day} 17:00",
+                f"{day} 17:30",
+                "officer",
+                "Assessment",
+            ),
         ]
     return make_log(rows)
 
@@ -46,8 +53,11 @@ def test_factor_values(readiness):
 def test_score_is_the_weighted_mean_of_factor_scores(readiness):
     for r in readiness.scores.itertuples():
         known = {k: f for k, f in r.factors.items() if f["score"] is not None}
-        expected = 100 * sum(f["score"] * f["weight"] for f in known.values()) / sum(
-            f["weight"] for f in known.values())
+        expected = (
+            100
+            * sum(f["score"] * f["weight"] for f in known.values())
+            / sum(f["weight"] for f in known.values())
+        )
         assert r.score == pytest.approx(expected, abs=0.06)
         assert 0 <= r.score <= 100
 
@@ -65,11 +75,15 @@ def test_rework_loop_is_fix_first():
     rows = []
     for i in range(10):
         day = f"2024-02-{i + 1:02d}"
-        rows += [(f"c{i}", "Draft", f"{day} 08:00", f"{day} 09:00", "a", "T1"),
-                 (f"c{i}", "Review", f"{day} 09:00", f"{day} 10:00", "b", "T2")]
+        rows += [
+            (f"c{i}", "Draft", f"{day} 08:00", f"{day} 09:00", "a", "T1"),
+            (f"c{i}", "Review", f"{day} 09:00", f"{day} 10:00", "b", "T2"),
+        ]
         if i < 3:  # 30% of cases redo the draft
-            rows += [(f"c{i}", "Draft", f"{day} 10:00", f"{day} 11:00", "a", "T1"),
-                     (f"c{i}", "Review", f"{day} 11:00", f"{day} 12:00", "b", "T2")]
+            rows += [
+                (f"c{i}", "Draft", f"{day} 10:00", f"{day} 11:00", "a", "T1"),
+                (f"c{i}", "Review", f"{day} 11:00", f"{day} 12:00", "b", "T2"),
+            ]
     r = score_readiness(make_log(rows)).scores.set_index("activity")
     assert r.loc["Draft", "recommendation"] == "fix_first"
     assert "rework" in r.loc["Draft", "rationale"]

@@ -35,8 +35,12 @@ def test_summary_comes_first(sample_findings, report_html):
 
 def test_markup_in_names_is_escaped(tmp_path):
     evil = '<script>alert("x")</script>'
-    rows = [("c1", evil, "2024-01-01 08:00", "bob&<b>"), ("c1", "B", "2024-01-01 09:00", "ann"),
-            ("c2", evil, "2024-01-02 08:00", "bob&<b>"), ("c2", "B", "2024-01-02 10:00", "ann")]
+    rows = [
+        ("c1", evil, "2024-01-01 08:00", "bob&<b>"),
+        ("c1", "B", "2024-01-01 09:00", "ann"),
+        ("c2", evil, "2024-01-02 08:00", "bob&<b>"),
+        ("c2", "B", "2024-01-02 10:00", "ann"),
+    ]
     log = load_event_log(pd.DataFrame(rows, columns=["case_id", "activity", "end", "resource"]))
     html = export_report(analyze(log), tmp_path / "r.html").read_text("utf-8")
     assert evil not in html

@@ -23,8 +23,14 @@ APP = str(REPO_ROOT / "app.py")
 SAMPLE = REPO_ROOT / "sample_logs" / "council_permits.csv"
 #: Generous: the first run imports pandas, plotly, pm4py...; the analysis of the sample takes ~2 s.
 TIMEOUT = 60
-PAGES = ["app_pages/overview.py", "app_pages/process.py", "app_pages/bottlenecks.py",
-         "app_pages/handoffs.py", "app_pages/readiness.py", "app_pages/blueprint.py"]
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/process.py",
+    "app_pages/bottlenecks.py",
+    "app_pages/handoffs.py",
+    "app_pages/readiness.py",
+    "app_pages/blueprint.py",
+]
 
 
 @pytest.fixture(scope="module")
