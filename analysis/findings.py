@@ -356,7 +356,7 @@ def analyze(
     )
     rework = find_rework(log)
     step("Scoring automation readiness")
-    readiness = score_readiness(log)
+    readiness = score_readiness(log, handoffs=handoffs)
     step("Building the blueprint")
     blueprint_level = "role" if log.has_roles else "resource"
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs

@@ -137,7 +137,9 @@ class Readiness:
         )
 
 
-def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -> Readiness:
+def score_readiness(
+    log: EventLog, *, weights: dict[str, float] | None = None, handoffs: pd.DataFrame | None = None
+) -> Readiness:
     """Score every activity for automation readiness and recommend what to do with it.
 
     Parameters
@@ -145,6 +147,9 @@ def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -
     log : EventLog
     weights : dict, optional
         Factor name -> weight, replacing :data:`WEIGHTS` for the names given.
+    handoffs : pandas.DataFrame, optional
+        The output of :func:`analysis.find_handoffs` (any levels), when already computed; used to find
+        the activities that receive a handoff failing by ping-pong.
 
     Returns
     -------
@@ -189,7 +194,7 @@ def score_readiness(log: EventLog, *, weights: dict[str, float] | None = None) -
     )
     df = df.merge(rw, on="activity", how="left")
     decisions = _decision_points(o)
-    pp_fail = _ping_pong_targets(log, level) if level else set()
+    pp_fail = _ping_pong_targets(log, level, handoffs) if level else set()
 
     rows = []
     for r in df.itertuples(index=False):
@@ -278,11 +283,14 @@ def _decision_points(o) -> set[str]:
     return set(counts[counts >= 2].index)
 
 
-def _ping_pong_targets(log: EventLog, level: str) -> set[str]:
+def _ping_pong_targets(log: EventLog, level: str, handoffs: pd.DataFrame | None) -> set[str]:
     """Activities that receive a handover which is part of a failing ping-pong pair."""
     from analysis.handoffs import find_handoffs
 
-    pairs = find_handoffs(log, level=level)
+    if handoffs is not None and len(handoffs) and (handoffs["level"] == level).any():
+        pairs = handoffs[handoffs["level"] == level]
+    else:
+        pairs = find_handoffs(log, level=level)
     bad = pairs[pairs["failure"].str.contains("ping-pong")]
     if bad.empty:
         return set()

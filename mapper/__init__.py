@@ -1,6 +1,15 @@
 """flowready.mapper: from a file to a validated event table, and the discovered process."""
 
 from mapper.columns import ColumnMapping, detect_mapping
+from mapper.discovery import (
+    DirectlyFollowsGraph,
+    ProcessModel,
+    discover_bpmn,
+    discover_dfg,
+    discover_variants,
+    export_process_map,
+    plot_process_map,
+)
 from mapper.errors import (
     AnalysisError,
     ColumnMappingError,
@@ -18,12 +27,19 @@ __all__ = [
     "ColumnMapping",
     "ColumnMappingError",
     "DataQuality",
+    "DirectlyFollowsGraph",
     "EventLog",
     "EventLogError",
     "FlowreadyError",
+    "ProcessModel",
     "TimestampError",
     "UnsupportedFormatError",
     "ValidationError",
     "detect_mapping",
+    "discover_bpmn",
+    "discover_dfg",
+    "discover_variants",
+    "export_process_map",
     "load_event_log",
+    "plot_process_map",
 ]
