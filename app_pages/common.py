@@ -72,7 +72,7 @@ def preview_raw(data: bytes, filename: str) -> dict:
 # st.cache_data (not cache_resource): Findings is a tree of frozen dataclasses and DataFrames that
 # pickles (~0.6 MB for the sample), so each session gets its own copy and nothing is shared mutably.
 # The EventLog's DuckDB tables live in a weak side cache, are not pickled, and are rebuilt on demand.
-@st.cache_data(show_spinner="Loading and analysing the event log…", max_entries=8)
+@st.cache_data(show_spinner="Loading and analysing the event log…", max_entries=4)
 def load_and_analyze(data: bytes, filename: str, options: dict) -> Findings:
     """:func:`mapper.load_event_log` then :func:`analysis.analyze`, cached on the file bytes and options.
 

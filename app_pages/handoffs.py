@@ -6,7 +6,9 @@ import streamlit as st
 
 from app_pages.common import require_findings
 
-HOURS = "%.1f"
+HOUR_COLUMNS = {
+    c: st.column_config.NumberColumn(c, format="%.1f") for c in ("delay_hours_median", "delay_hours_p90")
+}
 LEVELS = {"role": "Between roles / teams", "resource": "Between people and systems"}
 
 f = require_findings()
@@ -20,7 +22,7 @@ if len(failing):
         "Pairs whose work bounces straight back (ping-pong) or waits unusually long, "
         f"at the level the blueprint uses ({f.blueprint.governance.get('handoff_level') or 'any'})."
     )
-    st.dataframe(failing, hide_index=True)
+    st.dataframe(failing, hide_index=True, column_config=HOUR_COLUMNS)
 else:
     st.caption("No failing handoff.")
 
@@ -31,10 +33,7 @@ if len(f.handoffs):
     st.dataframe(
         f.handoffs[f.handoffs["level"] == level],
         hide_index=True,
-        column_config={
-            "delay_hours_median": st.column_config.NumberColumn("delay_hours_median", format=HOURS),
-            "delay_hours_p90": st.column_config.NumberColumn("delay_hours_p90", format=HOURS),
-        },
+        column_config=HOUR_COLUMNS,
     )
 else:
     st.info("The log names no resources or roles, so handoffs cannot be measured.")

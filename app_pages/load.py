@@ -43,8 +43,8 @@ source = st.radio("Event log", [SOURCE_SAMPLE, SOURCE_UPLOAD], horizontal=True, 
 if source == SOURCE_SAMPLE:
     filename, data = SAMPLE.name, SAMPLE.read_bytes()
     st.caption(
-        "A synthetic planning-permit process of a council: 1,000 cases with start and end times, "
-        "resources and teams."
+        "A synthetic planning-permit process of a council, with start and end times, resources and teams "
+        "(see sample_logs/README.md)."
     )
 else:
     upload = st.file_uploader(
@@ -68,7 +68,7 @@ if data is not None:
 if raw is not None:
     columns = raw["columns"]
     with st.expander(
-        f"Preview of {filename}: {raw['rows']:,} rows, {len(columns)} columns ({raw['format']})",
+        f"Preview of {md_escape(filename)}: {raw['rows']:,} rows, {len(columns)} columns ({raw['format']})",
         expanded=source == SOURCE_UPLOAD,
     ):
         st.dataframe(raw["head"], hide_index=True)

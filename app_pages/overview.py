@@ -12,7 +12,7 @@ f = require_findings()
 s = f.summary
 cycle = f.bottlenecks.cycle
 
-st.title(f"Overview: {s['source']}")
+st.title(f"Overview: {md_escape(s['source'])}")
 
 if f.verdict.orchestrate_first:
     st.warning(
@@ -83,5 +83,5 @@ with right:
         st.caption("No failing handoff.")
 
 st.subheader("Data quality")
-st.markdown(f"{f.quality.rows_read:,} rows read from **{md_escape(f.quality.source)}** ({f.quality.format}).")
+st.caption(f"Read from {md_escape(f.quality.source)} ({f.quality.format}).")
 show_import_report(f.quality)

@@ -121,7 +121,9 @@ def detect_mapping(
     columns : list of str
         The column names of the source file, in file order.
     explicit : dict, optional
-        Canonical name -> source column chosen by the user (CLI flags / function arguments).
+        Canonical name -> source column chosen by the user (CLI flags / function arguments). ``None``
+        means "detect it"; an empty string means "the file has no such column" (optional columns
+        only), which switches detection off for it.
     source : str
         Name of the file, used in messages.
 
@@ -134,18 +136,32 @@ def detect_mapping(
     Raises
     ------
     ColumnMappingError
-        When an explicit column does not exist, or a required column cannot be found. The message
-        lists the available columns and the option to pass.
+        When an explicit column does not exist, one column is given for two canonical columns, a
+        required column is switched off, or a required column cannot be found. The message lists the
+        available columns and the option to pass.
     """
     explicit = {k: v for k, v in (explicit or {}).items() if v is not None}
     available = list(columns)
+    switched_off = {k for k, v in explicit.items() if v == ""}
+    for canon in switched_off:
+        if canon in REQUIRED:
+            raise ColumnMappingError(f"{source}: {canon} is required; name its column.")
+        explicit.pop(canon)
+    chosen_twice = {c for c in explicit.values() if list(explicit.values()).count(c) > 1}
+    if chosen_twice:
+        roles = {c: [k for k, v in explicit.items() if v == c] for c in chosen_twice}
+        raise ColumnMappingError(
+            f"{source}: one column cannot hold two things: "
+            + "; ".join(f"{c!r} is given for {' and '.join(r)}" for c, r in roles.items())
+            + ". Choose a different column for each."
+        )
     for canon, col in explicit.items():
         if col not in available:
             raise ColumnMappingError(
                 f"{source}: the column {col!r} given for {canon} does not exist. "
                 f"Available columns: {', '.join(map(repr, available))}."
             )
-    chosen: dict[str, str | None] = dict(explicit)
+    chosen: dict[str, str | None] = dict(explicit) | dict.fromkeys(switched_off)
     notes: list[str] = []
     used = set(explicit.values())
     by_norm: dict[str, str] = {}

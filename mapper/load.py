@@ -92,7 +92,8 @@ def load_event_log(
     source : str, pathlib.Path or pandas.DataFrame
         A ``.csv``/``.tsv``/``.xes``/``.parquet`` file (optionally ``.gz``), or a DataFrame (not changed).
     case_id, activity, timestamp, start_timestamp, resource, role, lifecycle : str, optional
-        The source column holding each canonical column. Columns not given are detected from common
+        The source column holding each canonical column; ``""`` says the file has no such column
+        (optional columns only: switches detection off). Columns not given are detected from common
         names (``case:concept:name``, ``concept:name``, ``time:timestamp``, ``org:resource``,
         ``org:role``/``org:group``, ``lifecycle:transition``, ``case_id``, ``activity``,
         ``start_time``/``end_time`` ...); uncertain detections are listed in ``quality.notes``.
@@ -133,6 +134,7 @@ def load_event_log(
     >>> log.summary()["cases"]
     1000
     """
+    _check_zone(timezone)
     if isinstance(source, pd.DataFrame):
         if source.empty:
             raise EventLogError("<DataFrame>: the DataFrame has no rows.")
@@ -207,6 +209,17 @@ def load_event_log(
         details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
     )
     return EventLog(events, raw.source, mapping, quality, timezone)
+
+
+def _check_zone(timezone: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimestampError(
+            f"unknown time zone {timezone!r}; use an IANA name such as 'Europe/London' or 'UTC'."
+        ) from None
 
 
 def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad) -> pd.DataFrame:

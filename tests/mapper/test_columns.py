@@ -142,3 +142,36 @@ def test_xes_detection_is_certain_even_with_extra_lookalike_columns():
     mapping, notes = detect_mapping(["case:concept:name", "activity", "concept:name", "time:timestamp"])
     assert mapping.activity == "concept:name"
     assert notes == []
+
+
+def test_one_column_for_two_fields_is_refused():
+    from mapper.columns import detect_mapping
+    from mapper.errors import ColumnMappingError
+
+    with pytest.raises(ColumnMappingError, match="'start_time' is given for timestamp and start_timestamp"):
+        detect_mapping(
+            ["case_id", "activity", "start_time"],
+            explicit={"timestamp": "start_time", "start_timestamp": "start_time"},
+            source="f.csv",
+        )
+
+
+def test_empty_string_switches_an_optional_column_off():
+    from mapper.columns import detect_mapping
+    from mapper.errors import ColumnMappingError
+
+    mapping, _ = detect_mapping(["case_id", "activity", "timestamp", "resource"], explicit={"resource": ""})
+    assert mapping.resource is None
+    with pytest.raises(ColumnMappingError, match="required"):
+        detect_mapping(["case_id", "activity", "timestamp"], explicit={"activity": ""})
+
+
+def test_unknown_time_zone_refused_even_with_offsets():
+    import pandas as pd
+
+    from mapper import load_event_log
+    from mapper.errors import TimestampError
+
+    df = pd.DataFrame({"case_id": ["1"], "activity": ["A"], "timestamp": ["2024-01-01T10:00:00+00:00"]})
+    with pytest.raises(TimestampError, match="Mars/Olympus"):
+        load_event_log(df, timezone="Mars/Olympus")
