@@ -79,9 +79,10 @@ class Blueprint:
         ``count``, ``delay_hours_median``), ``sla_hours`` (float, p90 handoff delay today),
         ``action`` (str).
     kpis : dict
-        Name -> {"baseline": float or int, "unit": str, "description": str}.
+        Name -> {"baseline": float (int for counts of cases), "unit": str, "description": str}.
     governance : dict
-        ``retry_policy``, ``audit_events``, ``approval_checkpoints`` (list of str), ``sla_basis`` (str).
+        ``retry_policy``, ``audit_events``, ``approval_checkpoints`` (list of str), ``sla_basis`` (str),
+        ``handoff_level`` (``"role"``, ``"resource"`` or None: the level the routing steps use).
     nodes, flows : pandas.DataFrame
         The BPMN graph (``id``, ``type``, ``name``, ``documentation``; ``id``, ``source``, ``target``,
         ``name``) exported by :meth:`to_bpmn`.
@@ -381,11 +382,13 @@ def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> di
         delay, ping = agg["delay"].iloc[0], int(agg["ping"].iloc[0])
 
     def kpi(value, unit, text):
-        return {
-            "baseline": None if value is None or pd.isna(value) else round(float(value), 4),
-            "unit": unit,
-            "description": text,
-        }
+        if value is None or pd.isna(value):
+            base = None
+        elif unit == "cases":
+            base = int(value)
+        else:
+            base = round(float(value), 4)
+        return {"baseline": base, "unit": unit, "description": text}
 
     return {
         "cycle_time_median": kpi(cyc["median"], "hours", "median cycle time of closed cases"),
@@ -398,6 +401,8 @@ def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> di
             "cases in which some activity is repeated",
         ),
         "handoff_delay_median": kpi(delay, "hours", "median delay at a handoff of work"),
-        "ping_pong_cases": kpi(ping, "cases", "cases in which work went straight back to its sender"),
+        "ping_pong_cases": kpi(
+            ping, "cases", "cases in which work went straight back to its sender and was redone"
+        ),
         "stuck_cases": kpi(cyc["stuck_cases"], "cases", "open cases older than the p95 cycle time"),
     }

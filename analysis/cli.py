@@ -73,6 +73,9 @@ def analyze(
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
     process_map.svg and data_quality.json to --out."""
+    if dayfirst and monthfirst:
+        err.print("[bold red]error:[/] --dayfirst and --monthfirst exclude each other; pass one.")
+        raise typer.Exit(2)
     try:
         _analyze(
             log,

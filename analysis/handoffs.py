@@ -6,7 +6,7 @@ from typing import Literal
 
 import pandas as pd
 
-from mapper.engine import execute, handover_pairs, handovers, rework
+from mapper.engine import execute, handover_pairs, handovers, hours, rework
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -47,7 +47,7 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
 
     A pair is flagged ``failing`` when work bounces (ping-pong in at least :data:`PING_PONG_SHARE` of its
     cases and at least :data:`PING_PONG_MIN_CASES` cases) or waits (median delay at least
-    :data:`SLOW_FACTOR` times the log's median handoff delay, on a pair carrying at least
+    :data:`SLOW_FACTOR` times the log's median non-zero handoff delay, on a pair carrying at least
     :data:`SLOW_MIN_SHARE` of all handoffs and at least :data:`SLOW_MIN_COUNT`).
 
     Parameters
@@ -105,7 +105,10 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     tables = log.tables()
     h = handovers(tables.ordered, level)
     pairs = execute(handover_pairs(h))
-    overall = execute(h.aggregate(m=(h.delay_us.cast("float64") / 3.6e9).median())).iloc[0, 0]
+    # The reference is the median of the delays that are not instant: chains of system steps hand over
+    # in zero time, and a zero median would make every delayed pair "slow".
+    positive = h.filter(h.delay_us > 0)
+    overall = execute(positive.aggregate(m=hours(positive.delay_us).median())).iloc[0, 0]
     total = pairs["count"].sum()
     ping = (pairs["ping_pong_cases"] >= PING_PONG_MIN_CASES) & (
         pairs["ping_pong_cases"] >= PING_PONG_SHARE * pairs["cases"]
@@ -115,7 +118,6 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
             (pairs["delay_hours_median"] >= SLOW_FACTOR * overall)
             & (pairs["count"] >= SLOW_MIN_SHARE * total)
             & (pairs["count"] >= SLOW_MIN_COUNT)
-            & (pairs["delay_hours_median"] > 0)
         )
         if pd.notna(overall)
         else pairs["count"] < 0

@@ -25,15 +25,16 @@ the weights of the rest renormalised):
 Recommendation, first rule that applies:
 
 1. ``fix_first`` — rework share >= 0.10, or the activity takes part in a ping-pong in >= 5% of its
-   cases, or it receives a handoff that fails by ping-pong: fix the process before automating it.
+   cases, or at least 5% of its incoming handovers belong to a pair that fails by ping-pong: fix the
+   process before automating it.
 2. ``automate`` — system share >= 0.8 (already done by systems: orchestrate it), or score >= 70 and the
    step is not a decision point.
 3. ``ai_assist`` — a decision point with score >= 45, or score >= 50: AI prepares, a human decides.
 4. ``keep_human`` — otherwise.
 
 A *decision point* is an activity followed by at least two different activities that each take at
-least 10% of its outgoing flow: a human step that decides where the case goes, which the blueprint
-turns into an approval checkpoint.
+least 10% of its outgoing flow: a step that decides where the case goes. When it stays with a human
+(``ai_assist``, ``keep_human``, ``fix_first``), the blueprint makes it an approval checkpoint.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from mapper.engine import (
     neighbour_entropy,
     system_share,
 )
+from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
 #: Resource names that mark work done by a system rather than a person.
@@ -157,7 +159,7 @@ def score_readiness(
 
     Raises
     ------
-    ValueError
+    AnalysisError
         When ``weights`` names an unknown factor or a negative weight.
 
     References
@@ -173,7 +175,7 @@ def score_readiness(
     w = dict(WEIGHTS)
     for k, v in (weights or {}).items():
         if k not in WEIGHTS or v < 0:
-            raise ValueError(f"unknown factor {k!r} or negative weight; factors: {list(WEIGHTS)}.")
+            raise AnalysisError(f"unknown factor {k!r} or negative weight; factors: {list(WEIGHTS)}.")
         w[k] = float(v)
     tables = log.tables()
     o = tables.ordered

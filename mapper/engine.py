@@ -147,9 +147,14 @@ def order_events(t: ir.Table) -> ir.Table:
     wait = begin - o.prev_t_us
     return o.mutate(
         enabled_us=o.prev_t_us,
-        wait_us=ibis.greatest(wait, 0),
+        wait_us=non_negative(wait),
         proc_us=(o.t_us - o.start_us),
     )
+
+
+def non_negative(expr: ir.NumericValue) -> ir.NumericValue:
+    """Clip negative values to 0 and keep nulls null (SQL ``GREATEST`` would turn null into 0 on DuckDB)."""
+    return ibis.ifelse(expr < 0, 0, expr)
 
 
 def hours(expr: ir.NumericValue) -> ir.FloatingValue:
@@ -182,7 +187,7 @@ def dfg_edges(o: ir.Table) -> ir.Table:
     """
     pairs = o.filter(o.next_activity.notnull())
     span = pairs.next_t_us - pairs.t_us
-    wait = ibis.greatest(pairs.next_start_us.coalesce(pairs.next_t_us) - pairs.t_us, 0)
+    wait = non_negative(pairs.next_start_us.coalesce(pairs.next_t_us) - pairs.t_us)
     return pairs.group_by(source=pairs[ACTIVITY], target=pairs.next_activity).aggregate(
         frequency=pairs.count(),
         cases=pairs[CASE_ID].nunique(),
@@ -321,7 +326,7 @@ def handovers(o: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
         target=h[col],
         source_activity=h.prev_activity,
         activity=h[ACTIVITY],
-        delay_us=ibis.greatest(begin - h.prev_t_us, 0),
+        delay_us=non_negative(begin - h.prev_t_us),
         pos=h.pos,
         repeat=h.occurrence > 0,
     )
@@ -341,7 +346,8 @@ def handover_pairs(h: ir.Table) -> ir.Table:
     ibis Table
         ``source``, ``target``, ``count`` (int64), ``cases`` (int64), ``delay_hours_median``,
         ``delay_hours_p90`` (float), ``ping_pong_cases`` (int64: cases in which a handover from source to
-        target was immediately answered by one from target back to source).
+        target was a ping-pong as defined in :func:`handovers`: answered straight back, with the work
+        redone).
     """
     return h.group_by(["source", "target"]).aggregate(
         count=h.count(),
@@ -355,8 +361,8 @@ def handover_pairs(h: ir.Table) -> ir.Table:
 def neighbour_entropy(o: ir.Table) -> ir.Table:
     """Per activity: how predictable its predecessors and successors are.
 
-    Uses the normalised Shannon entropy of the predecessor and successor distributions (case start and
-    end count as the outcomes ``<start>``/``<end>``).
+    Uses the normalised Shannon entropy of the predecessor and successor distributions (the case start
+    and the case end count as one more outcome, ``<none>``).
 
     Returns
     -------

@@ -241,10 +241,11 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
         if len(bad):
             examples = "; ".join(f"{ledger.label(i)}: {events.at[i, canon]!r}" for i in bad[:5])
             if on_bad == "error":
+                remedy = "drop those rows" if canon == TIMESTAMP else "keep those events without a start time"
                 raise TimestampError(
                     f"{source}: column {col!r} has {len(bad):,} value(s) that are not timestamps in the "
                     f"column's format ({parsed.format}): {examples}. Fix them, pass --timestamp-format, or "
-                    "pass --drop-bad-timestamps to drop those rows (they are reported)."
+                    f"pass --drop-bad-timestamps to {remedy} (they are reported)."
                 )
         for how, count in parsed.repairs.items():
             ledger.repair(f"{col}: {how}", pd.Index([]), count)

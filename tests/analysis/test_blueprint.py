@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from lxml import etree
 
@@ -42,7 +43,10 @@ def test_retry_policy_only_on_automated_steps_and_sla_from_p90(sample_findings, 
     b = sample_findings.bottlenecks.activities.set_index("activity")
     for s in blueprint.steps.itertuples():
         assert (s.retry_policy is not None) == (s.recommendation in ("automate", "ai_assist"))
-        expected = b.loc[s.activity, "waiting_hours_p90"] + b.loc[s.activity, "processing_hours_p90"]
+        # A step that always starts its case has no waiting time: its SLA is its processing time.
+        expected = np.nansum(
+            [b.loc[s.activity, "waiting_hours_p90"], b.loc[s.activity, "processing_hours_p90"]]
+        )
         assert s.sla_hours == pytest.approx(expected, abs=1e-3)
         assert "step.completed" in s.audit_events
 

@@ -43,6 +43,8 @@ def test_activities_ranked_by_hours_lost(result):
     assert result.activities["activity"].tolist() == ["A", "C", "B"]
     assert result.activities["rank"].tolist() == [1, 2, 3]
     assert a.loc["A", "share_of_waiting"] == pytest.approx(2 / 4.5)
+    # The first event of a case has no waiting time (not a wait of 0): A has a single wait.
+    assert a.loc["A", "waiting_hours_median"] == pytest.approx(2.0)
     assert result.activities["share_of_waiting"].sum() == pytest.approx(1.0)
 
 
