@@ -252,3 +252,28 @@ def test_dfg_with_ties_matches_pm4py_on_the_raw_file_order():
         dfg
     )
     assert dict(dfg) == {("A", "C"): 1, ("C", "B"): 1, ("A", "B"): 1, ("B", "C"): 1}
+
+
+def test_process_map_keeps_the_busiest_paths_and_every_activity_connected():
+    import pandas as pd
+
+    from mapper import discover_dfg, load_event_log, plot_process_map
+
+    acts = list("ABCDEFGH")
+    rows = []
+    for i, a in enumerate(acts):  # a dense DFG: every ordered pair of activities appears in some case
+        for j, b in enumerate(acts):
+            if a != b:
+                case = f"{a}{b}"
+                rows += [(case, a, "2024-01-01 08:00"), (case, b, "2024-01-01 09:00")]
+    rows += [("main", "A", "2024-01-01 08:00"), ("main", "B", "2024-01-01 09:00")] * 1
+    log = load_event_log(pd.DataFrame(rows, columns=["case_id", "activity", "timestamp"]))
+    dfg = discover_dfg(log)
+    assert len(dfg.edges) == 56
+    source = plot_process_map(dfg, max_paths=5).source
+    drawn = [line for line in source.splitlines() if "->" in line and "start" not in line and "end" not in line]
+    # 5 busiest plus each activity's busiest in- and out-path: far fewer than 56, every node touched.
+    assert 5 <= len(drawn) < 56
+    for i in range(len(acts)):
+        assert any(f"a{i} ->" in line for line in drawn) and any(f"-> a{i}" in line for line in drawn)
+    assert "rarer paths hidden" in source
