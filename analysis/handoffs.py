@@ -81,30 +81,12 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
         raise AnalysisError(f"level must be 'resource' or 'role', not {level!r}.")
     present = log.has_resources if level == "resource" else log.has_roles
     if not present:
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype=t)
-                for c, t in zip(
-                    HANDOFF_COLUMNS,
-                    [
-                        "object",
-                        "object",
-                        "object",
-                        "int64",
-                        "int64",
-                        "float64",
-                        "float64",
-                        "int64",
-                        "bool",
-                        "object",
-                    ],
-                    strict=True,
-                )
-            }
-        )
+        return _empty_handoffs()
     tables = log.tables()
     h = handovers(tables.ordered, level)
     pairs = execute(handover_pairs(h))
+    if pairs.empty:  # performers are named, but work never changes hands
+        return _empty_handoffs()
     # The reference is the median of the delays that are not instant: chains of system steps hand over
     # in zero time, and a zero median would make every delayed pair "slow".
     positive = h.filter(h.delay_us > 0)
@@ -130,6 +112,11 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     pairs.insert(0, "level", level)
     pairs = pairs.sort_values(["count", "source", "target"], ascending=[False, True, True], ignore_index=True)
     return pairs[HANDOFF_COLUMNS]
+
+
+def _empty_handoffs() -> pd.DataFrame:
+    dtypes = ["object", "object", "object", "int64", "int64", "float64", "float64", "int64", "bool", "object"]
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(HANDOFF_COLUMNS, dtypes, strict=True)})
 
 
 def find_rework(log: EventLog) -> pd.DataFrame:

@@ -80,3 +80,19 @@ def test_rework(log):
     assert r.loc["B", "share"] == pytest.approx(1.0) and r.loc["B", "repeats"] == 1
     assert r.loc["C", "cases_with_rework"] == 0
     assert find_rework(log)["activity"].iloc[0] == "B"
+
+
+def test_named_performers_who_never_hand_over_give_an_empty_typed_table():
+    from analysis import analyze
+
+    log = make_log(
+        [
+            ("c1", "A", None, "2024-01-01 08:00", "r1"),
+            ("c1", "B", None, "2024-01-01 09:00", "r1"),
+            ("c2", "A", None, "2024-01-02 08:00", "r2"),
+        ],
+        columns=("case_id", "activity", "start", "end", "resource"),
+    )
+    h = find_handoffs(log, level="resource")
+    assert h.empty and h["failure"].dtype == object and h["failing"].dtype == bool
+    assert analyze(log).readiness.scores["recommendation"].notna().all()

@@ -271,7 +271,9 @@ def test_process_map_keeps_the_busiest_paths_and_every_activity_connected():
     dfg = discover_dfg(log)
     assert len(dfg.edges) == 56
     source = plot_process_map(dfg, max_paths=5).source
-    drawn = [line for line in source.splitlines() if "->" in line and "start" not in line and "end" not in line]
+    drawn = [
+        line for line in source.splitlines() if "->" in line and "start" not in line and "end" not in line
+    ]
     # 5 busiest plus each activity's busiest in- and out-path: far fewer than 56, every node touched.
     assert 5 <= len(drawn) < 56
     for i in range(len(acts)):
