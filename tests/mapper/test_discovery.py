@@ -261,8 +261,8 @@ def test_process_map_keeps_the_busiest_paths_and_every_activity_connected():
 
     acts = list("ABCDEFGH")
     rows = []
-    for i, a in enumerate(acts):  # a dense DFG: every ordered pair of activities appears in some case
-        for j, b in enumerate(acts):
+    for a in acts:  # a dense DFG: every ordered pair of activities appears in some case
+        for b in acts:
             if a != b:
                 case = f"{a}{b}"
                 rows += [(case, a, "2024-01-01 08:00"), (case, b, "2024-01-01 09:00")]
