@@ -7,6 +7,7 @@ clear message, without a traceback, and the command exits with code 2.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from mapper.errors import FlowreadyError
 from mapper.units import humanize_hours
 
 app = typer.Typer(
+    pretty_exceptions_enable=False,
     add_completion=False,
     no_args_is_help=True,
     help=(
@@ -99,6 +101,17 @@ def analyze(
     except FlowreadyError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(2) from None
+    except Exception as exc:  # a bug in flowready or a library: one line, the traceback on request
+        if os.environ.get("FLOWREADY_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a flowready bug, not a "
+            "problem with your file's format; please report it. Set FLOWREADY_DEBUG=1 to see the traceback.",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def _analyze(

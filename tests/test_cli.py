@@ -86,3 +86,16 @@ def test_ambiguous_dates_refused_until_dayfirst(tmp_path):
 def test_console_script_is_installed():
     done = subprocess.run([sys.executable, "-m", "analysis.cli", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "analyze" in done.stdout
+
+
+def test_an_internal_error_is_one_line_and_exit_1(monkeypatch, tmp_path):
+    import analysis.findings
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(analysis.findings, "analyze", boom)
+    result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "internal error" in result.stderr and "kaboom" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
