@@ -39,7 +39,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check .
 
 bench: system-deps $(VENV)/.test
-	$(BIN)/python benchmarks/bench_road_traffic.py
+	$(BIN)/python benchmarks/bench_whole_analysis.py
 
 sample: $(VENV)/.test
 	$(BIN)/python sample_logs/generate.py
