@@ -171,7 +171,8 @@ def to_bpmn_xml(
                 etree.SubElement(edge, _q("bpmndi", "BPMNLabel")),
                 Box(round(x - width / 2), round(y - height / 2), width, height),
             )
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
+    body = etree.tostring(root, encoding="unicode", pretty_print=True)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}'
 
 
 def validate_bpmn_xml(xml: str) -> dict[str, Any]:
@@ -348,8 +349,9 @@ def _layout(
     for edge in data.get("edges", []):
         flow = flows[int(edge["id"][1:])]
         route = [to_di(*p) for p in _route(edge["pos"])]
-        start = _dock(route[0], boxes[flow.source], mid_side=families[flow.source] != "task")
-        end = _dock(route[-1], boxes[flow.target], mid_side=families[flow.target] != "task")
+        source, target = boxes[flow.source], boxes[flow.target]
+        start = _project(route[0], source) if families[flow.source] == "task" else _facing(route[1], source)
+        end = _project(route[-1], target) if families[flow.target] == "task" else _facing(route[-2], target)
         waypoints[flow.id] = [(round(x), round(y)) for x, y in [start, *route[1:-1], end]]
         if "lp" in edge:
             labels[flow.id] = to_di(*(float(v) for v in edge["lp"].split(",")))
@@ -370,25 +372,29 @@ def _route(pos: str) -> list[Point]:
     return [start or points[0], *points[3:-1:3], end or points[-1]]
 
 
-def _dock(point: Point, box: Box, *, mid_side: bool) -> Point:
-    """Move ``point`` onto the nearest side of ``box``; to that side's middle if ``mid_side``.
-
-    The middles of the sides lie on the outline of events (circles) and gateways (diamonds) too.
-    """
+def _project(point: Point, box: Box) -> Point:
+    """The point on the outline of ``box`` nearest to ``point`` (Graphviz ends edges on a box's outline)."""
     x, y = point
     left, top, right, bottom = box.x, box.y, box.x + box.width, box.y + box.height
-    distance = {
-        "left": abs(x - left),
-        "right": abs(x - right),
-        "top": abs(y - top),
-        "bottom": abs(y - bottom),
-    }
-    side = min(distance, key=distance.__getitem__)
+    distance = {"left": x - left, "right": right - x, "top": y - top, "bottom": bottom - y}
+    side = min(distance, key=lambda s: abs(distance[s]))
     if side in ("left", "right"):
-        y = top + box.height / 2 if mid_side else min(max(y, top), bottom)
-        return (left if side == "left" else right), y
-    x = left + box.width / 2 if mid_side else min(max(x, left), right)
-    return x, (top if side == "top" else bottom)
+        return (left if side == "left" else right), min(max(y, top), bottom)
+    return min(max(x, left), right), (top if side == "top" else bottom)
+
+
+def _facing(toward: Point, box: Box) -> Point:
+    """The middle of the side of ``box`` that faces ``toward``: above or below first, else left or right.
+
+    The middles of the sides lie on the outline of events (circles) and gateways (diamonds) too, and
+    branches leave and join gateways at the top and bottom corners, as in hand-drawn BPMN.
+    """
+    cx, cy = box.x + box.width / 2, box.y + box.height / 2
+    if toward[1] < box.y:
+        return cx, box.y
+    if toward[1] > box.y + box.height:
+        return cx, box.y + box.height
+    return (box.x if toward[0] < cx else box.x + box.width), cy
 
 
 def _check_di(
