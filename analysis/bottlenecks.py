@@ -125,7 +125,8 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
     Business Process Management*, 2nd ed., §7.1 (waiting time as the main component of cycle time).
     """
     o = log.tables().ordered
-    acts = execute(activity_stats(o))
+    tables = log.tables()
+    acts = tables.result("activity_stats", activity_stats)
     total_wait = float(acts["waiting_hours_total"].sum())
     acts = acts.rename(columns={"waiting_hours_total": "hours_lost_total"})
     acts["hours_lost_total"] = acts["hours_lost_total"].fillna(0.0)
@@ -150,7 +151,7 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
         ]
     ]
 
-    edges = execute(dfg_edges(o)).rename(
+    edges = tables.result("dfg_edges", dfg_edges).rename(
         columns={
             "wait_hours_median": "waiting_hours_median",
             "wait_hours_p90": "waiting_hours_p90",

@@ -119,7 +119,7 @@ def _analyze(
 ) -> None:
     from analysis.findings import analyze as run_analysis
     from analysis.report import export_report
-    from mapper.discovery import export_process_map
+    from mapper.discovery import render_process_map
     from mapper.load import load_event_log
 
     with Progress(
@@ -142,8 +142,9 @@ def _analyze(
         )
         findings.blueprint.to_json(out_dir / "blueprint.json")
         findings.blueprint.to_bpmn(out_dir / "blueprint.bpmn")
-        export_process_map(findings.dfg, out_dir / "process_map.svg")
-        export_report(findings, out_dir / "report.html")
+        svg = render_process_map(findings.dfg)
+        (out_dir / "process_map.svg").write_text(svg, "utf-8")
+        export_report(findings, out_dir / "report.html", process_map=svg)
         step("Done")
     _print_summary(findings, out_dir)
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 import pandas as pd
 
-from mapper.engine import execute, handover_pairs, handovers, hours, rework
+from mapper.engine import execute, handover_pairs, hours, rework
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -83,7 +83,7 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     if not present:
         return _empty_handoffs()
     tables = log.tables()
-    h = handovers(tables.ordered, level)
+    h = tables.handovers(level)
     pairs = execute(handover_pairs(h))
     if pairs.empty:  # performers are named, but work never changes hands
         return _empty_handoffs()
@@ -138,7 +138,7 @@ def find_rework(log: EventLog) -> pd.DataFrame:
     Dumas, La Rosa, Mendling & Reijers (2018), *Fundamentals of Business Process Management*, 2nd ed.,
     §6.2 (rework as waste); van der Aalst (2016), *Process Mining*, §8.4 (loops).
     """
-    r = execute(rework(log.tables().ordered))
+    r = log.tables().result("rework", rework)
     r["share"] = r["cases_with_rework"] / r["cases"]
     r = r.sort_values(
         ["share", "cases_with_rework", "activity"], ascending=[False, False, True], ignore_index=True

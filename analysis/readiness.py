@@ -49,8 +49,8 @@ from mapper.engine import (
     activity_handoffs,
     activity_stats,
     execute,
-    handovers,
     neighbour_entropy,
+    rework,
     system_share,
 )
 from mapper.errors import AnalysisError
@@ -179,20 +179,18 @@ def score_readiness(
         w[k] = float(v)
     tables = log.tables()
     o = tables.ordered
-    stats = execute(activity_stats(o))
+    stats = tables.result("activity_stats", activity_stats)
     n_cases = int(execute(o.aggregate(n=o.case_id.nunique())).iloc[0, 0])
     ent = execute(neighbour_entropy(o))
     df = stats.merge(ent, on="activity", how="left")
     level = "role" if log.has_roles else ("resource" if log.has_resources else None)
     if level:
-        ah = execute(activity_handoffs(o, handovers(o, level), level)).drop(columns=["events"])
+        ah = execute(activity_handoffs(o, tables.handovers(level), level)).drop(columns=["events"])
         df = df.merge(ah, on="activity", how="left")
     if log.has_resources:
         df = df.merge(execute(system_share(o, SYSTEM_PATTERN)), on="activity", how="left")
-    rw = execute(
-        o.group_by(["case_id", "activity"])
-        .aggregate(n=o.count())
-        .pipe(lambda t: t.group_by("activity").aggregate(rw=(t.n > 1).cast("int64").sum()))
+    rw = tables.result("rework", rework)[["activity", "cases_with_rework"]].rename(
+        columns={"cases_with_rework": "rw"}
     )
     df = df.merge(rw, on="activity", how="left")
     decisions = _decision_points(o)
@@ -296,8 +294,7 @@ def _ping_pong_targets(log: EventLog, level: str, handoffs: pd.DataFrame | None)
     bad = pairs[pairs["failure"].str.contains("ping-pong")]
     if bad.empty:
         return set()
-    o = log.tables().ordered
-    h = handovers(o, level)
+    h = log.tables().handovers(level)
     got = execute(h.group_by(["source", "target", "activity"]).aggregate(n=h.count()))
     keys = set(zip(bad["source"], bad["target"], strict=True)) | set(
         zip(bad["target"], bad["source"], strict=True)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import graphviz
 import jinja2
 import plotly.express as px
 import plotly.io as pio
 from markupsafe import Markup
 
 from analysis.findings import Findings, _version
-from mapper.discovery import plot_process_map
-from mapper.errors import FlowreadyError
+from mapper.discovery import render_process_map
 from mapper.units import humanize_hours
 
 _ENV = jinja2.Environment(
@@ -33,21 +31,6 @@ REC_LABELS = {
     "keep_human": "Keep human",
     "fix_first": "Fix first",
 }
-
-
-def process_map_svg(findings: Findings, *, overlay: str = "both") -> str:
-    """The process map as an inline ``<svg>`` element (XML prolog and DOCTYPE removed).
-
-    Raises
-    ------
-    FlowreadyError
-        Graphviz's ``dot`` program is not installed.
-    """
-    try:
-        svg = plot_process_map(findings.dfg, overlay=overlay).pipe(format="svg").decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        raise FlowreadyError("Graphviz's 'dot' program is not installed; apt-get install graphviz.") from None
-    return svg[svg.index("<svg") :]
 
 
 def _figures(findings: Findings) -> dict[str, str]:
@@ -70,7 +53,12 @@ def _figures(findings: Findings) -> dict[str, str]:
     return out
 
 
-def export_report(findings: Findings, path: str | Path) -> Path:
+def _inline_svg(svg: str) -> str:
+    """An SVG document as an inline ``<svg>`` element (XML prolog and DOCTYPE removed)."""
+    return svg[svg.index("<svg") :]
+
+
+def export_report(findings: Findings, path: str | Path, *, process_map: str | None = None) -> Path:
     """Write the HTML report for a leader: the summary first, then the evidence.
 
     Parameters
@@ -79,6 +67,9 @@ def export_report(findings: Findings, path: str | Path) -> Path:
         From :func:`analysis.analyze`.
     path : str or pathlib.Path
         The ``.html`` file to write.
+    process_map : str, optional
+        The process map as rendered by :func:`mapper.discovery.render_process_map`, when the caller
+        has it already (the CLI writes it to ``process_map.svg`` too); rendered here otherwise.
 
     Returns
     -------
@@ -128,7 +119,7 @@ def export_report(findings: Findings, path: str | Path) -> Path:
         governance=f.blueprint.governance,
         # Trusted markup: plotly output and graphviz SVG built from escaped labels.
         figures={k: Markup(v) for k, v in _figures(f).items()},
-        process_map=Markup(process_map_svg(f)),
+        process_map=Markup(_inline_svg(process_map or render_process_map(f.dfg))),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=_version(),
     )

@@ -9,6 +9,7 @@ from mapper.discovery import (
     discover_variants,
     export_process_map,
     plot_process_map,
+    render_process_map,
 )
 from mapper.errors import (
     AnalysisError,
@@ -42,4 +43,5 @@ __all__ = [
     "export_process_map",
     "load_event_log",
     "plot_process_map",
+    "render_process_map",
 ]

@@ -119,8 +119,10 @@ def discover_dfg(log: EventLog) -> DirectlyFollowsGraph:
     ['source', 'target', 'frequency']
     """
     o = log.tables().ordered
-    edges = execute(dfg_edges(o)).sort_values(
-        ["frequency", "source", "target"], ascending=[False, True, True], ignore_index=True
+    edges = (
+        log.tables()
+        .result("dfg_edges", dfg_edges)
+        .sort_values(["frequency", "source", "target"], ascending=[False, True, True], ignore_index=True)
     )
     acts = execute(
         o.group_by("activity")
@@ -147,7 +149,7 @@ def discover_variants(log: EventLog) -> pd.DataFrame:
         ``cycle_hours_p90`` (float, hours from the case's first start or completion to its last
         completion).
     """
-    v = execute(variants_query(log.tables().ordered))
+    v = log.tables().result("variants", variants_query)
     v["trace"] = v["trace"].map(tuple)
     v = (
         v.assign(_key=v["trace"].map("\x1f".join))  # ties broken by the trace itself: deterministic
@@ -323,6 +325,40 @@ def _abstract_paths(edges: pd.DataFrame, max_paths: int) -> tuple[pd.DataFrame, 
     return kept, len(edges) - len(kept)
 
 
+def render_process_map(
+    dfg: DirectlyFollowsGraph,
+    *,
+    overlay: Literal["frequency", "time", "both"] = "both",
+    max_activities: int = 60,
+    max_paths: int | None = None,
+) -> str:
+    """Lay out the process map with graphviz and return the SVG document as text.
+
+    Parameters
+    ----------
+    dfg : DirectlyFollowsGraph
+    overlay, max_activities, max_paths
+        As in :func:`plot_process_map`.
+
+    Returns
+    -------
+    str
+        A complete SVG document (XML prolog included).
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed.
+    """
+    g = plot_process_map(dfg, overlay=overlay, max_activities=max_activities, max_paths=max_paths)
+    try:
+        return g.pipe(format="svg").decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        raise FlowreadyError(
+            "Graphviz's 'dot' program is not installed; install it (apt-get install graphviz) and retry."
+        ) from None
+
+
 def export_process_map(
     dfg: DirectlyFollowsGraph,
     path: str | Path,
@@ -331,7 +367,7 @@ def export_process_map(
     max_activities: int = 60,
     max_paths: int | None = None,
 ) -> Path:
-    """Write the process map as SVG.
+    """Write the process map as SVG (see :func:`render_process_map`).
 
     Parameters
     ----------
@@ -352,12 +388,6 @@ def export_process_map(
         Graphviz's ``dot`` program is not installed.
     """
     path = Path(path)
-    g = plot_process_map(dfg, overlay=overlay, max_activities=max_activities, max_paths=max_paths)
-    try:
-        svg = g.pipe(format="svg")
-    except graphviz.ExecutableNotFound:
-        raise FlowreadyError(
-            "Graphviz's 'dot' program is not installed; install it (apt-get install graphviz) and retry."
-        ) from None
-    path.write_bytes(svg)
+    svg = render_process_map(dfg, overlay=overlay, max_activities=max_activities, max_paths=max_paths)
+    path.write_text(svg, "utf-8")
     return path

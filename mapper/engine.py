@@ -15,7 +15,7 @@ are exact on every backend; they are converted to hours only in the aggregated r
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import ibis
@@ -47,6 +47,25 @@ class EngineTables:
     con: object
     events: ir.Table
     ordered: ir.Table
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def handovers(self, level: Literal["resource", "role"]) -> ir.Table:
+        """The handovers at ``level`` (:func:`handovers`), materialised once per log and level."""
+        key = ("handovers", level)
+        if key not in self._memo:
+            self._memo[key] = self.con.create_table(
+                f"handovers_{level}", handovers(self.ordered, level), temp=True
+            )
+        return self._memo[key]
+
+    def result(self, name: str, query) -> pd.DataFrame:
+        """Execute ``query(self.ordered)`` once per log and return a copy of the compact result.
+
+        For the aggregates several analyses share (``activity_stats``, ``dfg_edges``).
+        """
+        if name not in self._memo:
+            self._memo[name] = execute(query(self.ordered))
+        return self._memo[name].copy()
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -107,6 +126,13 @@ def tables_for(owner: object, events: pd.DataFrame) -> EngineTables:
     tables = EngineTables(con, base, ordered)
     _CACHE[owner] = tables
     return tables
+
+
+def rebind_tables(old_owner: object, new_owner: object) -> None:
+    """Hand the engine tables of ``old_owner`` to ``new_owner`` (same events), instead of rebuilding them."""
+    tables = _CACHE.pop(old_owner, None)
+    if tables is not None:
+        _CACHE[new_owner] = tables
 
 
 def order_events(t: ir.Table) -> ir.Table:

@@ -20,7 +20,7 @@ from mapper.columns import (
     TIMESTAMP,
     detect_mapping,
 )
-from mapper.engine import _to_us, execute, pair_lifecycle, timestamp_ties
+from mapper.engine import _to_us, execute, pair_lifecycle, rebind_tables, timestamp_ties
 from mapper.errors import EventLogError, TimestampError
 from mapper.log import DataQuality, EventLog
 from mapper.readers import RawTable, read_raw
@@ -208,7 +208,9 @@ def load_event_log(
         notes=ledger.notes,
         details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
     )
-    return EventLog(events, raw.source, mapping, quality, timezone)
+    final = EventLog(events, raw.source, mapping, quality, timezone)
+    rebind_tables(log, final)  # the DuckDB copy built for the ties is the final log's
+    return final
 
 
 def _check_zone(timezone: str) -> None:
