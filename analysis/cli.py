@@ -180,9 +180,5 @@ def _print_summary(f, out_dir: Path) -> None:
     out.print(f"Report: [bold]{(out_dir / 'report.html').resolve()}[/]", highlight=False)
 
 
-def main() -> None:  # pragma: no cover - console entry point alias
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
     app()

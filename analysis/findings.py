@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.blueprint import Blueprint, build_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
-from analysis.handoffs import find_handoffs, find_rework
+from analysis.handoffs import HANDOFF_COLUMNS, find_handoffs, find_rework
 from analysis.readiness import Readiness, score_readiness
 from mapper.discovery import (
     DirectlyFollowsGraph,
@@ -239,20 +239,7 @@ class Findings:
                     .assign(started=lambda d: d["started"].map(lambda x: x.isoformat()))
                     .to_dict(orient="records"),
                 },
-                "handoffs": self.handoffs[
-                    [
-                        "level",
-                        "source",
-                        "target",
-                        "count",
-                        "cases",
-                        "delay_hours_median",
-                        "ping_pong_cases",
-                        "delay_hours_p90",
-                        "failing",
-                        "failure",
-                    ]
-                ].to_dict(orient="records"),
+                "handoffs": self.handoffs[HANDOFF_COLUMNS].to_dict(orient="records"),
                 "rework": self.rework[["activity", "cases_with_rework", "share", "cases", "repeats"]].to_dict(
                     orient="records"
                 ),

@@ -162,7 +162,13 @@ def load_event_log(
     for src, canon in renames.items():
         events[canon] = frame[src]
     for col in frame.columns:
-        if col not in renames and col not in events:
+        if col in renames:
+            continue
+        if col in events:  # e.g. a column named "resource" while another column was mapped to resource
+            kept_as = f"source_{col}"
+            ledger.notes.append(f"Column {col!r} is not the one mapped to {col}; it is kept as {kept_as!r}.")
+            events[kept_as] = frame[col]
+        else:
             events[col] = frame[col]
 
     for canon in (CASE_ID, ACTIVITY, RESOURCE, ROLE, LIFECYCLE):

@@ -365,6 +365,8 @@ def _read_xes(path: Path, compressed: bool) -> RawTable:
         ) from None
     finally:
         fh.close()
+    # Events outside any <trace> have no case: keep them, so that loading drops them with a reason.
+    rows.extend(trace_events)
     if not rows:
         raise EventLogError(f"{path.name}: the XES log holds no events ({traces} traces).")
     frame = pd.DataFrame.from_records(rows)

@@ -476,3 +476,39 @@ def test_every_row_is_accounted_for(rows, tmp_path):
     assert len(log.events) == q.rows_kept == len(kept)
     assert list(zip(log.events["case_id"], log.events["activity"], strict=True)) == kept
     assert log.events["row_nr"].is_monotonic_increasing
+
+
+def test_a_column_named_like_a_canonical_one_but_not_mapped_is_kept():
+    df = pd.DataFrame(
+        {
+            "case:concept:name": ["1", "1"],
+            "case_id": ["x", "y"],
+            "concept:name": ["A", "B"],
+            "time:timestamp": ["2024-01-01", "2024-01-02"],
+        }
+    )
+    log = load_event_log(df)
+    assert log.events["case_id"].tolist() == ["1", "1"]
+    assert log.events["source_case_id"].tolist() == ["x", "y"]
+    assert any("source_case_id" in n for n in log.quality.notes)
+
+
+def test_xes_events_outside_a_trace_are_counted_not_lost(tmp_path):
+    path = tmp_path / "loose.xes"
+
+    def event(name: str, day: str) -> str:
+        return (
+            f'<event><string key="concept:name" value="{name}"/>'
+            f'<date key="time:timestamp" value="2024-01-{day}T00:00:00Z"/></event>'
+        )
+
+    path.write_text(
+        '<log><trace><string key="concept:name" value="c1"/>'
+        + event("A", "01")
+        + "</trace>"
+        + event("B", "02")
+        + "</log>"
+    )
+    log = load_event_log(path)
+    assert log.quality.rows_read == 2 and log.quality.rows_dropped == 1
+    assert any("case_id" in r for r in log.quality.reasons)
