@@ -36,7 +36,9 @@ HANDOFF_COLUMNS = [
 ]
 
 
-def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resource") -> pd.DataFrame:
+def find_handoffs(
+    log: EventLog, *, level: Literal["resource", "role", "system"] = "resource"
+) -> pd.DataFrame:
     """The handover-of-work network: who passes work to whom, how often, and how long it waits.
 
     A handover happens when an event is directly followed, in its case, by an event done by another
@@ -53,8 +55,9 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     Parameters
     ----------
     log : EventLog
-    level : {"resource", "role"}
-        Hand-overs between individual resources or between roles/teams.
+    level : {"resource", "role", "system"}
+        Hand-overs between individual resources, between roles/teams, or between the source systems of
+        a merged log (:func:`mapper.merge_event_logs`): a case moving from one system to another.
 
     Returns
     -------
@@ -69,7 +72,7 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     Raises
     ------
     AnalysisError
-        When ``level`` is not "resource" or "role".
+        When ``level`` is not "resource", "role" or "system".
 
     References
     ----------
@@ -77,9 +80,9 @@ def find_handoffs(log: EventLog, *, level: Literal["resource", "role"] = "resour
     Supported Cooperative Work 14(6), pp. 549-593 (handover of work, causality fixed to direct
     succession).
     """
-    if level not in ("resource", "role"):
-        raise AnalysisError(f"level must be 'resource' or 'role', not {level!r}.")
-    present = log.has_resources if level == "resource" else log.has_roles
+    if level not in ("resource", "role", "system"):
+        raise AnalysisError(f"level must be 'resource', 'role' or 'system', not {level!r}.")
+    present = {"resource": log.has_resources, "role": log.has_roles, "system": log.has_systems}[level]
     if not present:
         return _empty_handoffs()
     tables = log.tables()

@@ -16,12 +16,17 @@ from mapper.errors import (
     ColumnMappingError,
     EventLogError,
     FlowreadyError,
+    PseudonymisationError,
     TimestampError,
     UnsupportedFormatError,
     ValidationError,
 )
 from mapper.load import load_event_log
 from mapper.log import DataQuality, EventLog
+from mapper.merge import merge_event_logs
+from mapper.pseudonymise import load_pseudonym_key, pseudonymise_events
+from mapper.readers import read_raw
+from mapper.start_times import estimate_start_times
 
 __all__ = [
     "AnalysisError",
@@ -32,6 +37,7 @@ __all__ = [
     "EventLog",
     "EventLogError",
     "FlowreadyError",
+    "PseudonymisationError",
     "ProcessModel",
     "TimestampError",
     "UnsupportedFormatError",
@@ -40,8 +46,13 @@ __all__ = [
     "discover_bpmn",
     "discover_dfg",
     "discover_variants",
+    "estimate_start_times",
     "export_process_map",
     "load_event_log",
+    "load_pseudonym_key",
+    "merge_event_logs",
     "plot_process_map",
+    "pseudonymise_events",
+    "read_raw",
     "render_process_map",
 ]

@@ -21,6 +21,13 @@ ROLE = "role"
 ROW_NR = "row_nr"
 #: ``lifecycle:transition`` and its plain-name twins; used for pairing, then dropped.
 LIFECYCLE = "lifecycle"
+#: Set by lifecycle pairing: when the instance was scheduled (enabled) and assigned (XES lifecycle).
+SCHEDULE_TIMESTAMP = "schedule_timestamp"
+ASSIGN_TIMESTAMP = "assign_timestamp"
+#: Set by start-time estimation: whether ``start_timestamp`` was estimated rather than recorded.
+START_ESTIMATED = "start_estimated"
+#: Set by :func:`mapper.merge_event_logs`: the system each event comes from.
+SOURCE_SYSTEM = "source_system"
 
 REQUIRED = (CASE_ID, ACTIVITY, TIMESTAMP)
 OPTIONAL = (START_TIMESTAMP, RESOURCE, ROLE, LIFECYCLE)

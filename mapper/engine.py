@@ -22,7 +22,16 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR, START_TIMESTAMP, TIMESTAMP
+from mapper.columns import (
+    ACTIVITY,
+    CASE_ID,
+    RESOURCE,
+    ROLE,
+    ROW_NR,
+    SOURCE_SYSTEM,
+    START_TIMESTAMP,
+    TIMESTAMP,
+)
 
 US_PER_HOUR = 3_600_000_000.0
 #: Quantiles computed for every time distribution; p90 is the SLA-style figure used across flowready.
@@ -49,7 +58,7 @@ class EngineTables:
     ordered: ir.Table
     _memo: dict = field(default_factory=dict, repr=False)
 
-    def handovers(self, level: Literal["resource", "role"]) -> ir.Table:
+    def handovers(self, level: Literal["resource", "role", "system"]) -> ir.Table:
         """The handovers at ``level`` (:func:`handovers`), materialised once per log and level."""
         key = ("handovers", level)
         if key not in self._memo:
@@ -89,7 +98,7 @@ def engine_input(events: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``case_id``, ``activity`` (str), ``t_us``, ``start_us`` (Int64 µs), ``resource``,
-        ``role`` (str, nullable), ``row_nr`` (int64).
+        ``role``, ``source_system`` (str, nullable), ``row_nr`` (int64).
     """
     out = pd.DataFrame(
         {
@@ -104,6 +113,9 @@ def engine_input(events: pd.DataFrame) -> pd.DataFrame:
             else pd.Series(pd.NA, index=events.index, dtype="string"),
             ROLE: events[ROLE].astype("string")
             if ROLE in events
+            else pd.Series(pd.NA, index=events.index, dtype="string"),
+            SOURCE_SYSTEM: events[SOURCE_SYSTEM].astype("string")
+            if SOURCE_SYSTEM in events
             else pd.Series(pd.NA, index=events.index, dtype="string"),
             ROW_NR: events[ROW_NR].astype("int64"),
         }
@@ -149,8 +161,9 @@ def order_events(t: ir.Table) -> ir.Table:
         ``t`` plus ``pos`` (0-based position in the case), ``occurrence`` (0-based: how many times the
         activity occurred before in the case; > 0 is rework), ``n_events`` (events in the case), and for
         the previous and next event in the case: ``prev_activity``, ``prev_t_us``, ``prev_resource``,
-        ``prev_role``, ``next_activity``, ``next_t_us``, ``next_start_us``. ``enabled_us`` is the
-        completion of the previous event (the event's enabling time under sequential execution), and
+        ``prev_role``, ``prev_source_system``, ``next_activity``, ``next_t_us``, ``next_start_us``.
+        ``enabled_us`` is the completion of the previous event (the event's enabling time under
+        sequential execution), and
         ``wait_us`` the waiting time before the event: from ``enabled_us`` to its start when a start
         timestamp exists (negative overlaps clipped to 0), otherwise to its completion.
     """
@@ -165,6 +178,7 @@ def order_events(t: ir.Table) -> ir.Table:
         prev_t_us=t.t_us.lag().over(w),
         prev_resource=t[RESOURCE].lag().over(w),
         prev_role=t[ROLE].lag().over(w),
+        prev_source_system=t[SOURCE_SYSTEM].lag().over(w),
         next_activity=t[ACTIVITY].lead().over(w),
         next_t_us=t.t_us.lead().over(w),
         next_start_us=t.start_us.lead().over(w),
@@ -323,8 +337,12 @@ def rework(o: ir.Table) -> ir.Table:
     )
 
 
-def handovers(o: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
-    """Handover-of-work events: consecutive events of a case done by different resources (or roles).
+#: The event-table column holding the performer at each handover level.
+_LEVEL_COLUMNS = {"resource": RESOURCE, "role": ROLE, "system": SOURCE_SYSTEM}
+
+
+def handovers(o: ir.Table, level: Literal["resource", "role", "system"]) -> ir.Table:
+    """Handover-of-work events: consecutive events of a case done by different resources (roles, systems).
 
     Following van der Aalst, Reijers & Song (2005), a handover occurs when an event is directly
     followed, in its case, by an event of another performer. Events whose performer is unknown break
@@ -343,7 +361,8 @@ def handovers(o: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
         A plain return of a case to its sender for new work (intake -> check -> intake system) is not
         a ping-pong.
     """
-    col, prev = (RESOURCE, "prev_resource") if level == "resource" else (ROLE, "prev_role")
+    col = _LEVEL_COLUMNS[level]
+    prev = f"prev_{col}"
     h = o.filter(o[col].notnull() & o[prev].notnull() & (o[col] != o[prev]))
     begin = h.start_us.coalesce(h.t_us)
     h = h.select(
@@ -461,6 +480,68 @@ def pair_lifecycle(t: ir.Table) -> ir.Table:
     return complete.union(lonely)
 
 
+def pair_schedule(t: ir.Table) -> ir.Table:
+    """Attach ``schedule`` and ``assign`` lifecycle events to the activity instance they precede.
+
+    Within each case and activity, events are ordered by time and file position. Each ``schedule``
+    event opens a segment (the IEEE 1849 XES standard lifecycle model: schedule, assign, start,
+    complete); the segment's first ``start`` or ``complete`` event begins the instance the schedule
+    belongs to, and the last ``assign`` before that event is its assignment.
+
+    Parameters
+    ----------
+    t : ibis Table
+        ``row_nr`` (int64), ``case_id``, ``activity`` (str), ``t_us`` (int64), ``lifecycle`` (str,
+        lower-case: ``schedule``, ``assign``, ``start`` and ``complete`` rows).
+
+    Returns
+    -------
+    ibis Table
+        One row per schedule or assign event: ``row_nr``, ``lifecycle``, ``target_row_nr`` (int64,
+        nullable: the first event, start or complete, of the instance it belongs to) and ``kind``:
+        ``"paired"``, ``"unmatched"`` (no start or complete follows before the next schedule),
+        ``"superseded"`` (an assign followed by another assign before the work began) or ``"late"``
+        (an assign after the work began: a reassignment).
+
+    References
+    ----------
+    IEEE 1849-2016, Standard for eXtensible Event Stream (XES), lifecycle extension (standard model).
+    """
+    by = [t[CASE_ID], t[ACTIVITY]]
+    x = t.mutate(k=ibis.row_number().over(ibis.window(group_by=by, order_by=[t.t_us, t[ROW_NR]])))
+    x = x.mutate(
+        seg=(x.lifecycle == "schedule")
+        .cast("int64")
+        .sum()
+        .over(ibis.cumulative_window(group_by=[x[CASE_ID], x[ACTIVITY]], order_by=x.k))
+    )
+    seg_w = ibis.window(group_by=[x[CASE_ID], x[ACTIVITY], x.seg])
+    work = x.lifecycle.isin(["start", "complete"])
+    x = x.mutate(first_k=ibis.cases((work, x.k), else_=ibis.null("int64")).min().over(seg_w))
+    x = x.mutate(
+        first_row=ibis.cases((x.k == x.first_k, x[ROW_NR]), else_=ibis.null("int64")).max().over(seg_w),
+        last_assign_k=ibis.cases(
+            ((x.lifecycle == "assign") & (x.k < x.first_k), x.k), else_=ibis.null("int64")
+        )
+        .max()
+        .over(seg_w),
+    )
+    aux = x.filter(x.lifecycle.isin(["schedule", "assign"]))
+    kind = ibis.cases(
+        (aux.first_k.isnull(), "unmatched"),
+        (aux.lifecycle == "schedule", "paired"),
+        (aux.k > aux.first_k, "late"),
+        (aux.k == aux.last_assign_k, "paired"),
+        else_="superseded",
+    )
+    return aux.select(
+        ROW_NR,
+        "lifecycle",
+        target_row_nr=ibis.cases((kind == "paired", aux.first_row), else_=ibis.null("int64")),
+        kind=kind,
+    )
+
+
 def timestamp_ties(t: ir.Table) -> ir.Table:
     """Events that share their completion timestamp with another event of the same case.
 
@@ -495,7 +576,7 @@ def log_counts(t: ir.Table) -> ir.Table:
     )
 
 
-def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role"]) -> ir.Table:
+def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role", "system"]) -> ir.Table:
     """Per activity: how often work changes hands around it, and its part in ping-pong.
 
     Parameters
@@ -512,7 +593,7 @@ def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role
         handed to, another performer), ``handoffs_in`` (int64), ``ping_pong_cases`` (int64: cases in
         which the activity receives either leg of a ping-pong), ``delay_hours_median_in`` (float).
     """
-    col = RESOURCE if level == "resource" else ROLE
+    col = _LEVEL_COLUMNS[level]
     w = ibis.window(group_by=o[CASE_ID], order_by=[o.t_us, o[ROW_NR]])
     nxt = o[col].lead().over(w)
     prv = o[col].lag().over(w)

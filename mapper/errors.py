@@ -37,3 +37,10 @@ class ValidationError(EventLogError):
 
 class AnalysisError(FlowreadyError, ValueError):
     """An analysis cannot run on the event table it was given (e.g. an empty log after filtering)."""
+
+
+class PseudonymisationError(FlowreadyError, ValueError):
+    """A pseudonym key is missing or too short, or the columns to pseudonymise cannot be used.
+
+    Messages never contain the key, and never contain values of the pseudonymised columns.
+    """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -11,16 +12,18 @@ import pandas as pd
 
 from mapper.columns import (
     ACTIVITY,
+    ASSIGN_TIMESTAMP,
     CASE_ID,
     LIFECYCLE,
     RESOURCE,
     ROLE,
     ROW_NR,
+    SCHEDULE_TIMESTAMP,
     START_TIMESTAMP,
     TIMESTAMP,
     detect_mapping,
 )
-from mapper.engine import _to_us, execute, pair_lifecycle, rebind_tables, timestamp_ties
+from mapper.engine import _to_us, execute, pair_lifecycle, pair_schedule, rebind_tables, timestamp_ties
 from mapper.errors import EventLogError, TimestampError
 from mapper.log import DataQuality, EventLog
 from mapper.readers import RawTable, read_raw
@@ -84,13 +87,22 @@ def load_event_log(
     dayfirst: bool | None = None,
     timezone: str = "UTC",
     on_bad_timestamp: Literal["error", "drop"] = "error",
+    drop_duplicates: bool = False,
+    estimate_start_times: bool = False,
+    pseudonym_key: bytes | None = None,
+    pseudonymise: Sequence[str] = (CASE_ID, RESOURCE),
+    sheet: str | None = None,
+    object_type: str | None = None,
+    xes_reader: Literal["auto", "rustxes", "lxml"] = "auto",
 ) -> EventLog:
     """Load an event log into a validated canonical event table.
 
     Parameters
     ----------
     source : str, pathlib.Path or pandas.DataFrame
-        A ``.csv``/``.tsv``/``.xes``/``.parquet`` file (optionally ``.gz``), or a DataFrame (not changed).
+        A ``.csv``/``.tsv``/``.xes`` (optionally ``.gz``), ``.parquet`` or ``.xlsx`` file, an OCEL 2.0
+        log (``.jsonocel``, ``.xmlocel``, ``.sqlite``; see ``object_type``), or a DataFrame (not
+        changed). See :func:`mapper.readers.read_raw`.
     case_id, activity, timestamp, start_timestamp, resource, role, lifecycle : str, optional
         The source column holding each canonical column; ``""`` says the file has no such column
         (optional columns only: switches detection off). Columns not given are detected from common
@@ -106,6 +118,25 @@ def load_event_log(
         IANA zone in which naive timestamps are taken (default ``"UTC"``); reported in the notes.
     on_bad_timestamp : {"error", "drop"}
         What to do with a timestamp that cannot be parsed: raise (default) or drop the row and report it.
+    drop_duplicates : bool
+        Rows that repeat an earlier row in every column are always counted and reported
+        (``quality.details["duplicates"]``); with ``True`` they are dropped (reported as such).
+    estimate_start_times : bool
+        Estimate missing start times with pix-framework's estimator (:mod:`mapper.start_times`); the
+        estimated ones are marked in the ``start_estimated`` column and in the report.
+    pseudonym_key : bytes, optional
+        When given, the values of the ``pseudonymise`` columns are replaced by keyed HMAC-SHA256
+        pseudonyms (:mod:`mapper.pseudonymise`) before anything else sees the event table. The key is
+        never stored in the log or its report.
+    pseudonymise : sequence of str
+        Canonical or attribute columns to pseudonymise (default ``case_id`` and ``resource``; absent
+        columns are skipped).
+    sheet : str, optional
+        Excel: the worksheet (default the first).
+    object_type : str, optional
+        OCEL 2.0: the object type whose objects are the cases.
+    xes_reader : {"auto", "rustxes", "lxml"}
+        XES: the parser (see :func:`mapper.readers.read_raw`).
 
     Returns
     -------
@@ -140,8 +171,20 @@ def load_event_log(
             raise EventLogError("<DataFrame>: the DataFrame has no rows.")
         raw = RawTable(source.reset_index(drop=True), "<DataFrame>", "dataframe", {})
     else:
-        raw = read_raw(source)
+        raw = read_raw(source, sheet=sheet, object_type=object_type, xes_reader=xes_reader)
     ledger = _Ledger(raw)
+    if raw.details.get("blank_rows"):
+        ledger.notes.append(f"{raw.details['blank_rows']:,} blank rows of the worksheet were skipped.")
+    if raw.format == "ocel":
+        d = raw.details
+        ledger.notes.append(
+            f"OCEL 2.0 log flattened on object type {d['object_type']!r}: each of its objects is a case; "
+            f"an event related to several of them appears in each of their cases; "
+            f"{d['events_without_object']:,} of {d['ocel_events']:,} events relate to no such object and "
+            "are not part of this view."
+        )
+    if raw.details.get("xes_reader_note"):
+        ledger.notes.append(f"XES read with lxml: {raw.details['xes_reader_note']}.")
     frame = raw.frame
     explicit = {
         CASE_ID: case_id,
@@ -178,12 +221,17 @@ def load_event_log(
         gone = events.index[events[canon].isna()]
         ledger.drop(f"missing {canon} (column {getattr(mapping, canon)!r})", gone)
         events = events.drop(index=gone)
+    events = _duplicates(events, frame, ledger, drop_duplicates)
 
     events = _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad_timestamp)
     if LIFECYCLE in events:
         events = _pair_lifecycles(events, ledger)
     if events.empty:
         raise EventLogError(f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}.")
+    if estimate_start_times:
+        events = _estimate_starts(events, ledger)
+    if pseudonym_key is not None:
+        events = _pseudonymise(events, pseudonym_key, pseudonymise, ledger)
 
     for canon in (CASE_ID, ACTIVITY):
         events[canon] = events[canon].astype(object)
@@ -219,6 +267,61 @@ def load_event_log(
     return final
 
 
+def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: _Ledger, drop: bool) -> pd.DataFrame:
+    """Count rows that repeat an earlier row in every source column; drop them when asked."""
+    if frame.empty:
+        return events
+    as_text = frame.loc[events.index].astype("string")
+    dup = events.index[as_text.duplicated(keep="first").to_numpy()]
+    ledger.details["duplicates"] = len(dup)
+    if not len(dup):
+        return events
+    if drop:
+        ledger.drop("exact duplicate of an earlier row (drop_duplicates)", dup)
+        return events.drop(index=dup)
+    ledger.examples.setdefault("exact duplicates (kept)", [int(r) + 1 for r in list(dup[:5])])
+    ledger.notes.append(
+        f"{len(dup):,} rows repeat an earlier row in every column (e.g. {ledger.label(dup[0])}); they are "
+        "kept. Pass --drop-duplicates to drop them."
+    )
+    return events
+
+
+def _estimate_starts(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    from mapper.start_times import estimate_start_times
+
+    if START_TIMESTAMP in events and events[START_TIMESTAMP].notna().all():
+        ledger.notes.append("Every event has a recorded start time; no start time was estimated.")
+        return events
+    events, report = estimate_start_times(events, source=ledger.raw.source)
+    ledger.details["start_time_estimation"] = report
+    ledger.notes.append(
+        f"Start times of {report['estimated']:,} events were ESTIMATED ({report['method']}); processing "
+        "and waiting times built on them are estimates (column start_estimated)."
+    )
+    return events
+
+
+def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: _Ledger) -> pd.DataFrame:
+    from mapper.pseudonymise import pseudonymise_events
+
+    prefixes = {CASE_ID: "case-", RESOURCE: "res-", ROLE: "team-"}
+    wanted = {c: prefixes.get(c, f"{c}-") for c in columns if c in events}
+    missing = [c for c in columns if c not in events and c not in (CASE_ID, RESOURCE, ROLE)]
+    if missing:
+        raise EventLogError(
+            f"{ledger.raw.source}: cannot pseudonymise {missing}: no such column. "
+            f"The event table has {list(events.columns)}."
+        )
+    events, report = pseudonymise_events(events, key, wanted)
+    ledger.details["pseudonymised"] = {k: v for k, v in report.items() if k != "key_source"}
+    ledger.notes.append(
+        f"Pseudonymised with a keyed HMAC before analysis: {', '.join(wanted)}. Pseudonymised data is "
+        "still personal data (UK GDPR)."
+    )
+    return events
+
+
 def _check_zone(timezone: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -244,6 +347,7 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
             dayfirst=dayfirst,
             timezone=timezone,
             row_label=ledger.label,
+            excel_epoch=ledger.raw.details.get("excel_epoch"),
         )
         bad = events.index[parsed.bad]
         if len(bad):
@@ -283,27 +387,43 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
     return events
 
 
+_WORK = ("start", "complete")
+_AUX = ("schedule", "assign")
+_AUX_REASONS = {
+    "unmatched": "lifecycle transition {lc!r} with no start or complete after it (the work does not appear "
+    "in the log)",
+    "superseded": "lifecycle transition 'assign' superseded by a later assignment before the work started",
+    "late": "lifecycle transition 'assign' after the work had started (a reassignment)",
+}
+
+
 def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
-    """Pair start/complete events; drop the other transitions (reported)."""
+    """Pair schedule/assign/start/complete events into activity instances; drop the rest (reported).
+
+    See :func:`mapper.engine.pair_lifecycle` and :func:`mapper.engine.pair_schedule`.
+    """
     lc = events[LIFECYCLE].str.lower()
-    has_start = bool((lc == "start").any())
     counts = {str(k): int(v) for k, v in lc.value_counts(dropna=False).items()}
-    if not has_start:
+    has_start = bool((lc == "start").any())
+    has_aux = bool(lc.isin(_AUX).any())
+    if not has_start and not has_aux:
         ledger.details["lifecycle"] = {"transitions": counts, "paired": 0}
-        if (lc == "complete").any():  # completion events are the events; schedule/assign/... are not
+        if (lc == "complete").any():  # completion events are the events
             other = events.index[lc != "complete"]
             for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
                 ledger.drop(f"lifecycle transition {value!r} (only complete events are used)", idx.index)
             events = events.drop(index=other)
         return events.drop(columns=[LIFECYCLE])
-    if START_TIMESTAMP in events:
+    if has_start and START_TIMESTAMP in events:
         raise EventLogError(
             f"{ledger.raw.source}: both a start-time column and start lifecycle events are present; "
-            "map only one of them (pass --lifecycle '' is not supported; drop the other column)."
+            "map only one of them (drop the other column, or pass lifecycle='')."
         )
-    other = events.index[~lc.isin(["start", "complete"])]
+    other = events.index[~lc.isin(_WORK + _AUX)]
     for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
-        ledger.drop(f"lifecycle transition {value!r} (only start and complete are used)", idx.index)
+        ledger.drop(
+            f"lifecycle transition {value!r} (only schedule, assign, start and complete are used)", idx.index
+        )
     events = events.drop(index=other)
     lc = lc.drop(index=other)
 
@@ -317,16 +437,19 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
         }
     )
     con = ibis.duckdb.connect(threads=2)
-    pairs = execute(pair_lifecycle(con.create_table("lc", narrow, temp=True)))
+    table = con.create_table("lc", narrow, temp=True)
+    pairs = execute(pair_lifecycle(table.filter(table.lifecycle.isin(_WORK))))
+    aux = execute(pair_schedule(table)) if has_aux else pd.DataFrame(columns=[ROW_NR, "lifecycle", "kind"])
     con.disconnect()
     by_row = events.set_index(ROW_NR, drop=False).rename_axis(None)
     instances = by_row.loc[pairs[ROW_NR].to_numpy()].copy()
     start_rows = pairs["start_row_nr"]
     paired = start_rows.notna().to_numpy()
-    start = pd.Series(pd.NaT, index=instances.index, dtype="datetime64[ns, UTC]")
-    start.iloc[paired] = by_row.loc[start_rows[paired].astype("int64").to_numpy(), TIMESTAMP].to_numpy()
-    instances[START_TIMESTAMP] = start.to_numpy()
-    if RESOURCE in instances:  # a completion without a resource takes its start's
+    if has_start:
+        start = pd.Series(pd.NaT, index=instances.index, dtype="datetime64[ns, UTC]")
+        start.iloc[paired] = by_row.loc[start_rows[paired].astype("int64").to_numpy(), TIMESTAMP].to_numpy()
+        instances[START_TIMESTAMP] = start.to_numpy()
+    if RESOURCE in instances and has_start:  # a completion without a resource takes its start's
         res = instances[RESOURCE].copy()
         fill = paired & res.isna().to_numpy()
         if fill.any():
@@ -338,17 +461,45 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
             )
         instances[RESOURCE] = res.to_numpy()
     kinds = pairs["kind"].value_counts().to_dict()
-    ledger.details["lifecycle"] = {
+    summary = {
         "transitions": counts,
         "paired": int(kinds.get("paired", 0)),
         "unmatched_complete": int(kinds.get("unmatched_complete", 0)),
         "unmatched_start": int(kinds.get("unmatched_start", 0)),
     }
+    if has_aux:
+        first_event = pd.Series(
+            start_rows.fillna(pairs[ROW_NR]).astype("int64").to_numpy(), index=instances.index
+        )
+        for lifecycle, column in (("schedule", SCHEDULE_TIMESTAMP), ("assign", ASSIGN_TIMESTAMP)):
+            mine = aux[aux["lifecycle"] == lifecycle]
+            ok = mine[mine["kind"] == "paired"]
+            when = pd.Series(
+                by_row.loc[ok[ROW_NR].to_numpy(), TIMESTAMP].to_numpy(),
+                index=ok["target_row_nr"].astype("int64").to_numpy(),
+            )
+            instances[column] = first_event.map(when).astype("datetime64[ns, UTC]").to_numpy()
+            if len(mine):
+                summary[f"{lifecycle}_paired"] = len(ok)
+            for kind, reason in _AUX_REASONS.items():
+                gone = mine.loc[mine["kind"] == kind, ROW_NR]
+                if len(gone):
+                    ledger.drop(reason.format(lc=lifecycle), pd.Index(gone.sort_values().to_numpy()))
+                    summary[f"{lifecycle}_{kind}"] = len(gone)
+            if not len(mine):
+                instances = instances.drop(columns=[column])
+    ledger.details["lifecycle"] = summary
     if kinds.get("unmatched_start", 0) or kinds.get("unmatched_complete", 0):
         ledger.notes.append(
             f"Lifecycle pairing: {kinds.get('paired', 0):,} start/complete pairs; "
             f"{kinds.get('unmatched_complete', 0):,} complete and {kinds.get('unmatched_start', 0):,} start "
             "events without a partner are kept as completion-only events."
+        )
+    if has_aux:
+        ledger.notes.append(
+            f"Lifecycle pairing: {summary.get('schedule_paired', 0):,} schedule and "
+            f"{summary.get('assign_paired', 0):,} assign events attached to the instance they precede "
+            f"(columns {SCHEDULE_TIMESTAMP} and {ASSIGN_TIMESTAMP})."
         )
     instances = instances.drop(columns=[LIFECYCLE]).sort_values(ROW_NR)
     return instances.reset_index(drop=True)

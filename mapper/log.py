@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from mapper.columns import RESOURCE, ROLE, START_TIMESTAMP, ColumnMapping
+from mapper.columns import RESOURCE, ROLE, SOURCE_SYSTEM, START_ESTIMATED, START_TIMESTAMP, ColumnMapping
 from mapper.engine import EngineTables, execute, log_counts, tables_for, variants
 
 
@@ -20,7 +20,7 @@ class DataQuality:
     source : str
         The file name.
     format : str
-        ``csv``, ``xes``, ``parquet`` or ``dataframe``.
+        ``csv``, ``xes``, ``parquet``, ``excel``, ``ocel``, ``dataframe`` or ``merged``.
     rows_read : int
         Rows (CSV/Parquet) or events (XES) read from the source.
     rows_kept : int
@@ -115,6 +115,16 @@ class EventLog:
         """Whether at least one event names its role or team."""
         return ROLE in self.events and bool(self.events[ROLE].notna().any())
 
+    @property
+    def has_systems(self) -> bool:
+        """Whether the log merges events of more than one source system (:func:`mapper.merge_event_logs`)."""
+        return SOURCE_SYSTEM in self.events and self.events[SOURCE_SYSTEM].nunique() > 1
+
+    @property
+    def has_estimated_start_times(self) -> bool:
+        """Whether some start timestamps were estimated rather than recorded (:mod:`mapper.start_times`)."""
+        return START_ESTIMATED in self.events and bool(self.events[START_ESTIMATED].any())
+
     def tables(self) -> EngineTables:
         """The Ibis/DuckDB tables of this log (created on first use, then reused)."""
         return tables_for(self, self.events)
@@ -127,7 +137,8 @@ class EventLog:
         dict
             ``source``, ``cases``, ``events``, ``activities``, ``variants``, ``resources`` (distinct
             non-missing, 0 when none), ``roles``, ``start``, ``end`` (ISO 8601 UTC),
-            ``has_start_timestamps``.
+            ``has_start_timestamps``, ``start_times_estimated`` (bool), ``systems`` (list of str: the
+            source systems of a merged log, else empty).
         """
         return log_summary(self)
 
@@ -163,4 +174,8 @@ def log_summary(log: EventLog) -> dict:
         "start": to_iso(c.start_us),
         "end": to_iso(c.end_us),
         "has_start_timestamps": log.has_start_timestamps,
+        "start_times_estimated": log.has_estimated_start_times,
+        "systems": sorted(log.events[SOURCE_SYSTEM].dropna().unique().tolist())
+        if SOURCE_SYSTEM in log.events
+        else [],
     }

@@ -1,9 +1,15 @@
-"""Read CSV, XES and Parquet files into a raw table: no renaming, no type conversion of attributes.
+"""Read CSV, XES, Parquet, Excel and OCEL 2.0 files into a raw table: no renaming, no type conversion.
 
 The readers only turn bytes into rows. Every value of a CSV is read as text (so case ids keep their
 leading zeros and nothing is guessed); XES typed attributes keep their XES type (``int``, ``float``,
-``boolean``) except dates, which stay text until :mod:`mapper.load` parses the mapped time columns.
-Every failure becomes an :class:`~mapper.errors.EventLogError` naming the file and, where known, the line.
+``boolean``) except dates, which stay text until :mod:`mapper.load` parses the mapped time columns
+(the Rust reader, when used, parses them to UTC itself). Excel cells keep the type Excel stored (text,
+number, date). OCEL 2.0 logs are flattened on one object type (pm4py). Every failure becomes an
+:class:`~mapper.errors.EventLogError` naming the file and, where known, the line.
+
+Hostile input is refused before any parser sees it: XML with a DOCTYPE or entity declaration (XXE,
+entity expansion), gzip or xlsx content that expands beyond a cap (bombs), remote URLs, and files whose
+content does not match their name.
 """
 
 from __future__ import annotations
@@ -11,9 +17,15 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
+import re
+import tempfile
+import threading
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from lxml import etree
@@ -22,6 +34,11 @@ from mapper.errors import EventLogError, UnsupportedFormatError
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls and password-protected workbooks
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Uncompressed bytes the parts of an ``.xlsx`` may add up to (a zip bomb fails before openpyxl runs).
+MAX_XLSX_BYTES = 1024**3
 #: Decompressed bytes a ``.gz`` input may expand to before reading stops (a gzip bomb fails fast).
 MAX_DECOMPRESSED_BYTES = 4 * 1024**3
 #: The XML prolog (before the root element) is checked within this many bytes.
@@ -40,9 +57,12 @@ class RawTable:
         file. XES trace attributes are prefixed ``case:`` as pm4py does.
     source : str
         The file name, for messages.
-    format : {"csv", "xes", "parquet", "dataframe"}
+    format : {"csv", "xes", "parquet", "excel", "ocel", "dataframe"}
     details : dict
-        How it was read: ``compressed``, ``delimiter``, ``encoding`` (CSV), ``traces`` (XES).
+        How it was read: ``compressed``; ``delimiter``, ``quotechar``, ``encoding`` (CSV); ``traces``
+        and ``xes_reader`` (XES); ``sheet``, ``sheets``, ``blank_rows``, ``excel_epoch`` (Excel);
+        ``ocel_format``, ``object_type``, ``object_types``, ``ocel_events``, ``events_without_object``
+        (OCEL).
     """
 
     frame: pd.DataFrame
@@ -80,6 +100,11 @@ def _format_of(path: Path) -> tuple[str, bool]:
     compressed = name.endswith(".gz")
     if compressed:
         name = name[:-3]
+    if name.endswith(".xls"):
+        raise UnsupportedFormatError(
+            f"{path.name}: legacy Excel (.xls) is not read; open it in Excel or LibreOffice and save it "
+            "as .xlsx (or export CSV)."
+        )
     for ext, fmt in (
         (".csv", "csv"),
         (".tsv", "csv"),
@@ -87,12 +112,27 @@ def _format_of(path: Path) -> tuple[str, bool]:
         (".xes", "xes"),
         (".parquet", "parquet"),
         (".pq", "parquet"),
+        (".xlsx", "excel"),
+        (".xlsm", "excel"),
+        (".jsonocel", "ocel-json"),
+        (".xmlocel", "ocel-xml"),
+        (".sqlite", "ocel-sqlite"),
+        (".sqlite3", "ocel-sqlite"),
+        (".json", "ocel-json"),
+        (".xml", "ocel-xml"),
+        (".db", "ocel-sqlite"),
     ):
         if name.endswith(ext):
+            if compressed and fmt not in ("csv", "xes"):
+                raise UnsupportedFormatError(
+                    f"{path.name}: only .csv.gz, .tsv.gz and .xes.gz may be gzip-compressed; "
+                    f"decompress the file first."
+                )
             return fmt, compressed
     raise UnsupportedFormatError(
-        f"{path.name}: unknown file type. flowready reads .csv, .tsv, .xes, .parquet "
-        "(and .csv.gz / .xes.gz). Rename the file or convert it to one of these."
+        f"{path.name}: unknown file type. flowready reads .csv, .tsv, .xes, .parquet, .xlsx "
+        "(and .csv.gz / .xes.gz), and OCEL 2.0 (.jsonocel/.json, .xmlocel/.xml, .sqlite). "
+        "Rename the file or convert it to one of these."
     )
 
 
@@ -121,14 +161,30 @@ def _decompress_error(path: Path, exc: Exception) -> EventLogError:
     )
 
 
-def read_raw(path: str | Path) -> RawTable:
+def read_raw(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    object_type: str | None = None,
+    xes_reader: Literal["auto", "rustxes", "lxml"] = "auto",
+) -> RawTable:
     """Read an event-log file into a :class:`RawTable`.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        A local ``.csv``, ``.tsv``, ``.xes``, ``.parquet`` file, optionally gzip-compressed (``.gz``).
-        URLs are refused: flowready never fetches remote data.
+        A local ``.csv``/``.tsv``, ``.xes`` (both optionally gzip-compressed, ``.gz``), ``.parquet``,
+        ``.xlsx`` file, or an OCEL 2.0 log (``.jsonocel``/``.json``, ``.xmlocel``/``.xml``,
+        ``.sqlite``). URLs are refused: flowready never fetches remote data.
+    sheet : str, optional
+        Excel only: the worksheet to read (default: the first).
+    object_type : str, optional
+        OCEL only: the object type whose objects become the cases (pm4py's flattening). Required when
+        the log has more than one object type.
+    xes_reader : {"auto", "rustxes", "lxml"}
+        XES only. ``"auto"`` uses the Rust importer (``rustxes``) when installed and falls back to the
+        hardened lxml parser when it is not, or when it reports a problem (an unparseable date, an event
+        outside a trace) or returns a different number of events; ``"lxml"`` always uses lxml.
 
     Returns
     -------
@@ -154,7 +210,13 @@ def read_raw(path: str | Path) -> RawTable:
         if fmt == "csv":
             return _read_csv(path, compressed)
         if fmt == "xes":
-            return _read_xes(path, compressed)
+            if xes_reader not in ("auto", "rustxes", "lxml"):
+                raise EventLogError(f"xes_reader must be 'auto', 'rustxes' or 'lxml', not {xes_reader!r}.")
+            return _read_xes(path, compressed, xes_reader)
+        if fmt == "excel":
+            return _read_excel(path, sheet)
+        if fmt.startswith("ocel"):
+            return _read_ocel(path, fmt.removeprefix("ocel-"), object_type)
         return _read_parquet(path, compressed)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise _decompress_error(path, exc) from None
@@ -170,6 +232,15 @@ def _sniff_delimiter(sample: str) -> str:
         except csv.Error:
             return ","
     return best
+
+
+def _sniff_quotechar(sample: str, delimiter: str) -> str:
+    """``'`` when fields are quoted with single quotes only, else the standard double quote."""
+    if '"' in sample:
+        return '"'
+    d = re.escape(delimiter)
+    single = re.search(rf"(?:^|{d})'[^'\n]*'(?:{d}|\r?$)", sample, flags=re.MULTILINE)
+    return "'" if single else '"'
 
 
 def _read_csv(path: Path, compressed: bool) -> RawTable:
@@ -195,7 +266,8 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
             f"{path.name}: the content looks like XML (XES?), not CSV. Rename the file to .xes."
         )
     delimiter = _sniff_delimiter(sample)
-    header = next(csv.reader([sample.splitlines()[0]], delimiter=delimiter))
+    quotechar = _sniff_quotechar(sample, delimiter)
+    header = next(csv.reader([sample.splitlines()[0]], delimiter=delimiter, quotechar=quotechar))
     names = [h.strip() for h in header]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -213,7 +285,10 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
                 use_threads=False, encoding=encoding, column_names=names, skip_rows=1, block_size=1 << 24
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+                delimiter=delimiter,
+                quote_char=quotechar,
+                newlines_in_values=True,
+                invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
@@ -239,7 +314,12 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
         frame,
         path.name,
         "csv",
-        {"compressed": compressed, "delimiter": delimiter, "encoding": "utf-8-sig" if bom else encoding},
+        {
+            "compressed": compressed,
+            "delimiter": delimiter,
+            "quotechar": quotechar,
+            "encoding": "utf-8-sig" if bom else encoding,
+        },
     )
 
 
@@ -292,17 +372,95 @@ def _check_prolog(head: bytes, name: str) -> None:
             )
 
 
-def _read_xes(path: Path, compressed: bool) -> RawTable:
-    """Parse XES with lxml's iterparse, hardened: no DTD, no entities, no network."""
+def _check_xml_head(path: Path, compressed: bool, kind: str) -> None:
     with _open(path, compressed) as probe:
         prolog = probe.read(MAX_PROLOG_BYTES)
     if not prolog.strip():
         raise EventLogError(f"{path.name}: the file holds no data.")
     if not prolog.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise UnsupportedFormatError(
-            f"{path.name}: the content is not XML, so it is not XES. Check the file type."
+            f"{path.name}: the content is not XML, so it is not {kind}. Check the file type."
         )
     _check_prolog(prolog, path.name)
+
+
+_EVENT_TAG = re.compile(rb"<event[\s>/]")
+# A date value without a UTC offset: rustxes would take it as UTC, lxml takes it in the chosen zone.
+_NAIVE_DATE = re.compile(rb'value="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"')
+_STDERR_LOCK = threading.Lock()
+
+
+def _scan_xes(path: Path, compressed: bool) -> tuple[int, bool]:
+    """Count ``<event`` elements and look for naive date values, scanning the (capped) byte stream.
+
+    The Rust reader's cross-check; it also runs the gzip cap before rustxes decompresses the file.
+    """
+    n, naive, tail = 0, False, b""
+    with _open(path, compressed) as fh:
+        while chunk := fh.read(1 << 22):
+            # The previous tail was counted in the previous round; a tag cut at a chunk's end is
+            # counted once it is whole.
+            buf = tail + chunk
+            n += len(_EVENT_TAG.findall(buf)) - len(_EVENT_TAG.findall(tail))
+            naive = naive or _NAIVE_DATE.search(buf) is not None
+            tail = buf[-40:]
+    return n, naive
+
+
+def _rustxes_frame(path: Path) -> tuple[pd.DataFrame | None, str]:
+    """Run rustxes with its stderr captured; returns (frame, "") or (None, why it cannot be trusted)."""
+    try:
+        import rustxes
+    except ImportError:
+        return None, "rustxes is not installed"
+    with _STDERR_LOCK, tempfile.TemporaryFile() as err:
+        saved = os.dup(2)
+        os.dup2(err.fileno(), 2)
+        try:
+            frame, _meta = rustxes.import_xes(str(path))
+            failure = ""
+        except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            frame, failure = None, f"rustxes failed ({type(exc).__name__})"
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        err.seek(0)
+        said = err.read(4096).decode("utf-8", "replace").strip()
+    if failure:
+        return None, failure
+    if said:
+        return None, f"rustxes reported: {said.splitlines()[0][:200]}"
+    return frame.to_pandas(), ""
+
+
+def _read_xes_rust(path: Path, compressed: bool) -> tuple[RawTable | None, str]:
+    expected, naive = _scan_xes(path, compressed)
+    if naive:
+        return None, "dates without a UTC offset are taken in the chosen time zone by the lxml reader"
+    frame, why = _rustxes_frame(path)
+    if frame is None:
+        return None, why
+    if len(frame) != expected or expected == 0:
+        return None, f"rustxes returned {len(frame):,} events, the file has {expected:,} <event> elements"
+    for col in frame.columns:  # rustxes gives naive UTC datetimes; say so
+        if pd.api.types.is_datetime64_any_dtype(frame[col]) and frame[col].dt.tz is None:
+            frame[col] = frame[col].dt.tz_localize("UTC")
+    frame = frame[sorted(frame.columns)]
+    traces = int(frame["case:concept:name"].nunique()) if "case:concept:name" in frame else 0
+    details = {"compressed": compressed, "traces": traces, "xes_reader": "rustxes"}
+    return RawTable(frame, path.name, "xes", details), ""
+
+
+def _read_xes(path: Path, compressed: bool, reader: str = "lxml") -> RawTable:
+    """Parse XES with rustxes (checked) or lxml's iterparse, hardened: no DTD, no entities, no network."""
+    _check_xml_head(path, compressed, "XES")
+    fallback = ""
+    if reader in ("auto", "rustxes"):
+        table, fallback = _read_xes_rust(path, compressed)
+        if table is not None:
+            return table
 
     rows: list[dict] = []
     trace_events: list[dict] = []
@@ -370,7 +528,10 @@ def _read_xes(path: Path, compressed: bool) -> RawTable:
     if not rows:
         raise EventLogError(f"{path.name}: the XES log holds no events ({traces} traces).")
     frame = pd.DataFrame.from_records(rows)
-    return RawTable(frame, path.name, "xes", {"compressed": compressed, "traces": traces})
+    details = {"compressed": compressed, "traces": traces, "xes_reader": "lxml"}
+    if fallback:
+        details["xes_reader_note"] = fallback
+    return RawTable(frame, path.name, "xes", details)
 
 
 def _read_parquet(path: Path, compressed: bool) -> RawTable:
@@ -392,3 +553,133 @@ def _read_parquet(path: Path, compressed: bool) -> RawTable:
     if frame.empty:
         raise EventLogError(f"{path.name}: the Parquet file has no rows.")
     return RawTable(frame, path.name, "parquet", {"compressed": False})
+
+
+def _read_excel(path: Path, sheet: str | None) -> RawTable:
+    """Read one worksheet of an ``.xlsx`` with openpyxl (read-only; XML parsed with defusedxml).
+
+    Cells keep the type Excel stored: text stays text (``007`` keeps its zeros), numbers are numbers,
+    date-formatted cells are naive datetimes. A numeric time cell (a serial day number) is converted
+    later, in :func:`mapper.timestamps.parse_timestamps`, with the workbook's epoch (1900 or 1904).
+    """
+    import openpyxl
+
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(OLE_MAGIC):
+        raise UnsupportedFormatError(
+            f"{path.name}: this is a legacy .xls or a password-protected workbook, not an .xlsx. "
+            "Remove the password, or save it as .xlsx or CSV."
+        )
+    if not head.startswith(ZIP_MAGIC):
+        raise UnsupportedFormatError(
+            f"{path.name}: the content is not an Excel .xlsx workbook (no zip header). Check the file type."
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            expanded = sum(info.file_size for info in zf.infolist())
+            names = set(zf.namelist())
+    except zipfile.BadZipFile as exc:
+        raise EventLogError(
+            f"{path.name}: the workbook is damaged or truncated ({exc}). Save it again."
+        ) from None
+    if expanded > MAX_XLSX_BYTES:
+        raise EventLogError(
+            f"{path.name}: the workbook expands to {expanded:,} bytes, beyond the {MAX_XLSX_BYTES:,} "
+            "allowed (possible zip bomb); refusing to read it. Export the sheet as CSV instead."
+        )
+    if "xl/workbook.xml" not in names:
+        raise UnsupportedFormatError(
+            f"{path.name}: the zip file is not an Excel workbook (no xl/workbook.xml). Check the file type."
+        )
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged parts
+        raise EventLogError(
+            f"{path.name}: the workbook cannot be read ({type(exc).__name__}: {exc}). Save it again as .xlsx."
+        ) from None
+    try:
+        sheets = list(wb.sheetnames)
+        if sheet is None:
+            sheet = sheets[0]
+        elif sheet not in sheets:
+            raise EventLogError(f"{path.name}: no worksheet named {sheet!r}; the workbook has {sheets}.")
+        rows = wb[sheet].iter_rows(values_only=True)
+        header = next(rows, None)
+        data, blank = [], 0
+        for row in rows:
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                blank += 1
+                continue
+            data.append(row)
+        epoch = "1904" if wb.epoch.year == 1904 else "1900"
+    finally:
+        wb.close()
+    if header is None or all(v is None for v in header):
+        raise EventLogError(f"{path.name}: worksheet {sheet!r} is empty (no header row).")
+    width = max([len(header)] + [len(r) for r in data])
+    header = list(header) + [None] * (width - len(header))
+    # Trailing unnamed columns with no values are formatting, not data.
+    while (
+        header
+        and header[-1] is None
+        and all(len(r) < len(header) or r[len(header) - 1] is None for r in data)
+    ):
+        header.pop()
+    names = []
+    for i, h in enumerate(header):
+        if h is None or not str(h).strip():
+            raise EventLogError(
+                f"{path.name}: worksheet {sheet!r}: column {_excel_column(i)} has values but no name in the "
+                "header row; give it a name."
+            )
+        names.append(str(h).strip())
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise EventLogError(
+            f"{path.name}: worksheet {sheet!r}: the header repeats the column name(s) {dupes}."
+        )
+    if not data:
+        raise EventLogError(f"{path.name}: worksheet {sheet!r} has a header but no rows.")
+    frame = pd.DataFrame(
+        [tuple(r[: len(names)]) + (None,) * (len(names) - len(r)) for r in data], columns=names
+    )
+    frame = frame.astype(object).where(frame.notna(), None)
+    details = {
+        "compressed": False,
+        "sheet": sheet,
+        "sheets": sheets,
+        "blank_rows": blank,
+        "excel_epoch": epoch,
+    }
+    return RawTable(frame, path.name, "excel", details)
+
+
+def _excel_column(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def _read_ocel(path: Path, kind: str, object_type: str | None) -> RawTable:
+    """Read an OCEL 2.0 log with pm4py and flatten it on one object type (each object is a case)."""
+    from mapper._pm4py import read_ocel_flat
+
+    with path.open("rb") as fh:
+        head = fh.read(MAX_PROLOG_BYTES)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if kind == "json" and not stripped.startswith((b"{", b"[")):
+        raise UnsupportedFormatError(f"{path.name}: the content is not JSON, so it is not OCEL 2.0 JSON.")
+    if kind == "xml":
+        _check_xml_head(path, False, "OCEL 2.0 XML")
+    if kind == "sqlite" and not head.startswith(SQLITE_MAGIC):
+        raise UnsupportedFormatError(
+            f"{path.name}: the content is not an SQLite database, so it is not OCEL 2.0 SQLite."
+        )
+    frame, details = read_ocel_flat(path, kind, object_type)
+    if frame.empty:
+        raise EventLogError(f"{path.name}: no event relates to an object of type {details['object_type']!r}.")
+    return RawTable(frame, path.name, "ocel", {"compressed": False, "ocel_format": kind, **details})

@@ -8,11 +8,14 @@ in a named time zone (default UTC) and that is reported. Everything is returned 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from mapper.errors import TimestampError
 
@@ -25,6 +28,10 @@ _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\
 #: reported as unparseable rather than changing how the good values are read).
 ISO_MAJORITY = 0.5
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:\D.*)?$")
+#: Day zero of Excel's two date systems (1900 counts the phantom 29 February 1900, hence the 30th).
+EXCEL_ORIGINS = {"1900": pd.Timestamp("1899-12-30"), "1904": pd.Timestamp("1904-01-01")}
+#: Largest Excel serial day number (31 December 9999).
+EXCEL_MAX_SERIAL = 2958465
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,14 @@ def parse_timestamps(
     dayfirst: bool | None = None,
     timezone: str = "UTC",
     row_label=lambda i: f"row {i + 1}",
+    excel_epoch: str | None = None,
 ) -> ParsedTimes:
     """Parse one timestamp column to UTC.
+
+    One format per column: an explicit ``timestamp_format``, else ISO 8601 when most values are ISO,
+    else numeric day/month dates with a proven or given order, else the format pandas guesses from the
+    first value (reported as a strptime format). Values that do not fit the column's format are
+    returned as ``bad``, never coerced silently to missing.
 
     Parameters
     ----------
@@ -110,6 +123,9 @@ def parse_timestamps(
     row_label : callable
         Maps an index label of ``raw`` (the 0-based row position in the source) to a label for
         messages (``"row 7 (line 8)"``).
+    excel_epoch : {"1900", "1904"}, optional
+        The column comes from an Excel sheet: its cells may be dates (native), numbers (serial day
+        numbers in that date system, converted and counted in ``repairs``) or text (parsed as above).
 
     Returns
     -------
@@ -122,6 +138,8 @@ def parse_timestamps(
         ``dayfirst`` given (a month above 12), or no present value can be parsed.
     """
     repairs: dict[str, int] = {}
+    if excel_epoch is not None and raw.dtype == object:
+        return _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_label, excel_epoch)
     if pd.api.types.is_datetime64_any_dtype(raw):
         missing = raw.isna()
         if getattr(raw.dt, "tz", None) is not None:
@@ -194,7 +212,15 @@ def parse_timestamps(
             fmt_label = "day-first (DD/MM/YYYY)" if dayfirst else "month-first (MM/DD/YYYY)"
             parse_kw = {"dayfirst": bool(dayfirst)}
         else:
-            fmt_label, parse_kw = "inferred from the first value", {}
+            guessed = _guess_format(present)
+            if guessed is None:
+                pos = present.index[0]
+                raise TimestampError(
+                    f"{source}: column {column!r}: no value could be read as a timestamp (e.g. "
+                    f"{row_label(pos)}: {present[pos]!r}). Pass --timestamp-format, e.g. '%d.%m.%Y %H:%M', "
+                    "or check that this is the right column."
+                )
+            fmt_label, parse_kw = f"{guessed} (detected)", {"format": guessed}
 
     def _parse(values: pd.Series, utc: bool) -> pd.Series:
         with warnings.catch_warnings():
@@ -233,3 +259,66 @@ def parse_timestamps(
     good = present[~bad[~missing]]
     date_only = bool(good.str.len().max() <= 10) if not good.empty else False
     return ParsedTimes(values, missing, bad, fmt_label, zone, date_only, repairs)
+
+
+def _guess_format(present: pd.Series) -> str | None:
+    """The strptime format most of the first distinct values follow (pandas' guesser), or None."""
+    sample = pd.unique(present.head(2000).to_numpy())[:200]
+    guesses = pd.Series([guess_datetime_format(str(v)) for v in sample], dtype=object).dropna()
+    return None if guesses.empty else str(guesses.value_counts().index[0])
+
+
+def _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_label, epoch) -> ParsedTimes:
+    """An Excel column: date cells are native, numeric cells are serial day numbers, text is parsed."""
+    is_date = raw.map(lambda v: isinstance(v, (dt.datetime, dt.date)) and not isinstance(v, dt.time))
+    is_num = raw.map(
+        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    )
+    is_text = raw.notna() & ~is_date & ~is_num
+    repairs: dict[str, int] = {}
+    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    missing = raw.isna()
+    bad = pd.Series(False, index=raw.index)
+    labels = []
+    if is_date.any():
+        native = pd.to_datetime(raw[is_date].map(pd.Timestamp))
+        values.loc[is_date] = _localize(native, timezone, repairs)
+        labels.append("Excel date cells")
+    if is_num.any():
+        serial = raw[is_num].astype(float)
+        ok = (serial >= 1) & (serial <= EXCEL_MAX_SERIAL)
+        days = pd.to_timedelta(serial[ok].round(9) * 86400, unit="s").dt.round("ms")
+        values.loc[ok.index[ok]] = _localize(EXCEL_ORIGINS[epoch] + days, timezone, repairs)
+        bad.loc[ok.index[~ok]] = True
+        repairs[f"Excel serial day numbers converted to dates ({epoch} date system)"] = int(ok.sum())
+        labels.append(f"Excel serial numbers ({epoch} date system)")
+    text_zone = None
+    if is_text.any():
+        text = raw[is_text].astype(str)
+        text = text[text.str.strip() != ""]
+        missing = missing | (is_text & ~raw.index.isin(text.index))
+        if not text.empty:
+            parsed = parse_timestamps(
+                text,
+                column=column,
+                source=source,
+                timestamp_format=timestamp_format,
+                dayfirst=dayfirst,
+                timezone=timezone,
+                row_label=row_label,
+            )
+            values.loc[text.index] = parsed.values
+            bad.loc[text.index] = parsed.bad
+            for how, n in parsed.repairs.items():
+                repairs[how] = repairs.get(how, 0) + n
+            labels.append(f"text: {parsed.format}")
+            text_zone = parsed.zone
+    good = values.dropna()
+    date_only = bool(len(good)) and bool(
+        (
+            good.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+            == good.dt.tz_convert(timezone).dt.tz_localize(None)
+        ).all()
+    )
+    zone = text_zone if text_zone and not (is_date.any() or is_num.any()) else f"naive, taken as {timezone}"
+    return ParsedTimes(values, missing, bad, "; ".join(labels) or "none", zone, date_only, repairs)

@@ -70,6 +70,8 @@ def test_summary_values(write_csv):
         "start": "2024-03-01T09:00:00+00:00",
         "end": "2024-03-03T07:15:00+00:00",
         "has_start_timestamps": False,
+        "start_times_estimated": False,
+        "systems": [],
     }
     assert log.quality.details["compressed"] is True
 
@@ -199,7 +201,7 @@ LIFECYCLE_TRACES = [
         [
             ("A", "2024-01-01T10:00:00+00:00", "start", "ann"),  # event 1
             ("A", "2024-01-01T11:00:00+00:00", "complete", "ann"),  # event 2 (pairs with 1)
-            ("B", "2024-01-01T11:05:00+00:00", "schedule"),  # event 3 (dropped)
+            ("B", "2024-01-01T11:05:00+00:00", "schedule"),  # event 3 (scheduled B, attached to 4-5)
             ("B", "2024-01-01T11:30:00+00:00", "start", "bob"),  # event 4
             ("B", "2024-01-01T12:30:00+00:00", "complete", "bob"),  # event 5 (pairs with 4)
             ("C", "2024-01-01T13:00:00+00:00", "complete", "cat"),  # event 6 (unmatched complete)
@@ -242,11 +244,12 @@ def test_lifecycle_start_complete_pairing(write_xes):
         "paired": 3,
         "unmatched_complete": 2,
         "unmatched_start": 1,
+        "schedule_paired": 1,
     }
-    reason = "lifecycle transition 'schedule' (only start and complete are used)"
-    assert q.reasons == {reason: 1}
-    assert q.examples[reason] == [3]
-    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (10, 9, 1)
+    assert list(ev["schedule_timestamp"]) == _utc(None, "2024-01-01 11:05", None, None, None, None)
+    assert "assign_timestamp" not in ev
+    assert q.reasons == {}
+    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (10, 10, 0)
     assert (
         "Lifecycle pairing: 3 start/complete pairs; 2 complete and 1 start events without a partner are "
         "kept as completion-only events."

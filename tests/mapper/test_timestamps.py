@@ -169,7 +169,7 @@ def test_fully_unparseable_column_raises():
     with pytest.raises(TimestampError) as info:
         _parse(["soon", "later", "never"])
     assert str(info.value).startswith(
-        "log.csv: column 'ts': no value could be read as a timestamp (e.g. 'soon')"
+        "log.csv: column 'ts': no value could be read as a timestamp (e.g. row 1: 'soon')"
     )
 
 
