@@ -39,7 +39,14 @@ def _main() -> None:
 
 @app.command()
 def analyze(
-    log: Annotated[Path, typer.Argument(help="Event log: .csv, .tsv, .xes, .parquet (optionally .gz).")],
+    logs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Event log(s): .csv, .tsv, .xes (optionally .gz), .parquet, .xlsx, OCEL 2.0 "
+            "(.jsonocel, .xmlocel, .sqlite). Several files are merged into one log (one system each).",
+            metavar="LOG...",
+        ),
+    ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path("out"),
     case_id: Annotated[str | None, typer.Option(help="Column with the case id.")] = None,
     activity: Annotated[str | None, typer.Option(help="Column with the activity name.")] = None,
@@ -65,6 +72,54 @@ def analyze(
             help="Drop rows whose timestamp cannot be parsed (reported) instead of stopping.",
         ),
     ] = False,
+    drop_duplicates: Annotated[
+        bool,
+        typer.Option("--drop-duplicates", help="Drop rows that repeat an earlier row exactly (reported)."),
+    ] = False,
+    estimate_start_times: Annotated[
+        bool,
+        typer.Option(
+            "--estimate-start-times",
+            help="Estimate missing start times (pix-framework; marked as estimated everywhere).",
+        ),
+    ] = False,
+    pseudonymise: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymise",
+            help="Replace case ids and resource names by keyed HMAC pseudonyms before any output.",
+        ),
+    ] = False,
+    pseudonym_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the pseudonym key (else the FLOWREADY_PSEUDONYM_KEY environment variable). "
+            "Give the path of the key file, never the key itself."
+        ),
+    ] = None,
+    pseudonymise_column: Annotated[
+        list[str] | None,
+        typer.Option("--pseudonymise-column", help="Another column to pseudonymise (repeatable)."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Excel: the worksheet to read (default the first).")
+    ] = None,
+    object_type: Annotated[
+        str | None, typer.Option(help="OCEL 2.0: the object type whose objects are the cases.")
+    ] = None,
+    xes_reader: Annotated[
+        str, typer.Option(help="XES parser: auto (rustxes when installed, else lxml), rustxes or lxml.")
+    ] = "auto",
+    system: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Name of the system each LOG comes from, in order (repeatable; default file names)."
+        ),
+    ] = None,
+    case_map: Annotated[
+        Path | None,
+        typer.Option(help="Table linking case ids across systems: one column per system name."),
+    ] = None,
     noise_threshold: Annotated[float, typer.Option(help="Inductive Miner noise threshold, 0 to <1.")] = 0.2,
     end_activity: Annotated[
         list[str] | None,
@@ -74,13 +129,27 @@ def analyze(
     ] = None,
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
-    process_map.svg and data_quality.json to --out."""
+    process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
     if dayfirst and monthfirst:
         err.print("[bold red]error:[/] --dayfirst and --monthfirst exclude each other; pass one.")
         raise typer.Exit(2)
+    if xes_reader not in ("auto", "rustxes", "lxml"):
+        err.print("[bold red]error:[/] --xes-reader is auto, rustxes or lxml.")
+        raise typer.Exit(2)
+    if system and len(system) != len(logs):
+        err.print(f"[bold red]error:[/] {len(logs)} logs but {len(system)} --system names; give one per log.")
+        raise typer.Exit(2)
+    if case_map is not None and len(logs) < 2:
+        err.print("[bold red]error:[/] --case-map links several logs; give at least two.")
+        raise typer.Exit(2)
     try:
+        key = None
+        if pseudonymise or pseudonym_key_file is not None or pseudonymise_column:
+            from mapper.pseudonymise import load_pseudonym_key
+
+            key = load_pseudonym_key(pseudonym_key_file)
         _analyze(
-            log,
+            logs,
             out_dir,
             dict(
                 case_id=case_id,
@@ -94,9 +163,18 @@ def analyze(
                 dayfirst=True if dayfirst else (False if monthfirst else None),
                 timezone=timezone,
                 on_bad_timestamp="drop" if drop_bad_timestamps else "error",
+                drop_duplicates=drop_duplicates,
+                estimate_start_times=estimate_start_times,
+                pseudonym_key=key,
+                pseudonymise=["case_id", "resource", *(pseudonymise_column or [])],
+                sheet=sheet,
+                object_type=object_type,
+                xes_reader=xes_reader,
             ),
             noise_threshold,
             end_activity or None,
+            system,
+            case_map,
         )
     except FlowreadyError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
@@ -115,22 +193,39 @@ def analyze(
 
 
 def _analyze(
-    log: Path, out_dir: Path, load_kwargs: dict, noise_threshold: float, ends: list[str] | None
+    logs: list[Path],
+    out_dir: Path,
+    load_kwargs: dict,
+    noise_threshold: float,
+    ends: list[str] | None,
+    systems: list[str] | None = None,
+    case_map: Path | None = None,
 ) -> None:
+    from analysis.export import export_table, export_tables
     from analysis.findings import analyze as run_analysis
     from analysis.report import export_report
     from mapper.discovery import render_process_map
     from mapper.load import load_event_log
+    from mapper.merge import merge_event_logs
 
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=False
     ) as progress:
-        task = progress.add_task(f"Reading {log.name}", total=None)
+        task = progress.add_task(f"Reading {logs[0].name}", total=None)
 
         def step(name: str) -> None:
             progress.update(task, description=name)
 
-        event_log = load_event_log(log, **load_kwargs)
+        if len(logs) == 1:
+            event_log = load_event_log(logs[0], **load_kwargs)
+        else:
+            names = systems or [None] * len(logs)
+            loaded = {}
+            for path, name in zip(logs, names, strict=True):
+                step(f"Reading {path.name}")
+                loaded[name or _system_name(path, loaded)] = load_event_log(path, **load_kwargs)
+            step("Merging the systems' logs")
+            event_log = merge_event_logs(loaded, case_map=case_map)
         findings = run_analysis(
             event_log, noise_threshold=noise_threshold, end_activities=ends, progress=step
         )
@@ -145,8 +240,22 @@ def _analyze(
         svg = render_process_map(findings.dfg)
         (out_dir / "process_map.svg").write_text(svg, "utf-8")
         export_report(findings, out_dir / "report.html", process_map=svg)
+        tables = findings.tables()
+        (out_dir / "tables").mkdir(exist_ok=True)
+        for name, frame in tables.items():
+            export_table(frame, out_dir / "tables" / f"{name}.csv")
+        export_tables(tables, out_dir / "tables.xlsx")
         step("Done")
     _print_summary(findings, out_dir)
+
+
+def _system_name(path: Path, taken: dict) -> str:
+    from mapper.merge import _stem
+
+    name, n = _stem(path.name), 2
+    while name in taken:
+        name, n = f"{_stem(path.name)}_{n}", n + 1
+    return name
 
 
 def _print_summary(f, out_dir: Path) -> None:

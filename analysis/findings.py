@@ -29,7 +29,7 @@ from mapper.discovery import (
 )
 from mapper.log import DataQuality, EventLog
 
-FINDINGS_SCHEMA_VERSION = "1.0"
+FINDINGS_SCHEMA_VERSION = "1.1"
 #: Verdict thresholds (see :func:`find_verdict`).
 VERDICT_REWORK_CASES = 0.10
 VERDICT_PING_PONG_CASES = 0.05
@@ -202,11 +202,13 @@ class Findings:
                 "schema_version": FINDINGS_SCHEMA_VERSION,
                 "log": self.summary,
                 "data_quality": q.to_dict(),
+                "import_report": q.import_report(),
                 "process": {
                     "noise_threshold": self.model.noise_threshold,
                     "end_activities": b.end_activities,
                     "cycle_time_hours": b.cycle,
                     "waiting_includes_processing": b.waiting_includes_processing,
+                    "start_times_estimated": self.log.has_estimated_start_times,
                     "top_variants": [
                         {
                             "variant": int(r.variant),
@@ -258,6 +260,35 @@ class Findings:
                 "kpis": self.blueprint.kpis,
             }
         )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables, by name, for CSV/Excel export (:func:`analysis.export.export_tables`).
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            ``bottlenecks``, ``transitions``, ``stuck_cases``, ``handoffs``, ``rework``, ``readiness``
+            (factor values flattened into ``factor_<name>`` columns), ``variants`` (trace joined with
+            " > "), ``dfg`` and ``import_report`` (one row per outcome). Copies.
+        """
+        r = self.readiness.scores.copy()
+        factors = pd.json_normalize(r["factors"].tolist()) if len(r) else pd.DataFrame()
+        if len(factors):
+            factors.columns = ["factor_" + c.replace(".", "_") for c in factors.columns]
+            r = pd.concat([r.drop(columns=["factors"]).reset_index(drop=True), factors], axis=1)
+        v = self.variants.copy()
+        v["trace"] = v["trace"].map(lambda t: " > ".join(t))
+        return {
+            "bottlenecks": self.bottlenecks.activities.copy(),
+            "transitions": self.bottlenecks.transitions.copy(),
+            "stuck_cases": self.bottlenecks.stuck_cases.copy(),
+            "handoffs": self.handoffs.copy(),
+            "rework": self.rework.copy(),
+            "readiness": r,
+            "variants": v,
+            "dfg": self.dfg.edges.copy(),
+            "import_report": self.quality.to_frame(),
+        }
 
     def to_json(self, path: str | Path) -> Path:
         """Write ``findings.json``; returns the path."""
@@ -335,7 +366,8 @@ def analyze(
     step("Finding bottlenecks")
     bottlenecks = find_bottlenecks(log, end_activities=end_activities)
     step("Finding handoffs and rework")
-    frames = [find_handoffs(log, level=lvl) for lvl in ("resource", "role")]
+    levels = ("resource", "role", "system") if log.has_systems else ("resource", "role")
+    frames = [find_handoffs(log, level=lvl) for lvl in levels]
     handoffs = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)

@@ -55,6 +55,53 @@ class DataQuality:
         """A JSON-ready dict (the ``data_quality`` section of ``findings.json``)."""
         return asdict(self)
 
+    def import_report(self) -> dict:
+        """The import report: how the file was read and what happened to every row.
+
+        Returns
+        -------
+        dict
+            ``source``, ``format``; ``read`` (how it was read: ``encoding``, ``delimiter``,
+            ``quotechar``, ``sheet``, ``xes_reader``, ``object_type`` when they apply);
+            ``timestamps`` (``format``, ``zone`` of the completion and start columns);
+            ``rows``: ``read``, ``kept``, ``dropped``, ``repaired`` (int), ``duplicates`` (int, rows
+            repeating an earlier row in every column); ``dropped`` and ``repaired``: lists of
+            ``{"reason", "rows", "examples"}`` (examples are 1-based row numbers); ``clean`` (bool: no
+            row dropped and no value repaired).
+        """
+        d = self.details
+        keys = ("compressed", "encoding", "delimiter", "quotechar", "sheet", "xes_reader", "object_type")
+        read = {k: d[k] for k in keys if k in d}
+        times = {
+            canon: {"format": d[f"{canon}_format"], "zone": d.get(f"{canon}_zone")}
+            for canon in ("timestamp", "start_timestamp")
+            if f"{canon}_format" in d
+        }
+        dropped = [
+            {"reason": r, "rows": int(n), "examples": list(self.examples.get(r, []))}
+            for r, n in self.reasons.items()
+        ]
+        repaired = [
+            {"reason": r, "rows": int(n), "examples": list(self.examples.get(r, []))}
+            for r, n in self.repairs.items()
+        ]
+        return {
+            "source": self.source,
+            "format": self.format,
+            "read": read,
+            "timestamps": times,
+            "rows": {
+                "read": self.rows_read,
+                "kept": self.rows_kept,
+                "dropped": self.rows_dropped,
+                "repaired": int(sum(self.repairs.values())),
+                "duplicates": int(d.get("duplicates", 0)),
+            },
+            "dropped": dropped,
+            "repaired": repaired,
+            "clean": not dropped and not repaired,
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per outcome: ``outcome`` (kept/dropped/repaired), ``reason``, ``rows`` (int)."""
         rows = [("kept", "part of the event table", self.rows_kept)]
