@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -99,3 +100,91 @@ def test_an_internal_error_is_one_line_and_exit_1(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert "internal error" in result.stderr and "kaboom" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_tables_are_written_as_csv_and_excel(sample_run):
+    _, out = sample_run
+    for name in ("bottlenecks", "handoffs", "readiness", "variants", "import_report"):
+        assert (out / "tables" / f"{name}.csv").stat().st_size > 0
+    assert (out / "tables.xlsx").stat().st_size > 0
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["schema_version"] == "1.1"
+    assert findings["import_report"]["rows"] == {
+        "read": 11127,
+        "kept": 11127,
+        "dropped": 0,
+        "repaired": 0,
+        "duplicates": 0,
+    }
+    assert findings["import_report"]["clean"] is True
+
+
+def test_pseudonymise_replaces_ids_and_names_and_never_writes_the_key(tmp_path, monkeypatch):
+    key = "a-long-enough-secret-key-0123456789"
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(key + "\n")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["analyze", str(SAMPLE), "--out", str(out), "--pseudonymise", "--pseudonym-key-file", str(key_file)],
+    )
+    assert result.exit_code == 0, result.output
+    texts = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert not [p for p, b in texts.items() if key.encode() in b]
+    findings = json.loads((out / "findings.json").read_text())
+    resources = {h["source"] for h in findings["handoffs"] if h["level"] == "resource"}
+    assert resources and all(r.startswith("res-") and len(r) == 20 for r in resources)
+    sample_resources = set(pd.read_csv(SAMPLE, dtype=str)["resource"].dropna())
+    blob = b"".join(texts.values()).decode("utf-8", "replace")
+    assert not [r for r in sample_resources if f'"{r}"' in blob]
+    assert findings["data_quality"]["details"]["pseudonymised"]["columns"] == ["case_id", "resource"]
+
+
+def test_pseudonymise_without_a_key_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLOWREADY_PSEUDONYM_KEY", raising=False)
+    result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path), "--pseudonymise"])
+    assert result.exit_code == 2
+    assert "No pseudonym key" in result.output and "FLOWREADY_PSEUDONYM_KEY" in result.output
+
+
+def test_several_logs_are_merged_with_system_handoffs(tmp_path):
+    crm = tmp_path / "crm.csv"
+    erp = tmp_path / "erp.csv"
+    crm.write_text(
+        "case_id,activity,timestamp,resource\n"
+        "C1,Receive,2024-01-01T09:00Z,ann\nC1,Check,2024-01-01T10:00Z,bob\n"
+        "C2,Receive,2024-01-02T09:00Z,ann\nC2,Check,2024-01-02T10:00Z,bob\n"
+    )
+    erp.write_text(
+        "case_id,activity,timestamp,resource\n"
+        "900,Invoice,2024-01-01T12:00Z,bot\n900,Pay,2024-01-02T12:00Z,cara\n"
+        "901,Invoice,2024-01-02T15:00Z,bot\n"
+    )
+    case_map = tmp_path / "map.csv"
+    case_map.write_text("crm,finance\nC1,900\nC2,901\n")
+    out = tmp_path / "out"
+    args = [
+        "analyze",
+        str(crm),
+        str(erp),
+        "--system",
+        "crm",
+        "--system",
+        "finance",
+        "--case-map",
+        str(case_map),
+    ]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    f = json.loads((out / "findings.json").read_text())
+    assert f["log"]["systems"] == ["crm", "finance"] and f["log"]["cases"] == 2
+    system = [h for h in f["handoffs"] if h["level"] == "system"]
+    assert [(h["source"], h["target"], h["count"]) for h in system] == [("crm", "finance", 2)]
+    assert f["import_report"]["format"] == "merged"
+
+
+def test_system_names_must_match_the_logs(tmp_path):
+    result = runner.invoke(
+        app, ["analyze", str(SAMPLE), "--system", "a", "--system", "b", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "1 logs but 2 --system names" in result.output
