@@ -485,8 +485,11 @@ def pair_schedule(t: ir.Table) -> ir.Table:
 
     Within each case and activity, events are ordered by time and file position. Each ``schedule``
     event opens a segment (the IEEE 1849 XES standard lifecycle model: schedule, assign, start,
-    complete); the segment's first ``start`` or ``complete`` event begins the instance the schedule
-    belongs to, and the last ``assign`` before that event is its assignment.
+    complete); the first instance to begin in the segment (a ``start``, or a ``complete`` without a
+    start directly before it, as :func:`pair_lifecycle` pairs them) is the one the schedule belongs to,
+    and the last ``assign`` before its first event is its assignment. A ``complete`` that closes an
+    instance begun before the schedule does not take it (start, schedule, complete: the schedule is
+    for the next instance).
 
     Parameters
     ----------
@@ -507,6 +510,16 @@ def pair_schedule(t: ir.Table) -> ir.Table:
     ----------
     IEEE 1849-2016, Standard for eXtensible Event Stream (XES), lifecycle extension (standard model).
     """
+    # Which start/complete events begin an instance: a start, or a complete not directly preceded by a
+    # start (the pairing rule of pair_lifecycle). A schedule belongs to the next instance to begin.
+    w = t.filter(t.lifecycle.isin(["start", "complete"]))
+    ww = ibis.window(group_by=[w[CASE_ID], w[ACTIVITY]], order_by=[w.t_us, w[ROW_NR]])
+    begins = w.mutate(prev_lc=w.lifecycle.lag().over(ww))
+    begins = begins.select(
+        b_row=begins[ROW_NR],
+        begin=(begins.lifecycle == "start") | begins.prev_lc.isnull() | (begins.prev_lc != "start"),
+    )
+    t = t.left_join(begins, t[ROW_NR] == begins.b_row).drop("b_row")
     by = [t[CASE_ID], t[ACTIVITY]]
     x = t.mutate(k=ibis.row_number().over(ibis.window(group_by=by, order_by=[t.t_us, t[ROW_NR]])))
     x = x.mutate(
@@ -516,7 +529,7 @@ def pair_schedule(t: ir.Table) -> ir.Table:
         .over(ibis.cumulative_window(group_by=[x[CASE_ID], x[ACTIVITY]], order_by=x.k))
     )
     seg_w = ibis.window(group_by=[x[CASE_ID], x[ACTIVITY], x.seg])
-    work = x.lifecycle.isin(["start", "complete"])
+    work = x.begin.fill_null(False)
     x = x.mutate(first_k=ibis.cases((work, x.k), else_=ibis.null("int64")).min().over(seg_w))
     x = x.mutate(
         first_row=ibis.cases((x.k == x.first_k, x[ROW_NR]), else_=ibis.null("int64")).max().over(seg_w),

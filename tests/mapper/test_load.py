@@ -515,3 +515,42 @@ def test_xes_events_outside_a_trace_are_counted_not_lost(tmp_path):
     log = load_event_log(path)
     assert log.quality.rows_read == 2 and log.quality.rows_dropped == 1
     assert any("case_id" in r for r in log.quality.reasons)
+
+
+def test_schedule_and_assign_attach_to_the_next_instance_to_begin(write_xes):
+    traces = [
+        (
+            "c1",
+            [
+                ("W", "2024-01-01T08:00:00Z", "schedule"),  # 1 -> instance 3-5
+                ("W", "2024-01-01T08:30:00Z", "assign", "ann"),  # 2 the assignment of 3-5
+                ("W", "2024-01-01T09:00:00Z", "start", "ann"),  # 3
+                ("W", "2024-01-01T09:10:00Z", "schedule"),  # 4 -> next instance (7-8), not 5
+                ("W", "2024-01-01T09:30:00Z", "complete", "ann"),  # 5 closes 3
+                ("W", "2024-01-01T10:00:00Z", "assign", "bob"),  # 6 superseded by 7
+                ("W", "2024-01-01T10:05:00Z", "assign", "cat"),  # 7 the assignment of 8-9
+                ("W", "2024-01-01T11:00:00Z", "start", "cat"),  # 8
+                ("W", "2024-01-01T12:00:00Z", "complete", "cat"),  # 9
+                ("W", "2024-01-01T12:30:00Z", "assign", "dan"),  # 10 after the work: late
+                ("W", "2024-01-01T13:00:00Z", "schedule"),  # 11 nothing follows: unmatched
+            ],
+        )
+    ]
+    log = load_event_log(write_xes("sched.xes", traces))
+    ev = log.events
+    assert list(ev["row_nr"]) == [4, 8]
+    assert list(ev["schedule_timestamp"]) == _utc("2024-01-01 08:00", "2024-01-01 09:10")
+    assert list(ev["assign_timestamp"]) == _utc("2024-01-01 08:30", "2024-01-01 10:05")
+    q = log.quality
+    assert q.reasons == {
+        "lifecycle transition 'assign' superseded by a later assignment before the work started": 1,
+        "lifecycle transition 'assign' after the work had started (a reassignment)": 1,
+        "lifecycle transition 'schedule' with no start or complete after it (the work does not appear in "
+        "the log)": 1,
+    }
+    assert q.examples[
+        "lifecycle transition 'assign' superseded by a later assignment before the work started"
+    ] == [6]
+    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (11, 8, 3)
+    d = q.details["lifecycle"]
+    assert (d["schedule_paired"], d["assign_paired"], d["schedule_unmatched"]) == (2, 2, 1)

@@ -187,13 +187,24 @@ def test_bpic12_lifecycle_accounting(bpic12, bpic12_pm4py):
         "paired": 71_371,
         "unmatched_complete": 93_135,
         "unmatched_start": 5,
+        "schedule_paired": 26_241,
+        "schedule_unmatched": 77,
     }
-    # every start and every complete is accounted for exactly once
+    # every start, complete and schedule is accounted for exactly once
     assert details["paired"] + details["unmatched_complete"] == lc["complete"]
     assert details["paired"] + details["unmatched_start"] == lc["start"]
+    assert details["schedule_paired"] + details["schedule_unmatched"] == lc["schedule"]
     q = bpic12.quality
-    assert q.reasons == {"lifecycle transition 'schedule' (only start and complete are used)": 26_318}
-    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (262_200, 235_882, 26_318)
+    reason = "lifecycle transition 'schedule' with no start or complete after it (the work does not appear in the log)"
+    assert q.reasons == {reason: 77}
+    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (262_200, 262_123, 77)
+    ev = bpic12.events
+    scheduled = ev[ev["schedule_timestamp"].notna()]
+    assert len(scheduled) == 26_241
+    assert (
+        scheduled["schedule_timestamp"] <= scheduled["start_timestamp"].fillna(scheduled["timestamp"])
+    ).all()
+    assert scheduled["activity"].str.startswith("W_").all()
     s = bpic12.summary()
     assert (s["cases"], s["events"]) == (13_087, lc["complete"] + details["unmatched_start"])
 
