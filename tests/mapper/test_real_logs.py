@@ -195,7 +195,10 @@ def test_bpic12_lifecycle_accounting(bpic12, bpic12_pm4py):
     assert details["paired"] + details["unmatched_start"] == lc["start"]
     assert details["schedule_paired"] + details["schedule_unmatched"] == lc["schedule"]
     q = bpic12.quality
-    reason = "lifecycle transition 'schedule' with no start or complete after it (the work does not appear in the log)"
+    reason = (
+        "lifecycle transition 'schedule' with no start or complete after it "
+        "(the work does not appear in the log)"
+    )
     assert q.reasons == {reason: 77}
     assert (q.rows_read, q.rows_kept, q.rows_dropped) == (262_200, 262_123, 77)
     ev = bpic12.events
