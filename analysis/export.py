@@ -93,7 +93,8 @@ def export_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "table")
     path = Path(path)
     safe = neutralise_formulas(frame)
     if path.suffix.lower() == ".csv":
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
+        # CRLF rows (RFC 4180): a value holding a bare CR or LF is then quoted, not split.
+        safe.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     elif path.suffix.lower() == ".xlsx":
         export_tables({sheet: frame}, path)
     else:

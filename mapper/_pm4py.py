@@ -119,11 +119,17 @@ def read_ocel_flat(path, kind: str, object_type: str | None) -> tuple[pd.DataFra
     readers = {"json": pm4py.read_ocel2_json, "xml": pm4py.read_ocel2_xml, "sqlite": pm4py.read_ocel2_sqlite}
     try:
         ocel = readers[kind](str(path))
-    except Exception as exc:  # pm4py raises many types for a file that is not OCEL 2.0
+    except BaseException as exc:  # noqa: BLE001 - pm4py's Rust backend panics (a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         raise EventLogError(
             f"{path.name}: not a readable OCEL 2.0 {kind} log ({type(exc).__name__}: {str(exc)[:200]})."
         ) from None
     types = ocel.objects["ocel:type"].value_counts()
+    if types.empty or ocel.events.empty:
+        raise EventLogError(
+            f"{path.name}: not an OCEL 2.0 log: it holds no objects or no events. Check the file type."
+        )
     listing = ", ".join(f"{t!r} ({n:,} objects)" for t, n in types.items())
     if object_type is None:
         if len(types) != 1:

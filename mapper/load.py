@@ -41,13 +41,21 @@ class _Ledger:
         self.repairs: dict[str, int] = {}
         self.notes: list[str] = []
         self.details: dict = dict(raw.details)
+        # Per-row line numbers are for messages only, not for the report.
+        self.row_lines = self.details.pop("row_lines", None) or self.details.pop("sheet_rows", None)
 
     def label(self, pos: int) -> str:
         """A human label of the 0-based data row ``pos``."""
-        if self.raw.format == "csv":
-            return f"row {pos + 1} (line {pos + 2})"
+        d = self.raw.details
+        if self.raw.format == "csv" and d.get("line_offset"):
+            return f"row {pos + 1} (line {pos + d['line_offset']})"
+        if self.raw.format == "csv" and self.row_lines and pos < len(self.row_lines):
+            return f"row {pos + 1} (line {self.row_lines[pos]})"
         if self.raw.format == "xes":
             return f"event {pos + 1}"
+        if self.raw.format == "excel":
+            sheet_row = self.row_lines[pos] if self.row_lines else pos + 2
+            return f"row {pos + 1} (sheet row {sheet_row})"
         return f"row {pos + 1}"
 
     def drop(self, reason: str, rows: pd.Index | np.ndarray) -> None:
@@ -63,14 +71,19 @@ class _Ledger:
                 self.examples.setdefault(how, [int(r) + 1 for r in list(rows[:5])])
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Identifiers and names as stripped text; empty -> missing. Integral floats lose their '.0'."""
+def _text(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Identifiers and names as stripped text; empty -> missing. Integral floats lose their '.0'.
+
+    Returns the text and a mask of the non-empty values that had spaces around them.
+    """
     if pd.api.types.is_float_dtype(series):
         as_int = series.dropna()
         if (as_int == as_int.round()).all():
             series = series.astype("Int64")
-    out = series.astype("string").str.strip()
-    return out.mask(out == "")
+    text = series.astype("string")
+    out = text.str.strip()
+    padded = (out != text) & (out != "")
+    return out.mask(out == ""), padded.fillna(False).to_numpy(dtype=bool)
 
 
 def load_event_log(
@@ -173,6 +186,15 @@ def load_event_log(
     else:
         raw = read_raw(source, sheet=sheet, object_type=object_type, xes_reader=xes_reader)
     ledger = _Ledger(raw)
+    if raw.format == "csv" and raw.details.get("line_offset", 2) is None:
+        ledger.notes.append(
+            f"The file has {raw.details['lines']:,} lines for {len(raw.frame):,} rows and a header: blank "
+            "lines were skipped or values span several lines."
+        )
+    if raw.details.get("sep_line"):
+        ledger.notes.append(
+            f"The first line 'sep={raw.details['delimiter']}' (Excel's delimiter hint) was used."
+        )
     if raw.details.get("blank_rows"):
         ledger.notes.append(f"{raw.details['blank_rows']:,} blank rows of the worksheet were skipped.")
     if raw.format == "ocel":
@@ -201,22 +223,28 @@ def load_event_log(
 
     # Canonical columns first, the rest untouched; nothing of the caller's frame is changed.
     renames = mapping.renames()
-    events = pd.DataFrame({ROW_NR: np.arange(n, dtype="int64")}, index=frame.index)
+    columns: dict[str, pd.Series] = {ROW_NR: pd.Series(np.arange(n, dtype="int64"), index=frame.index)}
     for src, canon in renames.items():
-        events[canon] = frame[src]
+        columns[canon] = frame[src]
     for col in frame.columns:
         if col in renames:
             continue
-        if col in events:  # e.g. a column named "resource" while another column was mapped to resource
+        if col in columns:  # e.g. a column named "resource" while another column was mapped to resource
             kept_as = f"source_{col}"
             ledger.notes.append(f"Column {col!r} is not the one mapped to {col}; it is kept as {kept_as!r}.")
-            events[kept_as] = frame[col]
+            columns[kept_as] = frame[col]
         else:
-            events[col] = frame[col]
+            columns[col] = frame[col]
+    events = pd.concat(columns, axis=1)
 
     for canon in (CASE_ID, ACTIVITY, RESOURCE, ROLE, LIFECYCLE):
         if canon in events:
-            events[canon] = _text(events[canon])
+            events[canon], padded = _text(events[canon])
+            if canon != LIFECYCLE:
+                ledger.repair(
+                    f"spaces around the value removed (column {getattr(mapping, canon)!r})",
+                    events.index[padded],
+                )
     for canon in (CASE_ID, ACTIVITY):
         gone = events.index[events[canon].isna()]
         ledger.drop(f"missing {canon} (column {getattr(mapping, canon)!r})", gone)
@@ -360,7 +388,8 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
                     f"pass --drop-bad-timestamps to {remedy} (they are reported)."
                 )
         for how, count in parsed.repairs.items():
-            ledger.repair(f"{col}: {how}", pd.Index([]), count)
+            rows = parsed.repair_rows.get(how, pd.Index([]))
+            ledger.repair(f"{col}: {how}", rows, None if len(rows) == count else count)
         ledger.details[f"{canon}_format"] = parsed.format
         ledger.details[f"{canon}_zone"] = parsed.zone
         if parsed.date_only:
@@ -407,7 +436,12 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     has_start = bool((lc == "start").any())
     has_aux = bool(lc.isin(_AUX).any())
     if not has_start and not has_aux:
-        ledger.details["lifecycle"] = {"transitions": counts, "paired": 0}
+        ledger.details["lifecycle"] = {
+            "transitions": counts,
+            "paired": 0,
+            "unmatched_complete": 0,
+            "unmatched_start": 0,
+        }
         if (lc == "complete").any():  # completion events are the events
             other = events.index[lc != "complete"]
             for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
@@ -448,7 +482,7 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     if has_start:
         start = pd.Series(pd.NaT, index=instances.index, dtype="datetime64[ns, UTC]")
         start.iloc[paired] = by_row.loc[start_rows[paired].astype("int64").to_numpy(), TIMESTAMP].to_numpy()
-        instances[START_TIMESTAMP] = start.to_numpy()
+        instances[START_TIMESTAMP] = start  # same index; keeps the UTC dtype even when all NaT
     if RESOURCE in instances and has_start:  # a completion without a resource takes its start's
         res = instances[RESOURCE].copy()
         fill = paired & res.isna().to_numpy()
@@ -478,7 +512,7 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
                 by_row.loc[ok[ROW_NR].to_numpy(), TIMESTAMP].to_numpy(),
                 index=ok["target_row_nr"].astype("int64").to_numpy(),
             )
-            instances[column] = first_event.map(when).astype("datetime64[ns, UTC]").to_numpy()
+            instances[column] = first_event.map(when).astype("datetime64[ns, UTC]")
             if len(mine):
                 summary[f"{lifecycle}_paired"] = len(ok)
             for kind, reason in _AUX_REASONS.items():

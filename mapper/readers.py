@@ -253,19 +253,33 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
     if not data.strip():
         raise EventLogError(f"{path.name}: the file holds no data.")
     bom = data.startswith(b"\xef\xbb\xbf")
-    if bom:
+    encoding, found = "utf-8", ""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" is UTF-16 with a BOM
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventLogError(
+                f"{path.name}: the UTF-16 text is damaged ({exc}); save it as UTF-8."
+            ) from None
+        encoding, bom = "utf-8", False
+        found = "utf-16"
+    elif bom:
         data = data[3:]
-    encoding = "utf-8"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        encoding = "cp1252"
+    else:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    sep_line = re.match(rb"sep=(.)\r?\n", data)  # Excel's delimiter hint on the first line
+    if sep_line:
+        data = data[sep_line.end() :]
     sample = data[:65536].decode(encoding, errors="replace")
     if sample.lstrip().startswith("<"):
         raise UnsupportedFormatError(
             f"{path.name}: the content looks like XML (XES?), not CSV. Rename the file to .xes."
         )
-    delimiter = _sniff_delimiter(sample)
+    delimiter = sep_line.group(1).decode(encoding) if sep_line else None
+    delimiter = delimiter or _sniff_delimiter(sample)
     quotechar = _sniff_quotechar(sample, delimiter)
     header = next(csv.reader([sample.splitlines()[0]], delimiter=delimiter, quotechar=quotechar))
     names = [h.strip() for h in header]
@@ -302,7 +316,15 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
             f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the delimiter."
         ) from None
     if ragged:
-        where = "; ".join(f"line {r.number}: {r.actual_columns} fields" for r in ragged[:5])
+        # pyarrow numbers records (the header is 1); a value over several lines shifts the lines.
+        starts = _record_lines(data.decode(encoding), delimiter, quotechar, 1 + bool(sep_line))
+        header_line = 1 + bool(sep_line)
+
+        def line(r) -> int:
+            k = (r.number or 0) - 2
+            return starts[k] if 0 <= k < len(starts) else (r.number or 0) + header_line - 1
+
+        where = "; ".join(f"line {line(r)}: {r.actual_columns} fields" for r in ragged[:5])
         raise EventLogError(
             f"{path.name}: {len(ragged)} row(s) do not have the header's {len(names)} fields ({where}). "
             "Check the quoting and the delimiter, or fix those rows."
@@ -310,17 +332,33 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
     frame = table.to_pandas()
     if frame.empty:
         raise EventLogError(f"{path.name}: the file has a header but no rows.")
-    return RawTable(
-        frame,
-        path.name,
-        "csv",
-        {
-            "compressed": compressed,
-            "delimiter": delimiter,
-            "quotechar": quotechar,
-            "encoding": "utf-8-sig" if bom else encoding,
-        },
-    )
+    details = {
+        "compressed": compressed,
+        "delimiter": delimiter,
+        "quotechar": quotechar,
+        "encoding": found or ("utf-8-sig" if bom else encoding),
+    }
+    if sep_line:
+        details["sep_line"] = True
+    # Row N is on line N + 1 (+1 after a sep= line) unless blank lines were skipped or values span
+    # lines; then messages number records only.
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    details["line_offset"] = (2 + bool(sep_line)) if lines == len(frame) + 1 else None
+    if details["line_offset"] is None:  # blank lines or values over several lines: find each row's line
+        details["lines"] = lines
+        details["row_lines"] = _record_lines(data.decode(encoding), delimiter, quotechar, 1 + bool(sep_line))
+    return RawTable(frame, path.name, "csv", details)
+
+
+def _record_lines(text: str, delimiter: str, quotechar: str, first_line: int) -> list[int] | None:
+    """The physical line on which each data record starts (only for files that need it: it is slow)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar)
+    starts, before = [], 0
+    for i, record in enumerate(reader):
+        if i and record:  # skip the header and blank lines
+            starts.append(before + 1 + first_line - 1)
+        before = reader.line_num
+    return starts
 
 
 def _local(tag: str) -> str:
@@ -345,7 +383,7 @@ def _xes_value(kind: str, value: str | None):
     return value
 
 
-def _check_prolog(head: bytes, name: str) -> None:
+def _check_prolog(head: bytes, name: str, kind: str = "XES") -> None:
     """Walk the XML prolog (declaration, comments, processing instructions) up to the root element and
     refuse a DOCTYPE, which is where entities are declared (XXE, entity expansion)."""
     i = len(head) - len(head.lstrip(b"\xef\xbb\xbf \t\r\n"))
@@ -360,7 +398,7 @@ def _check_prolog(head: bytes, name: str) -> None:
             i = end + 3 if end >= 0 else -1
         elif head[i : i + 9].upper() == b"<!DOCTYPE" or head[i : i + 8].upper() == b"<!ENTITY":
             raise EventLogError(
-                f"{name}: the XES file declares a DOCTYPE or entities; flowready refuses such files "
+                f"{name}: the {kind} file declares a DOCTYPE or entities; flowready refuses such files "
                 "(they can read local files or expand without bound). Remove the declaration and retry."
             )
         else:
@@ -381,7 +419,7 @@ def _check_xml_head(path: Path, compressed: bool, kind: str) -> None:
         raise UnsupportedFormatError(
             f"{path.name}: the content is not XML, so it is not {kind}. Check the file type."
         )
-    _check_prolog(prolog, path.name)
+    _check_prolog(prolog, path.name, kind)
 
 
 _EVENT_TAG = re.compile(rb"<event[\s>/]")
@@ -604,19 +642,27 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
             sheet = sheets[0]
         elif sheet not in sheets:
             raise EventLogError(f"{path.name}: no worksheet named {sheet!r}; the workbook has {sheets}.")
-        rows = wb[sheet].iter_rows(values_only=True)
-        header = next(rows, None)
-        data, blank = [], 0
-        for row in rows:
+        rows = wb[sheet].iter_rows()
+        first = next(rows, None)
+        header = tuple(c.value for c in first) if first is not None else None
+        data, blank, sheet_rows, expected = [], 0, [], 2
+        for cells in rows:
+            number = next((c.row for c in cells if getattr(c, "row", None)), expected)
+            blank += number - expected  # rows with no cells at all are not yielded
+            expected = number + 1
+            row = tuple(c.value for c in cells)
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 blank += 1
                 continue
             data.append(row)
+            sheet_rows.append(number)
         epoch = "1904" if wb.epoch.year == 1904 else "1900"
     finally:
         wb.close()
     if header is None or all(v is None for v in header):
-        raise EventLogError(f"{path.name}: worksheet {sheet!r} is empty (no header row).")
+        others = [n for n in sheets if n != sheet]
+        hint = f" The workbook also has {others}; pick one with sheet=... (--sheet)." if others else ""
+        raise EventLogError(f"{path.name}: worksheet {sheet!r} is empty (no header row).{hint}")
     width = max([len(header)] + [len(r) for r in data])
     header = list(header) + [None] * (width - len(header))
     # Trailing unnamed columns with no values are formatting, not data.
@@ -652,6 +698,8 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         "blank_rows": blank,
         "excel_epoch": epoch,
     }
+    if blank or (sheet_rows and sheet_rows[0] != 2):  # messages give the sheet's row numbers
+        details["sheet_rows"] = sheet_rows
     return RawTable(frame, path.name, "excel", details)
 
 
@@ -671,8 +719,22 @@ def _read_ocel(path: Path, kind: str, object_type: str | None) -> RawTable:
     with path.open("rb") as fh:
         head = fh.read(MAX_PROLOG_BYTES)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if kind == "json" and not stripped.startswith((b"{", b"[")):
-        raise UnsupportedFormatError(f"{path.name}: the content is not JSON, so it is not OCEL 2.0 JSON.")
+    if kind == "json":
+        import json
+
+        if not stripped.startswith((b"{", b"[")):
+            raise UnsupportedFormatError(f"{path.name}: the content is not JSON, so it is not OCEL 2.0 JSON.")
+        try:
+            doc = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EventLogError(f"{path.name}: the JSON is not well-formed ({exc}).") from None
+        needed = {"objectTypes", "eventTypes", "objects", "events"}
+        if not isinstance(doc, dict) or not needed <= set(doc):
+            have = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
+            raise UnsupportedFormatError(
+                f"{path.name}: not an OCEL 2.0 JSON log: it needs the keys {sorted(needed)}; it has {have}."
+            )
+        del doc
     if kind == "xml":
         _check_xml_head(path, False, "OCEL 2.0 XML")
     if kind == "sqlite" and not head.startswith(SQLITE_MAGIC):

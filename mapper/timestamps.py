@@ -54,6 +54,8 @@ class ParsedTimes:
         Every value is a date without a time of day.
     repairs : dict of str to int
         Values that needed a documented repair (e.g. a wall-clock time that does not exist in the zone).
+    repair_rows : dict of str to pandas.Index
+        The index labels (row positions) of the repaired values, per repair.
     """
 
     values: pd.Series
@@ -63,9 +65,14 @@ class ParsedTimes:
     zone: str
     date_only: bool
     repairs: dict
+    repair_rows: dict = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.repair_rows is None:
+            object.__setattr__(self, "repair_rows", {})
 
 
-def _localize(parsed: pd.Series, tz: str, repairs: dict) -> pd.Series:
+def _localize(parsed: pd.Series, tz: str, repairs: dict, rows: dict | None = None) -> pd.Series:
     try:
         strict = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     except Exception as exc:  # unknown zone names
@@ -77,12 +84,13 @@ def _localize(parsed: pd.Series, tz: str, repairs: dict) -> pd.Series:
         lenient = parsed.dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
         fall_back = gap & (lenient.dt.tz_localize(None) == parsed)
         n_fb, n_gap = int(fall_back.sum()), int((gap & ~fall_back).sum())
-        if n_fb:
-            repairs[f"wall-clock time repeated at the end of summer time in {tz}: taken as standard time"] = (
-                n_fb
-            )
-        if n_gap:
-            repairs[f"wall-clock time skipped at the start of summer time in {tz}: moved forward"] = n_gap
+        fold_key = f"wall-clock time repeated at the end of summer time in {tz}: taken as standard time"
+        gap_key = f"wall-clock time skipped at the start of summer time in {tz}: moved forward"
+        for key, n, mask in ((fold_key, n_fb, fall_back), (gap_key, n_gap, gap & ~fall_back)):
+            if n:
+                repairs[key] = repairs.get(key, 0) + n
+                if rows is not None:
+                    rows[key] = rows.get(key, pd.Index([])).append(parsed.index[mask])
         strict = lenient
     return strict.dt.tz_convert("UTC")
 
@@ -138,6 +146,7 @@ def parse_timestamps(
         ``dayfirst`` given (a month above 12), or no present value can be parsed.
     """
     repairs: dict[str, int] = {}
+    rows: dict[str, pd.Index] = {}
     if excel_epoch is not None and raw.dtype == object:
         return _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_label, excel_epoch)
     if pd.api.types.is_datetime64_any_dtype(raw):
@@ -145,7 +154,7 @@ def parse_timestamps(
         if getattr(raw.dt, "tz", None) is not None:
             values, zone = raw.dt.tz_convert("UTC"), "time zone stored in the data"
         else:
-            values, zone = _localize(raw, timezone, repairs), f"naive, taken as {timezone}"
+            values, zone = _localize(raw, timezone, repairs, rows), f"naive, taken as {timezone}"
         date_only = bool(
             (values.dropna().dt.tz_convert(None).dt.normalize() == values.dropna().dt.tz_convert(None)).all()
         )
@@ -157,6 +166,7 @@ def parse_timestamps(
             zone,
             date_only,
             repairs,
+            rows,
         )
 
     text = raw.astype("string").str.strip()
@@ -205,9 +215,13 @@ def parse_timestamps(
                         "Pass --dayfirst for DD/MM (UK) or --timestamp-format, e.g. '%m/%d/%Y %H:%M'."
                     )
                 else:
+                    d_pos = a.index[a > 12][0]
+                    m_pos = b.index[b > 12][0]
                     raise TimestampError(
-                        f"{source}: column {column!r} mixes day-first and month-first dates. "
-                        "Fix the export, or pass --timestamp-format to parse one of them."
+                        f"{source}: column {column!r} mixes day-first and month-first dates: "
+                        f"{row_label(d_pos)} holds {present[d_pos]!r} (day first) and {row_label(m_pos)} "
+                        f"holds {present[m_pos]!r} (month first). Fix the export, or pass --timestamp-format "
+                        "to parse one of them."
                     )
             fmt_label = "day-first (DD/MM/YYYY)" if dayfirst else "month-first (MM/DD/YYYY)"
             parse_kw = {"dayfirst": bool(dayfirst)}
@@ -242,7 +256,7 @@ def parse_timestamps(
         if getattr(parsed.dt, "tz", None) is not None:  # a %z in the given format
             values.loc[naive.index] = parsed.dt.tz_convert("UTC")
         else:
-            values.loc[naive.index] = _localize(parsed, timezone, repairs)
+            values.loc[naive.index] = _localize(parsed, timezone, repairs, rows)
     bad = ~missing & values.isna()
     if bad[~missing].all():
         example = present.iloc[0]
@@ -258,7 +272,7 @@ def parse_timestamps(
         zone = f"naive, taken as {timezone}"
     good = present[~bad[~missing]]
     date_only = bool(good.str.len().max() <= 10) if not good.empty else False
-    return ParsedTimes(values, missing, bad, fmt_label, zone, date_only, repairs)
+    return ParsedTimes(values, missing, bad, fmt_label, zone, date_only, repairs, rows)
 
 
 def _guess_format(present: pd.Series) -> str | None:
@@ -276,21 +290,24 @@ def _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_
     )
     is_text = raw.notna() & ~is_date & ~is_num
     repairs: dict[str, int] = {}
+    rows: dict[str, pd.Index] = {}
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
     missing = raw.isna()
     bad = pd.Series(False, index=raw.index)
     labels = []
     if is_date.any():
         native = pd.to_datetime(raw[is_date].map(pd.Timestamp))
-        values.loc[is_date] = _localize(native, timezone, repairs)
+        values.loc[is_date] = _localize(native, timezone, repairs, rows)
         labels.append("Excel date cells")
     if is_num.any():
         serial = raw[is_num].astype(float)
         ok = (serial >= 1) & (serial <= EXCEL_MAX_SERIAL)
         days = pd.to_timedelta(serial[ok].round(9) * 86400, unit="s").dt.round("ms")
-        values.loc[ok.index[ok]] = _localize(EXCEL_ORIGINS[epoch] + days, timezone, repairs)
+        values.loc[ok.index[ok]] = _localize(EXCEL_ORIGINS[epoch] + days, timezone, repairs, rows)
         bad.loc[ok.index[~ok]] = True
-        repairs[f"Excel serial day numbers converted to dates ({epoch} date system)"] = int(ok.sum())
+        key = f"Excel serial day numbers converted to dates ({epoch} date system)"
+        repairs[key] = int(ok.sum())
+        rows[key] = ok.index[ok]
         labels.append(f"Excel serial numbers ({epoch} date system)")
     text_zone = None
     if is_text.any():
@@ -311,6 +328,7 @@ def _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_
             bad.loc[text.index] = parsed.bad
             for how, n in parsed.repairs.items():
                 repairs[how] = repairs.get(how, 0) + n
+                rows[how] = rows.get(how, pd.Index([])).append(parsed.repair_rows.get(how, pd.Index([])))
             labels.append(f"text: {parsed.format}")
             text_zone = parsed.zone
     good = values.dropna()
@@ -321,4 +339,4 @@ def _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_
         ).all()
     )
     zone = text_zone if text_zone and not (is_date.any() or is_num.any()) else f"naive, taken as {timezone}"
-    return ParsedTimes(values, missing, bad, "; ".join(labels) or "none", zone, date_only, repairs)
+    return ParsedTimes(values, missing, bad, "; ".join(labels) or "none", zone, date_only, repairs, rows)

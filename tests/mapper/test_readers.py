@@ -42,7 +42,13 @@ def test_csv_is_read_as_text_in_file_order(write_csv):
     assert list(raw.frame.columns) == ["case_id", "activity", "timestamp", "n"]
     assert raw.frame["case_id"].tolist() == ["007", "007"]
     assert raw.frame["n"].tolist()[0] == "1" and pd.isna(raw.frame["n"].tolist()[1])
-    assert raw.details == {"compressed": False, "delimiter": ",", "quotechar": '"', "encoding": "utf-8"}
+    assert raw.details == {
+        "compressed": False,
+        "delimiter": ",",
+        "quotechar": '"',
+        "encoding": "utf-8",
+        "line_offset": 2,
+    }
 
 
 def test_na_strings_are_kept_as_text(write_csv):

@@ -84,7 +84,12 @@ def test_road_counts(road):
     assert (q.rows_read, q.rows_kept, q.rows_dropped) == (561_470, 561_470, 0)
     assert q.details["tied_events"] == 21_308
     assert q.details["tied_cases"] == 9_166
-    assert q.details["lifecycle"] == {"transitions": {"complete": 561_470}, "paired": 0}
+    assert q.details["lifecycle"] == {
+        "transitions": {"complete": 561_470},
+        "paired": 0,
+        "unmatched_complete": 0,
+        "unmatched_start": 0,
+    }
     assert "Column 'time:timestamp' holds dates without times of day." in q.notes
 
 
