@@ -299,8 +299,12 @@ def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: _Ledger, drop
     """Count rows that repeat an earlier row in every source column; drop them when asked."""
     if frame.empty:
         return events
-    as_text = frame.loc[events.index].astype("string")
-    dup = events.index[as_text.duplicated(keep="first").to_numpy()]
+    rows = frame.loc[events.index]
+    try:
+        repeated = rows.duplicated(keep="first")
+    except TypeError:  # unhashable cells (XES lists): compare their text
+        repeated = rows.astype("string").duplicated(keep="first")
+    dup = events.index[repeated.to_numpy()]
     ledger.details["duplicates"] = len(dup)
     if not len(dup):
         return events
