@@ -394,12 +394,15 @@ def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, 
         for how, count in parsed.repairs.items():
             rows = parsed.repair_rows.get(how, pd.Index([]))
             ledger.repair(f"{col}: {how}", rows, None if len(rows) == count else count)
-        ledger.details[f"{canon}_format"] = parsed.format
+        fmt = parsed.format
+        if fmt == "native datetime" and ledger.raw.details.get("xes_reader") == "rustxes":
+            fmt = "XES xs:dateTime (ISO 8601), parsed by rustxes"
+        ledger.details[f"{canon}_format"] = fmt
         ledger.details[f"{canon}_zone"] = parsed.zone
         if parsed.date_only:
             ledger.notes.append(f"Column {col!r} holds dates without times of day.")
         if canon == TIMESTAMP:
-            ledger.notes.append(f"Timestamps in {col!r}: {parsed.format}, {parsed.zone}.")
+            ledger.notes.append(f"Timestamps in {col!r}: {fmt}, {parsed.zone}.")
             events[canon] = parsed.values
             ledger.drop(f"unparseable timestamp (column {col!r})", bad)
             gone = events.index[parsed.missing]
@@ -534,10 +537,13 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
             "events without a partner are kept as completion-only events."
         )
     if has_aux:
+        attached = [
+            f"{summary[f'{lc}_paired']:,} {lc} events (column {col})"
+            for lc, col in (("schedule", SCHEDULE_TIMESTAMP), ("assign", ASSIGN_TIMESTAMP))
+            if f"{lc}_paired" in summary
+        ]
         ledger.notes.append(
-            f"Lifecycle pairing: {summary.get('schedule_paired', 0):,} schedule and "
-            f"{summary.get('assign_paired', 0):,} assign events attached to the instance they precede "
-            f"(columns {SCHEDULE_TIMESTAMP} and {ASSIGN_TIMESTAMP})."
+            f"Lifecycle pairing: {' and '.join(attached)} attached to the instance they precede."
         )
     instances = instances.drop(columns=[LIFECYCLE]).sort_values(ROW_NR)
     return instances.reset_index(drop=True)
