@@ -89,6 +89,9 @@ def test_bpi2012_lifecycle_pairing(run):
         pytest.skip("BPI 2012 only")
     lc = doc["data_quality"]["details"]["lifecycle"]
     assert lc["paired"] == 71_371 and lc["unmatched_start"] == 5
+    assert (lc["schedule_paired"], lc["schedule_unmatched"]) == (26_241, 77)
     assert doc["data_quality"]["reasons"] == {
-        "lifecycle transition 'schedule' (only start and complete are used)": 26_318
+        "lifecycle transition 'schedule' with no start or complete after it (the work does not appear "
+        "in the log)": 77
     }
+    assert doc["import_report"]["rows"]["dropped"] == 77
