@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint bench sample system-deps clean
+.PHONY: demo test test-fast lint bench bench-read sample system-deps clean
 
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { echo "Installing graphviz (dot)"; \
@@ -40,6 +40,10 @@ lint: $(VENV)/.test
 
 bench: system-deps $(VENV)/.test
 	$(BIN)/python benchmarks/bench_whole_analysis.py
+
+# Reading every shared log against pm4py / pandas (several minutes).
+bench-read: system-deps $(VENV)/.test
+	$(BIN)/python benchmarks/bench_read.py --repeats 3
 
 sample: $(VENV)/.test
 	$(BIN)/python sample_logs/generate.py
