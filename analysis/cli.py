@@ -220,12 +220,14 @@ def _analyze(
             event_log = load_event_log(logs[0], **load_kwargs)
         else:
             names = systems or [None] * len(logs)
+            # Pseudonymise after merging: the case map holds the systems' original ids.
+            key, columns = load_kwargs.pop("pseudonym_key"), load_kwargs.pop("pseudonymise")
             loaded = {}
             for path, name in zip(logs, names, strict=True):
                 step(f"Reading {path.name}")
                 loaded[name or _system_name(path, loaded)] = load_event_log(path, **load_kwargs)
             step("Merging the systems' logs")
-            event_log = merge_event_logs(loaded, case_map=case_map)
+            event_log = merge_event_logs(loaded, case_map=case_map, pseudonym_key=key, pseudonymise=columns)
         findings = run_analysis(
             event_log, noise_threshold=noise_threshold, end_activities=ends, progress=step
         )

@@ -335,22 +335,11 @@ def _estimate_starts(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
 
 
 def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: _Ledger) -> pd.DataFrame:
-    from mapper.pseudonymise import pseudonymise_events
+    from mapper.pseudonymise import pseudonymise_event_table
 
-    prefixes = {CASE_ID: "case-", RESOURCE: "res-", ROLE: "team-"}
-    wanted = {c: prefixes.get(c, f"{c}-") for c in columns if c in events}
-    missing = [c for c in columns if c not in events and c not in (CASE_ID, RESOURCE, ROLE)]
-    if missing:
-        raise EventLogError(
-            f"{ledger.raw.source}: cannot pseudonymise {missing}: no such column. "
-            f"The event table has {list(events.columns)}."
-        )
-    events, report = pseudonymise_events(events, key, wanted)
-    ledger.details["pseudonymised"] = {k: v for k, v in report.items() if k != "key_source"}
-    ledger.notes.append(
-        f"Pseudonymised with a keyed HMAC before analysis: {', '.join(wanted)}. Pseudonymised data is "
-        "still personal data (UK GDPR)."
-    )
+    events, report, note = pseudonymise_event_table(events, key, columns, source=ledger.raw.source)
+    ledger.details["pseudonymised"] = report
+    ledger.notes.append(note)
     return events
 
 

@@ -63,6 +63,8 @@ def merge_event_logs(
     logs: Mapping[str, EventLog] | Sequence[EventLog],
     *,
     case_map: pd.DataFrame | str | Path | None = None,
+    pseudonym_key: bytes | None = None,
+    pseudonymise: Sequence[str] = (CASE_ID, RESOURCE),
 ) -> EventLog:
     """Merge the event logs of several systems into one log whose cases span the systems.
 
@@ -76,6 +78,12 @@ def merge_event_logs(
         row per case; an optional ``case_id`` column gives the merged id (otherwise the id in the first
         system column that has one). Cases not in the map keep their own id, so equal ids in two
         systems are the same case. A CSV/Excel/Parquet file is read as text.
+    pseudonym_key : bytes, optional
+        Pseudonymise the merged table (``case_id`` and ``system_case_id`` alike) with this key, after
+        the case ids were matched: load the sources *without* a key when their ids go through a case
+        map, which holds the original ids. See :func:`mapper.pseudonymise.pseudonymise_event_table`.
+    pseudonymise : sequence of str
+        The columns to pseudonymise (default ``case_id`` and ``resource``).
 
     Returns
     -------
@@ -145,6 +153,14 @@ def merge_event_logs(
         f"{len(shared):,} cases have events in more than one system."
     )
     name = " + ".join(systems)
+    pseudonymised = None
+    if pseudonym_key is not None:
+        from mapper.pseudonymise import pseudonymise_event_table
+
+        events, pseudonymised, note = pseudonymise_event_table(
+            events, pseudonym_key, pseudonymise, source=name
+        )
+        notes.append(note)
     validate_event_table(events, source=name)
     rows_read = sum(int(log.quality.rows_read) for _, log in named)
     rows_dropped = sum(int(log.quality.rows_dropped) for _, log in named)
@@ -161,6 +177,8 @@ def merge_event_logs(
         "mapping": {s: log.mapping.as_dict() for s, log in named},
         "timezone": {s: log.timezone for s, log in named},
     }
+    if pseudonymised is not None:
+        details["pseudonymised"] = pseudonymised
     if int(ties.tied_events):
         notes.append(
             f"{int(ties.tied_events):,} events in {int(ties.tied_cases):,} merged cases share their "

@@ -350,3 +350,52 @@ def pseudonymise_events(
         "key_source": None,
     }
     return out, report
+
+
+#: Pseudonym prefixes of the canonical columns (other columns use ``"<column>-"``).
+PREFIXES = {"case_id": "case-", "system_case_id": "case-", "resource": "res-", "role": "team-"}
+_OPTIONAL = ("case_id", "system_case_id", "resource", "role")
+
+
+def pseudonymise_event_table(
+    events: pd.DataFrame, key: bytes, columns: Sequence[str], *, source: str = "<events>"
+) -> tuple[pd.DataFrame, dict, str]:
+    """Pseudonymise the chosen columns of a canonical event table (as :func:`mapper.load_event_log` does).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        A canonical event table. Not changed.
+    key : bytes
+        The secret key (:func:`load_pseudonym_key`).
+    columns : sequence of str
+        Columns to pseudonymise. ``case_id`` also pseudonymises ``system_case_id`` (merged logs) with
+        the same prefix, so that an id keeps one pseudonym; canonical columns absent from the table
+        are skipped.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict, str)
+        The new table, the report of :func:`pseudonymise_events` (without ``key_source``), and a note
+        for the import report.
+
+    Raises
+    ------
+    PseudonymisationError
+        A named attribute column does not exist.
+    """
+    wanted_cols = list(dict.fromkeys([*columns, *(["system_case_id"] if "case_id" in columns else [])]))
+    missing = [c for c in wanted_cols if c not in events and c not in _OPTIONAL]
+    if missing:
+        raise PseudonymisationError(
+            f"{source}: cannot pseudonymise {missing}: no such column. The event table has "
+            f"{list(events.columns)}."
+        )
+    wanted = {c: PREFIXES.get(c, f"{c}-") for c in wanted_cols if c in events}
+    out, report = pseudonymise_events(events, key, wanted)
+    report = {k: v for k, v in report.items() if k != "key_source"}
+    note = (
+        f"Pseudonymised with a keyed HMAC before analysis: {', '.join(wanted)}. Pseudonymised data is "
+        "still personal data (UK GDPR)."
+    )
+    return out, report, note

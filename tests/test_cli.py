@@ -147,7 +147,8 @@ def test_pseudonymise_without_a_key_is_a_clear_error(tmp_path, monkeypatch):
     assert "No pseudonym key" in result.output and "FLOWREADY_PSEUDONYM_KEY" in result.output
 
 
-def test_several_logs_are_merged_with_system_handoffs(tmp_path):
+@pytest.mark.parametrize("pseudonymise", [False, True])
+def test_several_logs_are_merged_with_system_handoffs(tmp_path, monkeypatch, pseudonymise):
     crm = tmp_path / "crm.csv"
     erp = tmp_path / "erp.csv"
     crm.write_text(
@@ -174,10 +175,16 @@ def test_several_logs_are_merged_with_system_handoffs(tmp_path):
         "--case-map",
         str(case_map),
     ]
+    if pseudonymise:
+        monkeypatch.setenv("FLOWREADY_PSEUDONYM_KEY", "x" * 32)
+        args.append("--pseudonymise")
     result = runner.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     f = json.loads((out / "findings.json").read_text())
-    assert f["log"]["systems"] == ["crm", "finance"] and f["log"]["cases"] == 2
+    assert f["log"]["systems"] == ["crm", "finance"] and f["log"]["cases"] == 2  # the map still links
+    text = (out / "findings.json").read_text()
+    assert ('"ann"' in text) is not pseudonymise  # resources appear in the handoffs
+    assert '"C1"' not in text or not pseudonymise
     system = [h for h in f["handoffs"] if h["level"] == "system"]
     assert [(h["source"], h["target"], h["count"]) for h in system] == [("crm", "finance", 2)]
     assert f["import_report"]["format"] == "merged"

@@ -114,3 +114,20 @@ def test_case_map_from_a_csv_keeps_leading_zeros(tmp_path, logs):
         {"crm": logs["crm"], "erp": load_event_log(erp, case_id="order")}, case_map=path
     )
     assert set(merged.events["case_id"]) == {"C1", "C2", "C3", "777"}
+
+
+def test_pseudonymise_after_the_case_map_matched_the_original_ids(logs):
+    from mapper.pseudonymise import pseudonym
+
+    key = b"k" * 32
+    merged = merge_event_logs(logs, case_map=MAP, pseudonym_key=key)
+    ev = merged.events
+    # C1 links CRM C1 and ERP 900: one case, whose id is the pseudonym of the merged id "C1"
+    assert ev.loc[ev["activity"] == "Pay", "case_id"].tolist() == [pseudonym("C1", key, prefix="case-")]
+    assert ev["case_id"].nunique() == 4
+    assert set(ev.loc[ev["activity"] == "Pay", "system_case_id"]) == {pseudonym("900", key, prefix="case-")}
+    assert set(ev["resource"]) == {
+        pseudonym(r, key, prefix="res-") for r in ("ann", "bob", "erp-bot", "cara")
+    }
+    assert merged.quality.details["pseudonymised"]["columns"] == ["case_id", "resource", "system_case_id"]
+    assert not [n for n in merged.quality.notes if "C1" in n or "ann" in n]
