@@ -252,11 +252,11 @@ def _analyze(
 
 
 def _system_name(path: Path, taken: dict) -> str:
-    from mapper.merge import _stem
+    from mapper.merge import system_name
 
-    name, n = _stem(path.name), 2
+    name, n = system_name(path.name), 2
     while name in taken:
-        name, n = f"{_stem(path.name)}_{n}", n + 1
+        name, n = f"{system_name(path.name)}_{n}", n + 1
     return name
 
 

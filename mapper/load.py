@@ -299,12 +299,13 @@ def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: _Ledger, drop
     """Count rows that repeat an earlier row in every source column; drop them when asked."""
     if frame.empty:
         return events
-    rows = frame.loc[events.index]
+    # On the frame as read, without copying it: a row equal to a dropped row has the same defect and
+    # was dropped too, so no kept row is counted against a row that is gone.
     try:
-        repeated = rows.duplicated(keep="first")
+        repeated = frame.duplicated(keep="first")
     except TypeError:  # unhashable cells (XES lists): compare their text
-        repeated = rows.astype("string").duplicated(keep="first")
-    dup = events.index[repeated.to_numpy()]
+        repeated = frame.astype("string").duplicated(keep="first")
+    dup = events.index[repeated.loc[events.index].to_numpy()]
     ledger.details["duplicates"] = len(dup)
     if not len(dup):
         return events

@@ -109,7 +109,9 @@ def merge_event_logs(
     >>> merged.summary()["systems"]
     ['copy', 'planning']
     """
-    named = list(logs.items()) if isinstance(logs, Mapping) else [(_stem(log.source), log) for log in logs]
+    named = (
+        list(logs.items()) if isinstance(logs, Mapping) else [(system_name(log.source), log) for log in logs]
+    )
     if len(named) < 2:
         raise EventLogError("merge_event_logs needs at least two logs.")
     systems = [str(s) for s, _ in named]
@@ -202,7 +204,18 @@ def merge_event_logs(
     return final
 
 
-def _stem(source: str) -> str:
+def system_name(source: str) -> str:
+    """The default system name of a log: its file name without the extensions (``crm.csv.gz`` -> ``crm``).
+
+    Parameters
+    ----------
+    source : str
+        A file name or path.
+
+    Returns
+    -------
+    str
+    """
     name = Path(source).name
     for ext in (".gz", ".csv", ".tsv", ".txt", ".xes", ".parquet", ".xlsx", ".jsonocel", ".xmlocel"):
         name = name.removesuffix(ext)

@@ -282,12 +282,20 @@ def _guess_format(present: pd.Series) -> str | None:
     return None if guesses.empty else str(guesses.value_counts().index[0])
 
 
+def _excel_kind(v) -> str:
+    if isinstance(v, bool):
+        return "other"
+    if isinstance(v, (dt.datetime, dt.date)):
+        return "date"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return "number"
+    return "other"
+
+
 def _parse_excel(raw, column, source, timestamp_format, dayfirst, timezone, row_label, epoch) -> ParsedTimes:
     """An Excel column: date cells are native, numeric cells are serial day numbers, text is parsed."""
-    is_date = raw.map(lambda v: isinstance(v, (dt.datetime, dt.date)) and not isinstance(v, dt.time))
-    is_num = raw.map(
-        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-    )
+    kind = raw.map(_excel_kind)  # one pass over the cells
+    is_date, is_num = kind == "date", kind == "number"
     is_text = raw.notna() & ~is_date & ~is_num
     repairs: dict[str, int] = {}
     rows: dict[str, pd.Index] = {}
