@@ -82,6 +82,34 @@ def tree_to_bpmn(tree):
     return pm4py.convert_to_bpmn(tree)
 
 
+def _read_ocel(path, kind: str):
+    """pm4py's OCEL 2.0 object, or EventLogError naming the file when pm4py cannot read it."""
+    import pm4py
+
+    from mapper.errors import EventLogError
+
+    readers = {"json": pm4py.read_ocel2_json, "xml": pm4py.read_ocel2_xml, "sqlite": pm4py.read_ocel2_sqlite}
+    try:
+        ocel = readers[kind](str(path))
+    except BaseException as exc:  # noqa: BLE001 - pm4py's Rust backend panics (a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise EventLogError(
+            f"{path.name}: not a readable OCEL 2.0 {kind} log ({type(exc).__name__}: {str(exc)[:200]})."
+        ) from None
+    if ocel.objects.empty or ocel.events.empty:
+        raise EventLogError(
+            f"{path.name}: not an OCEL 2.0 log: it holds no objects or no events. Check the file type."
+        )
+    return ocel
+
+
+def ocel_object_types(path, kind: str) -> dict[str, int]:
+    """Object type -> number of objects of an OCEL 2.0 log, most objects first (see ``read_ocel_flat``)."""
+    types = _read_ocel(path, kind).objects["ocel:type"].value_counts()
+    return {str(t): int(n) for t, n in types.items()}
+
+
 def read_ocel_flat(path, kind: str, object_type: str | None) -> tuple[pd.DataFrame, dict]:
     """Read an OCEL 2.0 log with pm4py and flatten it on ``object_type``.
 
@@ -116,20 +144,8 @@ def read_ocel_flat(path, kind: str, object_type: str | None) -> tuple[pd.DataFra
 
     from mapper.errors import EventLogError
 
-    readers = {"json": pm4py.read_ocel2_json, "xml": pm4py.read_ocel2_xml, "sqlite": pm4py.read_ocel2_sqlite}
-    try:
-        ocel = readers[kind](str(path))
-    except BaseException as exc:  # noqa: BLE001 - pm4py's Rust backend panics (a BaseException)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise EventLogError(
-            f"{path.name}: not a readable OCEL 2.0 {kind} log ({type(exc).__name__}: {str(exc)[:200]})."
-        ) from None
+    ocel = _read_ocel(path, kind)
     types = ocel.objects["ocel:type"].value_counts()
-    if types.empty or ocel.events.empty:
-        raise EventLogError(
-            f"{path.name}: not an OCEL 2.0 log: it holds no objects or no events. Check the file type."
-        )
     listing = ", ".join(f"{t!r} ({n:,} objects)" for t, n in types.items())
     if object_type is None:
         if len(types) != 1:

@@ -712,10 +712,52 @@ def _excel_column(i: int) -> str:
     return letters
 
 
+def list_object_types(path: str | Path) -> dict[str, int]:
+    """The object types of an OCEL 2.0 log and how many objects each has, for choosing the case notion.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An OCEL 2.0 log (``.jsonocel``/``.json``, ``.xmlocel``/``.xml``, ``.sqlite``).
+
+    Returns
+    -------
+    dict of str to int
+        Object type -> number of objects, most objects first.
+
+    Raises
+    ------
+    EventLogError
+        The file is missing or is not a readable OCEL 2.0 log.
+    UnsupportedFormatError
+        The file is not an OCEL 2.0 log by its name or content.
+    """
+    from mapper._pm4py import ocel_object_types
+
+    path = Path(path)
+    if not path.is_file():
+        raise EventLogError(f"{path}: no such file.")
+    fmt, _ = _format_of(path)
+    if not fmt.startswith("ocel"):
+        raise UnsupportedFormatError(f"{path.name}: not an OCEL 2.0 log, so it has no object types.")
+    kind = fmt.removeprefix("ocel-")
+    _check_ocel(path, kind)
+    return ocel_object_types(path, kind)
+
+
 def _read_ocel(path: Path, kind: str, object_type: str | None) -> RawTable:
     """Read an OCEL 2.0 log with pm4py and flatten it on one object type (each object is a case)."""
     from mapper._pm4py import read_ocel_flat
 
+    _check_ocel(path, kind)
+    frame, details = read_ocel_flat(path, kind, object_type)
+    if frame.empty:
+        raise EventLogError(f"{path.name}: no event relates to an object of type {details['object_type']!r}.")
+    return RawTable(frame, path.name, "ocel", {"compressed": False, "ocel_format": kind, **details})
+
+
+def _check_ocel(path: Path, kind: str) -> None:
+    """Refuse a file whose content is not the OCEL 2.0 format its name says, before pm4py parses it."""
     with path.open("rb") as fh:
         head = fh.read(MAX_PROLOG_BYTES)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -741,7 +783,3 @@ def _read_ocel(path: Path, kind: str, object_type: str | None) -> RawTable:
         raise UnsupportedFormatError(
             f"{path.name}: the content is not an SQLite database, so it is not OCEL 2.0 SQLite."
         )
-    frame, details = read_ocel_flat(path, kind, object_type)
-    if frame.empty:
-        raise EventLogError(f"{path.name}: no event relates to an object of type {details['object_type']!r}.")
-    return RawTable(frame, path.name, "ocel", {"compressed": False, "ocel_format": kind, **details})
