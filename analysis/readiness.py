@@ -106,6 +106,53 @@ class Readiness:
         """A flat copy (the ``factors`` dicts left out)."""
         return self.scores.drop(columns=["factors", "fix_first_reasons"]).copy()
 
+    def factor_table(self) -> pd.DataFrame:
+        """The factor breakdown of every score: how much each factor adds to the 0-100 score.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (activity, factor), activities in score order, factors in :data:`WEIGHTS`
+            order: ``activity`` (str), ``score`` (float, the activity's 0-100 score),
+            ``recommendation`` (str), ``factor`` (str), ``value`` (float, the measured value in the
+            factor's unit: a share 0-1 or a coefficient of variation; NaN when unknown), ``factor_score``
+            (float 0-1; NaN when unknown), ``weight`` (float, as configured), ``effective_weight``
+            (float: the weight renormalised over the factors known for this activity; 0 when unknown)
+            and ``points`` (float: ``100 * factor_score * effective_weight``; the points of an
+            activity add up to its score, up to rounding).
+        """
+        rows = []
+        for r in self.scores.itertuples():
+            known = {k: f for k, f in r.factors.items() if f["score"] is not None}
+            total = sum(f["weight"] for f in known.values())
+            for name, f in r.factors.items():
+                eff = f["weight"] / total if name in known and total else 0.0
+                rows.append(
+                    {
+                        "activity": r.activity,
+                        "score": r.score,
+                        "recommendation": r.recommendation,
+                        "factor": name,
+                        "value": np.nan if f["value"] is None else float(f["value"]),
+                        "factor_score": np.nan if f["score"] is None else float(f["score"]),
+                        "weight": float(f["weight"]),
+                        "effective_weight": eff,
+                        "points": 100.0 * (f["score"] or 0.0) * eff,
+                    }
+                )
+        columns = [
+            "activity",
+            "score",
+            "recommendation",
+            "factor",
+            "value",
+            "factor_score",
+            "weight",
+            "effective_weight",
+            "points",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
     def plot(self):
         """Value-vs-feasibility matrix: share of cases (value) against readiness score (feasibility)."""
         import plotly.express as px

@@ -109,3 +109,30 @@ def test_input_not_changed():
     before = log.events.copy()
     score_readiness(log)
     pd.testing.assert_frame_equal(log.events, before)
+
+
+def test_factor_table_breaks_each_score_into_points(readiness):
+    t = readiness.factor_table()
+    assert len(t) == len(readiness.scores) * len(WEIGHTS)
+    assert t["factor"].head(len(WEIGHTS)).tolist() == list(WEIGHTS)
+    check = t[t["activity"] == "Check"].set_index("factor")
+    # Check: handoffs value 1.0 (every event changes team) scores 0 and adds no points.
+    assert check.loc["handoffs", "value"] == pytest.approx(1.0)
+    assert check.loc["handoffs", "points"] == 0.0
+    assert check.loc["volume", "points"] == pytest.approx(100 * WEIGHTS["volume"])
+    sums = t.groupby("activity", sort=False).agg(points=("points", "sum"), score=("score", "first"))
+    assert (sums["points"] - sums["score"]).abs().max() < 0.1
+    assert t["activity"].drop_duplicates().tolist() == readiness.scores["activity"].tolist()
+
+
+def test_factor_table_gives_unknown_factors_no_weight():
+    log = _linear_log()
+    from mapper import load_event_log
+
+    no_start = load_event_log(log.events.drop(columns=["start_timestamp", "row_nr"]))
+    t = score_readiness(no_start).factor_table()
+    unknown = t[t["factor"] == "processing_variability"]
+    assert unknown["value"].isna().all() and (unknown["effective_weight"] == 0).all()
+    known = t[t["factor"] != "processing_variability"]
+    weights = known.groupby("activity")["effective_weight"].sum()
+    assert weights.to_numpy() == pytest.approx(1.0)
