@@ -3,7 +3,14 @@
 from analysis.blueprint import Blueprint, build_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
 from analysis.findings import Findings, Verdict, analyze, find_verdict
-from analysis.handoffs import find_handoffs, find_rework
+from analysis.handoffs import (
+    find_handoff_cases,
+    find_handoffs,
+    find_rework,
+    handoff_matrix,
+    plot_handoff_matrix,
+    plot_handoff_network,
+)
 from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
 
@@ -17,8 +24,12 @@ __all__ = [
     "build_blueprint",
     "export_report",
     "find_bottlenecks",
+    "find_handoff_cases",
     "find_handoffs",
     "find_rework",
     "find_verdict",
+    "handoff_matrix",
+    "plot_handoff_matrix",
+    "plot_handoff_network",
     "score_readiness",
 ]
