@@ -14,10 +14,12 @@ The blueprint starts from the discovered BPMN model (Inductive Miner) and rewrit
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import graphviz
 import pandas as pd
 
 from analysis.bottlenecks import Bottlenecks
@@ -44,6 +46,8 @@ AUDIT_EVENTS = {
     "approval": ["approval.requested", "approval.granted", "approval.rejected"],
     "handoff": ["handoff.routed", "handoff.accepted", "sla.breached"],
 }
+#: Name of the orchestration task inserted before an activity that receives a failing handoff.
+ROUTE_PREFIX = "Route with context to: "
 #: A handoff is routed before the activity that receives at least this share of the failing pair's
 #: handovers.
 ROUTE_MIN_SHARE = 0.1
@@ -128,6 +132,10 @@ class Blueprint:
             Path(path).write_text(xml, "utf-8")
         return xml
 
+    def to_graphviz(self) -> graphviz.Digraph:
+        """The blueprint's BPMN graph as a diagram; see :func:`plot_blueprint`."""
+        return plot_blueprint(self)
+
     def _repr_html_(self) -> str:
         return (
             "<b>Orchestration blueprint</b>"
@@ -136,6 +144,78 @@ class Blueprint:
             ].to_html(index=False)
             + f"<p>{len(self.orchestration)} orchestration step(s) at failing handoffs.</p>"
         )
+
+
+#: Fill colours of the diagram, by what the task is (see :func:`plot_blueprint`).
+DIAGRAM_COLOURS = {
+    "automate": "#c8e6c9",
+    "ai_assist": "#bbdefb",
+    "keep_human": "#eeeeee",
+    "fix_first": "#ffcdd2",
+    "orchestration": "#e1bee7",
+}
+
+
+def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
+    """Draw the blueprint's BPMN graph: tasks coloured by recommendation, gateways, start and end.
+
+    The drawing follows BPMN 2.0 notation loosely (OMG, *Business Process Model and Notation 2.0.2*,
+    2014): rounded boxes are tasks (a gear marks a ``serviceTask``; a ``userTask``, done by a person,
+    has a thick border), diamonds are exclusive (×) or parallel (+) gateways, circles are the start and
+    end events. Fill colours say what
+    the step becomes: green automate, blue AI prepares and a human reviews, grey keep human, red fix
+    first, purple an orchestration step inserted at a failing handoff. ``blueprint.bpmn`` holds the same
+    graph for BPMN tools.
+
+    Parameters
+    ----------
+    blueprint : Blueprint
+
+    Returns
+    -------
+    graphviz.Digraph
+        Every name is escaped and nodes get synthetic ids, so names cannot inject markup.
+    """
+    kind: dict[str, str] = {}
+    for step in blueprint.steps.itertuples():
+        for task in step.bpmn_tasks:
+            routing = task["type"] == "serviceTask" and str(task["name"]).startswith(ROUTE_PREFIX)
+            kind[task["id"]] = "orchestration" if routing else step.recommendation
+    g = graphviz.Digraph(
+        "blueprint",
+        graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11", "ranksep": "0.3"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},
+    )
+    ids = {node_id: f"b{i}" for i, node_id in enumerate(blueprint.nodes["id"])}
+    for node in blueprint.nodes.itertuples():
+        nid = ids[node.id]
+        if node.type == "startEvent":
+            g.node(nid, label="", shape="circle", width="0.3", style="filled", fillcolor="#a5d6a7")
+        elif node.type == "endEvent":
+            g.node(nid, label="", shape="doublecircle", width="0.25", style="filled", fillcolor="#ef9a9a")
+        elif node.type.endswith("Gateway"):
+            mark = "+" if node.type == "parallelGateway" else "×"
+            g.node(nid, label=mark, shape="diamond", width="0.4", height="0.4", fixedsize="true")
+        else:
+            service = node.type == "serviceTask"
+            g.node(
+                nid,
+                label=("⚙ " if service else "")
+                + html.escape(str(node.name or ""), quote=True).replace("\\", "\\\\"),
+                shape="box",
+                style="rounded,filled",
+                penwidth="1" if service else "2.2",
+                fillcolor=DIAGRAM_COLOURS.get(kind.get(node.id, ""), "#ffffff"),
+                tooltip=html.escape(str(node.documentation or node.name or ""), quote=True),
+            )
+    for flow in blueprint.flows.itertuples():
+        if flow.source in ids and flow.target in ids:
+            label = (
+                html.escape(str(flow.name), quote=True) if isinstance(flow.name, str) and flow.name else None
+            )
+            g.edge(ids[flow.source], ids[flow.target], label=label)
+    return g
 
 
 def _clean(x):
@@ -335,7 +415,7 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
             chain.append(
                 add(
                     "serviceTask",
-                    f"Route with context to: {activity}",
+                    f"{ROUTE_PREFIX}{activity}",
                     f"Orchestration step at a failing handoff. {route.action}. SLA {route.sla_hours:.1f} h.",
                 )
             )

@@ -1,33 +1,62 @@
-"""Blueprint: the redesigned process, its orchestration steps, KPIs and the downloads."""
+"""Blueprint: the redesigned process (diagram), each step's governance, the orchestration steps, KPIs."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import ANALYSIS_KEY, export_files, report_html, require_findings
-from mapper import FlowreadyError
+from analysis.blueprint import DIAGRAM_COLOURS
+from app_pages.common import extra_tables, md_escape, require_findings, table
 
-HOURS = "%.1f"
-MIME = {
-    "blueprint.bpmn": "application/xml",
-    "blueprint.json": "application/json",
-    "findings.json": "application/json",
+LEGEND = {
+    "automate": "automate",
+    "ai_assist": "AI prepares, a human reviews",
+    "keep_human": "keep human",
+    "fix_first": "fix first",
+    "orchestration": "orchestration step at a failing handoff",
 }
 
 f = require_findings()
 bp = f.blueprint
-key = st.session_state.get(ANALYSIS_KEY, "")
 
 st.title("Orchestration blueprint")
+counts = bp.steps["recommendation"].value_counts()
+cols = st.columns(5)
+cols[0].metric("Automate", int(counts.get("automate", 0)))
+cols[1].metric("AI-assist", int(counts.get("ai_assist", 0)))
+cols[2].metric("Keep human", int(counts.get("keep_human", 0)))
+cols[3].metric("Fix first", int(counts.get("fix_first", 0)))
+cols[4].metric("Orchestration steps", len(bp.orchestration))
 
-st.subheader("Steps")
-st.dataframe(
-    bp.to_frame(),
-    hide_index=True,
+st.subheader("The redesigned process")
+st.markdown(
+    " ".join(
+        f'<span style="background:{DIAGRAM_COLOURS[k]};padding:2px 8px;border-radius:6px;margin-right:6px">'
+        f"{label}</span>"
+        for k, label in LEGEND.items()
+    )
+    + " &nbsp; ⚙ = service task (a system does it); thick border = user task (a person does it).",
+    unsafe_allow_html=True,  # fixed legend text only; nothing from the data
+)
+st.graphviz_chart(bp.to_graphviz(), width="stretch")
+st.caption(
+    "Download blueprint.bpmn (Downloads page) to open the same model in a BPMN tool (Camunda, bpmn.io)."
+)
+
+st.subheader("Steps and their governance")
+steps = bp.steps.assign(
+    retry=bp.steps["retry_policy"].map(
+        lambda p: f"{p['max_attempts']} attempts, {p['backoff']}" if p else ""
+    ),
+    audit_events=bp.steps["audit_events"].map(", ".join),
+    fix_first_reasons=bp.steps["fix_first_reasons"].map("; ".join),
+).drop(columns=["bpmn_tasks", "retry_policy"])
+table(
+    steps,
     column_config={
-        "sla_hours": st.column_config.NumberColumn("SLA (h)", format=HOURS),
+        "sla_hours": st.column_config.NumberColumn("SLA (h)", format="%.1f", help="Today's p90 time."),
         "score": st.column_config.NumberColumn("score", format="%.0f"),
+        "audit_events": st.column_config.TextColumn("audit events", width="medium"),
     },
 )
 
@@ -40,47 +69,41 @@ if len(bp.orchestration):
             )
         )
     )
-    st.dataframe(
+    table(
         orchestration,
-        hide_index=True,
         column_config={
-            "sla_hours": st.column_config.NumberColumn("SLA (h)", format=HOURS),
+            "sla_hours": st.column_config.NumberColumn("SLA (h)", format="%.1f"),
             "action": st.column_config.TextColumn("action", width="large"),
         },
     )
 else:
     st.caption("No failing handoff, so no orchestration step was inserted.")
 
+st.subheader("Governance")
+g = bp.governance
+left, right = st.columns(2)
+with left:
+    st.markdown("**Retry policy of automated steps**")
+    st.dataframe(
+        pd.DataFrame(
+            {"setting": list(g["retry_policy"]), "value": [str(v) for v in g["retry_policy"].values()]}
+        ),
+        hide_index=True,
+    )
+    st.markdown("**Approval checkpoints** (a human decides the route of the case)")
+    st.dataframe(pd.DataFrame({"step": g["approval_checkpoints"]}), hide_index=True)
+with right:
+    st.markdown("**Audit trail: events to record**")
+    st.dataframe(
+        pd.DataFrame(
+            [{"scope": scope, "event": e} for scope, events in g["audit_events"].items() for e in events]
+        ),
+        hide_index=True,
+    )
+    st.markdown(f"**SLA basis**: {md_escape(g['sla_basis'])}")
+
 st.subheader("KPIs to track (today's baseline)")
 kpis = pd.DataFrame.from_dict(bp.kpis, orient="index").rename_axis("kpi").reset_index()
 st.dataframe(kpis, hide_index=True)
 
-with st.expander("Governance"):
-    st.json(bp.governance)
-
-st.subheader("Downloads")
-cols = st.columns(4)
-for col, (name, content) in zip(cols, export_files(key, f).items(), strict=False):
-    col.download_button(
-        name,
-        content,
-        file_name=name,
-        mime=MIME.get(name),
-        icon=":material/download:",
-        on_click="ignore",
-        key=f"download_{name}",
-    )
-try:
-    report = report_html(key, f)
-except FlowreadyError as exc:
-    cols[3].error(str(exc))
-else:
-    cols[3].download_button(
-        "report.html",
-        report,
-        file_name="report.html",
-        mime="text/html",
-        icon=":material/download:",
-        on_click="ignore",
-        key="download_report.html",
-    )
+extra_tables(bp, shown={"steps", "orchestration", "nodes", "flows"})

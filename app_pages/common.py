@@ -1,33 +1,55 @@
-"""What the pages share: the cached load-and-analyse call, session keys and small rendering helpers.
+"""What the pages share: cached library calls, the session's analysis and filters, small renderers.
 
-No analysis happens here: every number comes from :func:`mapper.load_event_log` and
-:func:`analysis.analyze`, the same calls the CLI makes, so the app and the CLI show the same numbers.
+No analysis happens here: every number comes from :func:`mapper.load_event_log`, :func:`mapper.filter_log`
+and :func:`analysis.analyze`, the calls the CLI makes, so the app and the CLI show the same numbers.
+
+Caching: reading, previewing and loading a file are ``st.cache_data`` calls keyed on the file's bytes and
+the options, shared by every session (each gets its own copy). The analysis of the loaded log, and of each
+filtered view of it, is kept in the session's state, so moving between pages re-renders from memory
+without recomputing anything.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from analysis import Findings, analyze, export_report
-from mapper import DataQuality, load_event_log
-from mapper.readers import read_raw
+from analysis.export import export_table, export_tables
+from mapper import DataQuality, EventLog, FlowreadyError, filter_log, load_event_log, render_process_map
+from mapper.preview import MappingPreview, preview_event_log
+from mapper.readers import RawTable, list_object_types, read_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs" / "council_permits.csv"
 LOAD_PAGE = "app_pages/load.py"
 
-#: Session-state keys.
+#: Session-state keys. FINDINGS holds the analysis of the whole loaded log; FILTERS the applied filters
+#: (keyword arguments of mapper.filter_log); VIEWS the analyses of filtered views, by filter key.
 FINDINGS = "findings"
 ANALYSIS_KEY = "analysis_key"
+FILTERS = "filters"
+VIEWS = "filtered_views"
+#: Filtered analyses kept per session (each holds its own copy of the filtered events).
+MAX_VIEWS = 3
 
-#: Rows of the raw file shown in the preview.
+#: Rows of the file shown in the mapping preview.
 PREVIEW_ROWS = 20
+
+#: The steps :func:`analysis.analyze` reports through its ``progress`` callback, in order.
+ANALYSIS_STEPS = 6
+
+HOURS = "%.1f"
+
+
+# ----------------------------------------------------------------------------------------------- files
 
 
 def digest(data: bytes) -> str:
@@ -50,61 +72,149 @@ def _write_upload(data: bytes, filename: str, folder: str) -> Path:
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=4)
-def preview_raw(data: bytes, filename: str) -> dict:
-    """The columns, first rows and reading details of an uploaded file (no mapping, no validation).
+def read_upload(
+    data: bytes, filename: str, sheet: str | None = None, object_type: str | None = None
+) -> RawTable:
+    """:func:`mapper.readers.read_raw` on an uploaded file (no mapping, no validation).
 
     Raises
     ------
     FlowreadyError
-        From :func:`mapper.readers.read_raw` (empty, damaged or unsupported file).
+        Empty, damaged or unsupported file; unknown sheet or object type.
     """
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        raw = read_raw(_write_upload(data, filename, folder))
-    return {
-        "columns": [str(c) for c in raw.frame.columns],
-        "head": raw.frame.head(PREVIEW_ROWS),
-        "rows": len(raw.frame),
-        "format": raw.format,
-        "details": raw.details,
-    }
+        return read_raw(_write_upload(data, filename, folder), sheet=sheet, object_type=object_type)
 
 
-# st.cache_data (not cache_resource): Findings is a tree of frozen dataclasses and DataFrames that
-# pickles (~0.6 MB for the sample), so each session gets its own copy and nothing is shared mutably.
-# The EventLog's DuckDB tables live in a weak side cache, are not pickled, and are rebuilt on demand.
-@st.cache_data(show_spinner="Loading and analysing the event log…", max_entries=4)
-def load_and_analyze(data: bytes, filename: str, options: dict) -> Findings:
-    """:func:`mapper.load_event_log` then :func:`analysis.analyze`, cached on the file bytes and options.
+@st.cache_data(show_spinner="Reading the object types…", max_entries=4)
+def object_types(data: bytes, filename: str) -> dict[str, int]:
+    """:func:`mapper.readers.list_object_types` of an uploaded OCEL 2.0 log."""
+    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
+        return list_object_types(_write_upload(data, filename, folder))
 
-    Parameters
-    ----------
-    data : bytes
-        The file's content.
-    filename : str
-        Its original name; the suffixes select the reader.
-    options : dict
-        Keyword arguments of :func:`mapper.load_event_log` (column mapping, ``dayfirst``, ``timezone``...).
 
-    Raises
-    ------
-    FlowreadyError
-        Whatever the library refuses, with its message.
+@st.cache_data(show_spinner="Checking the mapping…", max_entries=16)
+def preview(
+    data: bytes, filename: str, sheet: str | None, object_type: str | None, options: dict
+) -> MappingPreview:
+    """:func:`mapper.preview.preview_event_log` for a mapping and the time options (``options``)."""
+    return preview_event_log(read_upload(data, filename, sheet, object_type), rows=PREVIEW_ROWS, **options)
+
+
+@st.cache_data(show_spinner=False, max_entries=3)
+def load_log(data: bytes, filename: str, options: dict) -> EventLog:
+    """:func:`mapper.load_event_log` on an uploaded file, cached on its bytes and the options.
+
+    ``options`` are the keyword arguments of ``load_event_log`` (mapping, ``dayfirst``, ``sheet``...).
+    The EventLog pickles without its DuckDB tables, which are rebuilt on first use.
     """
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        log = load_event_log(_write_upload(data, filename, folder), **options)
-    return analyze(log)
+        return load_event_log(_write_upload(data, filename, folder), **options)
 
 
 def analysis_key(data: bytes, options: dict) -> str:
-    """Identifies one analysis (file and options); keys the caches of its downloads."""
-    return digest(data) + ":" + repr(sorted(options.items()))
+    """Identifies one analysis (file and options, secrets hashed); keys the caches of its downloads."""
+    return digest(data)[:32] + ":" + hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:16]
+
+
+def analyse(log: EventLog, label: str) -> Findings:
+    """:func:`analysis.analyze` with a progress bar that names each step as it starts."""
+    bar = st.progress(0.0, text=label)
+    done = [0]
+
+    def step(name: str) -> None:
+        done[0] += 1
+        bar.progress(min(done[0] / ANALYSIS_STEPS, 1.0), text=f"{label} {name}…")
+
+    try:
+        return analyze(log, progress=step)
+    finally:
+        bar.empty()
+
+
+def set_loaded(findings: Findings, key: str) -> None:
+    """Make ``findings`` the session's analysis; filters of a previous log no longer apply."""
+    st.session_state[FINDINGS] = findings
+    st.session_state[ANALYSIS_KEY] = key
+    st.session_state[FILTERS] = {}
+    st.session_state[VIEWS] = {}
+
+
+# --------------------------------------------------------------------------------------------- filters
+
+
+def filter_key(filters: dict) -> str:
+    """A stable text key of a filter set (the keyword arguments of :func:`mapper.filter_log`)."""
+    return repr(sorted((k, repr(v)) for k, v in filters.items() if v not in (None, [], {}, ())))
+
+
+def apply_filters(filters: dict) -> None:
+    """Filter the loaded log, analyse the view (with progress) and make it the one every page shows.
+
+    Raises
+    ------
+    FlowreadyError
+        From :func:`mapper.filter_log` (no case left, bad bounds); the applied filters stay as they were.
+    """
+    base: Findings = st.session_state[FINDINGS]
+    filters = {k: v for k, v in filters.items() if v not in (None, [], {}, ())}
+    views: dict = st.session_state.setdefault(VIEWS, {})
+    key = filter_key(filters)
+    if filters and key not in views:
+        log = filter_log(base.log, **filters)
+        views[key] = analyse(log, "Analysing the filtered log:")
+        while len(views) > MAX_VIEWS:
+            views.pop(next(iter(views)))
+    st.session_state[FILTERS] = filters
+
+
+def current_findings() -> Findings | None:
+    """The analysis every page shows: of the filtered view when filters are applied, else of the log."""
+    base = st.session_state.get(FINDINGS)
+    filters = st.session_state.get(FILTERS) or {}
+    if base is None or not filters:
+        return base
+    view = st.session_state.get(VIEWS, {}).get(filter_key(filters))
+    if view is None:  # evicted: recompute it
+        apply_filters(filters)
+        view = st.session_state[VIEWS][filter_key(filters)]
+    return view
+
+
+def view_key() -> str:
+    """Identifies what the pages show (the analysis and its filters); keys the download caches."""
+    return st.session_state.get(ANALYSIS_KEY, "") + "|" + filter_key(st.session_state.get(FILTERS) or {})
+
+
+def require_findings() -> Findings:
+    """The analysis to show; without a loaded log, tell the user to load one and stop the page."""
+    findings = current_findings()
+    if findings is None:
+        st.info(
+            "No event log is loaded yet. Load one first: open **Load** and analyse the bundled sample "
+            "or your own file."
+        )
+        st.page_link(LOAD_PAGE, label="Go to Load", icon=":material/upload_file:")
+        st.stop()
+    base = st.session_state[FINDINGS]
+    if findings is not base:
+        st.info(
+            f"Filtered view: {findings.summary['cases']:,} of {base.summary['cases']:,} cases, "
+            f"{findings.summary['events']:,} of {base.summary['events']:,} events "
+            f"({md_escape('; '.join(findings.log.filters))}). Change or clear the filters in the sidebar.",
+            icon=":material/filter_alt:",
+        )
+    return findings
+
+
+# ------------------------------------------------------------------------------------------- downloads
 
 
 @st.cache_data(show_spinner="Preparing the downloads…", max_entries=8)
 def export_files(key: str, _findings: Findings) -> dict[str, bytes]:
     """``blueprint.bpmn``, ``blueprint.json`` and ``findings.json``, written by the library's own writers.
 
-    ``key`` (from :func:`analysis_key`) identifies ``_findings``, which is therefore not hashed.
+    ``key`` (from :func:`view_key`) identifies ``_findings``, which is therefore not hashed.
     """
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
         out = Path(folder)
@@ -121,18 +231,38 @@ def report_html(key: str, _findings: Findings) -> bytes:
         return export_report(_findings, Path(folder) / "report.html").read_bytes()
 
 
-def require_findings() -> Findings:
-    """The loaded analysis; without one, tell the user to load a log and stop the page."""
-    findings = st.session_state.get(FINDINGS)
-    if findings is None:
-        st.info(
-            "No event log is loaded yet. Load one first: open **Load** and analyse the bundled sample "
-            "or your own file."
-        )
-        st.page_link(LOAD_PAGE, label="Go to Load", icon=":material/upload_file:")
-        st.stop()
-    return findings
+@st.cache_data(show_spinner="Drawing the process map…", max_entries=4)
+def process_map_svg(key: str, _findings: Findings) -> bytes:
+    """The process map as SVG (:func:`mapper.render_process_map`; FlowreadyError without Graphviz)."""
+    return render_process_map(_findings.dfg).encode("utf-8")
 
+
+@st.cache_data(show_spinner="Writing the tables…", max_entries=4)
+def table_files(key: str, _findings: Findings) -> dict[str, dict[str, bytes]]:
+    """Every table of :meth:`analysis.Findings.tables` as CSV and Excel, and all of them in one workbook.
+
+    Written by :func:`analysis.export.export_table` / :func:`~analysis.export.export_tables`, which
+    neutralise cells that Excel would run as formulas.
+
+    Returns
+    -------
+    dict
+        Table name -> {"csv": bytes, "xlsx": bytes}, plus ``"tables"`` -> {"xlsx": bytes} (every table,
+        one sheet each).
+    """
+    tables = _findings.tables()
+    out: dict[str, dict[str, bytes]] = {}
+    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
+        for name, frame in tables.items():
+            out[name] = {
+                ext: export_table(frame, Path(folder) / f"{name}.{ext}", sheet=name).read_bytes()
+                for ext in ("csv", "xlsx")
+            }
+        out["tables"] = {"xlsx": export_tables(tables, Path(folder) / "tables.xlsx").read_bytes()}
+    return out
+
+
+# ------------------------------------------------------------------------------------------ rendering
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$:])")
 
@@ -147,13 +277,98 @@ def bullet_list(items: list[str]) -> None:
     st.markdown("\n".join(f"- {md_escape(x)}" for x in items))
 
 
+def column_config(frame: pd.DataFrame) -> dict:
+    """Display formats from the column names: hours with one decimal, shares as percentages."""
+    config = {}
+    for c in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[c]):
+            continue
+        if "hours" in c:
+            config[c] = st.column_config.NumberColumn(c, format=HOURS)
+        elif c.startswith("share") or c.endswith("share") or c in ("volume", "cumulative_share"):
+            config[c] = st.column_config.NumberColumn(c, format="percent")
+    return config
+
+
+def table(frame: pd.DataFrame, **kwargs) -> None:
+    """``st.dataframe`` without the index, with :func:`column_config` formats (overridable)."""
+    config = column_config(frame) | kwargs.pop("column_config", {})
+    st.dataframe(frame, hide_index=True, column_config=config, **kwargs)
+
+
+def extra_tables(result: object, shown: set[str]) -> None:
+    """Render the tables of a result object that the page does not show by name.
+
+    Pages render what the result objects hold: a table the library adds to a result later (causes of a
+    bottleneck, failure modes of a handoff) appears under its field name without changing the page.
+    """
+    if not dataclasses.is_dataclass(result):
+        return
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        if f.name in shown or not isinstance(value, pd.DataFrame) or value.empty:
+            continue
+        st.subheader(f.name.replace("_", " ").capitalize())
+        table(value)
+
+
 def show_import_report(quality: DataQuality) -> None:
-    """How every row read was accounted for: counts, the outcome table, notes and the column mapping."""
-    c1, c2, c3 = st.columns(3)
+    """How every row read was accounted for: counts, the outcome table, formats, notes, mapping."""
+    report = quality.import_report()
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Rows read", f"{quality.rows_read:,}")
     c2.metric("Rows kept", f"{quality.rows_kept:,}")
     c3.metric("Rows dropped", f"{quality.rows_dropped:,}")
-    st.dataframe(quality.to_frame(), hide_index=True, width="stretch")
+    c4.metric("Values repaired", f"{sum(quality.repairs.values()):,}")
+    if report.get("clean"):
+        st.success("Clean import: no row dropped and no value repaired.", icon=":material/verified:")
+    outcomes = [
+        {"outcome": "kept", "reason": "part of the event table", "rows": quality.rows_kept, "examples": ""}
+    ]
+    for outcome in ("dropped", "repaired"):
+        outcomes += [
+            {
+                "outcome": outcome,
+                "reason": r["reason"],
+                "rows": r["rows"],
+                "examples": ", ".join(f"row {n}" for n in r["examples"]),
+            }
+            for r in report[outcome]
+        ]
+    dropped_duplicates = any("duplicate" in r["reason"] for r in report["dropped"])
+    if report["rows"]["duplicates"] and not dropped_duplicates:
+        outcomes.append(
+            {
+                "outcome": "kept",
+                "reason": "of which repeat an earlier row in every column (kept; can be dropped on load)",
+                "rows": report["rows"]["duplicates"],
+                "examples": "",
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(outcomes),
+        hide_index=True,
+        width="stretch",
+        column_config={"examples": st.column_config.TextColumn("example rows", width="medium")},
+    )
+    read = {k: v for k, v in report["read"].items() if v not in (None, "")}
+    times = report["timestamps"]
+    left, right = st.columns(2)
+    left.markdown("**How the file was read**")
+    left.dataframe(
+        pd.DataFrame(
+            {"setting": ["format", *read], "value": [str(report["format"]), *(str(v) for v in read.values())]}
+        ),
+        hide_index=True,
+    )
+    if times:
+        right.markdown("**Time columns**")
+        right.dataframe(
+            pd.DataFrame(
+                [{"column": c, "format": t["format"], "zone": t.get("zone") or ""} for c, t in times.items()]
+            ),
+            hide_index=True,
+        )
     if quality.notes:
         st.markdown("**Notes**")
         bullet_list(quality.notes)
@@ -169,3 +384,163 @@ def show_import_report(quality: DataQuality) -> None:
             ),
             hide_index=True,
         )
+
+
+def download(label: str, content: bytes, file_name: str, mime: str, key: str, container=st) -> None:
+    """A download button that does not rerun the app when clicked."""
+    container.download_button(
+        label,
+        content,
+        file_name=file_name,
+        mime=mime,
+        icon=":material/download:",
+        on_click="ignore",
+        key=key,
+    )
+
+
+ProgressCallback = Callable[[str], None]
+
+
+# ------------------------------------------------------------------------------------- filter sidebar
+
+TIME_MODES = {
+    "intersecting": "Cases active in the range",
+    "contained": "Cases entirely in the range",
+    "started": "Cases started in the range",
+    "completed": "Cases ended in the range",
+    "trim": "Events in the range (trims cases)",
+}
+ATTRIBUTE_MODES = {
+    "cases": "Keep cases with these values",
+    "exclude": "Remove cases with these values",
+    "events": "Keep only these events",
+}
+#: Variants offered in the variant filter (the most common first).
+VARIANT_CHOICES = 200
+NO_ATTRIBUTE = "(no attribute filter)"
+
+
+def _filter_options(base: Findings) -> dict:
+    """What the filter widgets offer for the loaded log, computed once per analysis (in the engine)."""
+    from mapper import attribute_columns, filter_bounds
+
+    memo = st.session_state.setdefault("filter_options", {})
+    key = st.session_state.get(ANALYSIS_KEY, "")
+    if key not in memo:
+        memo.clear()
+        memo[key] = {
+            "bounds": filter_bounds(base.log),
+            "columns": attribute_columns(base.log)["column"].tolist(),
+            "values": {},
+        }
+    return memo[key]
+
+
+def _attribute_values(base: Findings, options: dict, column: str) -> list[str]:
+    from mapper import attribute_values
+
+    if column not in options["values"]:
+        options["values"][column] = attribute_values(base.log, column)["value"].tolist()
+    return options["values"][column]
+
+
+def _variant_label(variants: pd.DataFrame) -> Callable[[int], str]:
+    v = variants.set_index("variant")
+
+    def label(n: int) -> str:
+        trace = " → ".join(v.at[n, "trace"])
+        trace = trace if len(trace) <= 70 else trace[:69] + "…"
+        return f"#{n} ({v.at[n, 'share']:.1%}): {trace}"
+
+    return label
+
+
+def filter_sidebar() -> None:
+    """The filters in the sidebar (date range, attribute values, variants, case duration).
+
+    Rendered by the router on every page, so the widgets keep their values across pages. Applying runs
+    :func:`mapper.filter_log` on the loaded log and analyses the view; every page then shows the view.
+    """
+    base = st.session_state.get(FINDINGS)
+    if base is None:
+        return
+    try:
+        options = _filter_options(base)
+    except FlowreadyError as exc:
+        st.sidebar.error(str(exc))
+        return
+    applied = st.session_state.get(FILTERS) or {}
+    bounds = options["bounds"]
+    first, last = bounds["start"].date(), bounds["end"].date()
+    lo_h, hi_h = float(bounds["case_hours_min"]), float(bounds["case_hours_max"])
+    in_days = hi_h > 72
+    unit, scale = ("days", 24.0) if in_days else ("hours", 1.0)
+    sb = st.sidebar
+    sb.header("Filters")
+    if applied:
+        view = current_findings()
+        sb.caption("Applied: " + md_escape("; ".join(view.log.filters)))
+    column = sb.selectbox("Attribute", [NO_ATTRIBUTE, *options["columns"]], key="flt_column")
+    with sb.form("filters", border=False):
+        dates = st.date_input(
+            "Date range",
+            value=(first, last),
+            min_value=first,
+            max_value=last,
+            key="flt_dates",
+            format="YYYY-MM-DD",
+        )
+        time_mode = st.selectbox(
+            "Which cases", list(TIME_MODES), format_func=TIME_MODES.get, key="flt_time_mode"
+        )
+        values, attribute_mode = [], "cases"
+        if column != NO_ATTRIBUTE:
+            values = st.multiselect(
+                f"Values of {column}", _attribute_values(base, options, column), key=f"flt_values_{column}"
+            )
+            attribute_mode = st.radio(
+                "Values", list(ATTRIBUTE_MODES), format_func=ATTRIBUTE_MODES.get, key="flt_attribute_mode"
+            )
+        variants = st.multiselect(
+            "Variants",
+            base.variants["variant"].head(VARIANT_CHOICES).tolist(),
+            format_func=_variant_label(base.variants),
+            key="flt_variants",
+            placeholder="All variants",
+        )
+        duration = st.slider(
+            f"Case duration ({unit})",
+            min_value=lo_h / scale,
+            max_value=max(hi_h / scale, lo_h / scale + 0.1),
+            value=(lo_h / scale, max(hi_h / scale, lo_h / scale + 0.1)),
+            key="flt_duration",
+        )
+        apply = st.form_submit_button("Apply filters", type="primary", icon=":material/filter_alt:")
+    if sb.button("Clear filters", icon=":material/filter_alt_off:", disabled=not applied, key="flt_clear"):
+        st.session_state[FILTERS] = {}
+        for k in [k for k in st.session_state if str(k).startswith("flt_")]:
+            del st.session_state[k]
+        st.rerun()
+    if not apply:
+        return
+    filters: dict = {}
+    if isinstance(dates, tuple) and len(dates) == 2 and (dates[0] > first or dates[1] < last):
+        start = pd.Timestamp(dates[0], tz="UTC")
+        end = pd.Timestamp(dates[1], tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+        filters["time_range"] = (start, end)
+        filters["time_mode"] = time_mode
+    if values:
+        filters["attributes"] = {column: list(values)}
+        filters["attribute_mode"] = attribute_mode
+    if variants:
+        filters["variants"] = list(variants)
+    low, high = duration[0] * scale, duration[1] * scale
+    if low > lo_h + 1e-9 or high < hi_h - 1e-9:
+        filters["case_hours"] = (low if low > lo_h + 1e-9 else None, high if high < hi_h - 1e-9 else None)
+    try:
+        apply_filters(filters)
+    except FlowreadyError as exc:
+        sb.error(str(exc))
+    else:
+        st.rerun()

@@ -1,4 +1,4 @@
-"""Process: the process map (directly-follows graph) and the variants."""
+"""Process map: the directly-follows graph, with a frequency/performance view and abstraction sliders."""
 
 from __future__ import annotations
 
@@ -6,28 +6,56 @@ import streamlit as st
 
 from app_pages.common import require_findings
 
-OVERLAYS = {"frequency": "How often (frequency)", "time": "How long (median time)", "both": "Both"}
+VIEWS = {"frequency": "Frequency", "time": "Performance"}
+STATISTICS = {"median": "median", "mean": "mean", "p90": "90th percentile", "total": "total"}
 
 f = require_findings()
+dfg = f.dfg
 
-st.title("Process")
-overlay = st.radio(
-    "Label the paths with", list(OVERLAYS), format_func=OVERLAYS.get, horizontal=True, key="process_overlay"
+st.title("Process map")
+c1, c2, c3, c4 = st.columns([1.2, 1.2, 1.5, 1.5])
+view = c1.radio("Show", list(VIEWS), format_func=VIEWS.get, horizontal=True, key="map_view")
+statistic = c2.selectbox(
+    "Time statistic",
+    list(STATISTICS),
+    format_func=STATISTICS.get,
+    key="map_statistic",
+    disabled=view != "time",
+    help="Performance labels the paths with this statistic of the time between the two completions.",
 )
-st.graphviz_chart(f.dfg.to_graphviz(overlay=overlay))
-st.caption("Edge width follows frequency; red edges are the slowest tenth (median time between completions).")
+activity_pct = c3.slider(
+    "Activities shown (%)", 0, 100, 100, step=5, key="map_activities", help="The most frequent first."
+)
+path_pct = c4.slider(
+    "Paths shown (%)",
+    0,
+    100,
+    20 if len(dfg.edges) > 60 else 100,
+    step=5,
+    key="map_paths",
+    help="The most frequent paths, plus each activity's busiest incoming and outgoing path so the map "
+    "stays connected (as in Disco).",
+)
+st.graphviz_chart(
+    dfg.to_graphviz(
+        overlay=view,
+        statistic=statistic,
+        activity_share=max(activity_pct, 1) / 100,
+        path_share=path_pct / 100,
+    ),
+    width="stretch",
+)
+shown = dfg.abstract(activity_share=max(activity_pct, 1) / 100, path_share=path_pct / 100)
+st.caption(
+    f"{len(shown.activities)} of {len(dfg.activities)} activities and {len(shown.edges)} of {len(dfg.edges)} "
+    "paths shown. Edge width follows frequency; red edges are the slowest tenth by the time statistic."
+)
 
-st.subheader("Variants")
-st.caption(f"{len(f.variants):,} distinct paths through the process, most common first.")
-variants = f.variants.assign(trace=f.variants["trace"].map(" → ".join))
-st.dataframe(
-    variants,
-    hide_index=True,
-    column_config={
-        "trace": st.column_config.TextColumn("path", width="large"),
-        "share": st.column_config.NumberColumn("share", format="percent"),
-        "cumulative_share": st.column_config.NumberColumn("cumulative share", format="percent"),
-        "cycle_hours_median": st.column_config.NumberColumn("median cycle (h)", format="%.1f"),
-        "cycle_hours_p90": st.column_config.NumberColumn("p90 cycle (h)", format="%.1f"),
-    },
-)
+with st.expander("Paths as a table"):
+    st.dataframe(
+        dfg.edges,
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(c, format="%.1f") for c in dfg.edges.columns if "hours" in c
+        },
+    )
