@@ -1,13 +1,16 @@
 """Process discovery: the directly-follows graph, the variants, a BPMN model, and the process map.
 
 Event-level work runs in the engine (:mod:`mapper.engine`); pm4py's Inductive Miner works on the
-compact variants table, never on the events.
+compact variants table, never on the events. The process map can be abstracted like Disco's
+activities and paths sliders (:func:`abstract_dfg`).
 """
 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
+from numbers import Real
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +20,7 @@ import pandas as pd
 from mapper import _pm4py
 from mapper.engine import dfg_edges, execute, start_end_activities
 from mapper.engine import variants as variants_query
-from mapper.errors import FlowreadyError
+from mapper.errors import AnalysisError, FlowreadyError
 from mapper.log import EventLog
 from mapper.units import humanize_hours
 
@@ -39,15 +42,27 @@ class DirectlyFollowsGraph:
         and ends).
     cases : int
         Number of cases in the log.
+    hidden_activities : int, default 0
+        Number of activities of the log that an abstraction (:meth:`abstract`) left out; 0 for the
+        graph :func:`discover_dfg` returns.
+    hidden_paths : int, default 0
+        Number of edges between the activities kept that an abstraction left out. Edges to or from a
+        hidden activity are hidden with it and not counted here.
     """
 
     edges: pd.DataFrame
     activities: pd.DataFrame
     cases: int
+    hidden_activities: int = 0
+    hidden_paths: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         """The edges table (a copy)."""
         return self.edges.copy()
+
+    def abstract(self, *, activity_share: float = 1.0, path_share: float = 1.0) -> DirectlyFollowsGraph:
+        """The graph with only its most frequent activities and paths; see :func:`abstract_dfg`."""
+        return abstract_dfg(self, activity_share=activity_share, path_share=path_share)
 
     def to_graphviz(
         self,
@@ -55,14 +70,30 @@ class DirectlyFollowsGraph:
         overlay: Literal["frequency", "time", "both"] = "both",
         max_activities: int = 60,
         max_paths: int | None = None,
+        activity_share: float = 1.0,
+        path_share: float | None = None,
+        statistic: Literal["median", "mean", "p90", "total"] = "median",
     ) -> graphviz.Digraph:
         """The process map; see :func:`plot_process_map`."""
-        return plot_process_map(self, overlay=overlay, max_activities=max_activities, max_paths=max_paths)
+        return plot_process_map(
+            self,
+            overlay=overlay,
+            max_activities=max_activities,
+            max_paths=max_paths,
+            activity_share=activity_share,
+            path_share=path_share,
+            statistic=statistic,
+        )
 
     def _repr_html_(self) -> str:
+        hidden = (
+            f" ({self.hidden_activities} activities, {self.hidden_paths} paths hidden)"
+            if self.hidden_activities or self.hidden_paths
+            else ""
+        )
         return (
             f"<b>Directly-follows graph</b>: {len(self.activities)} activities, {len(self.edges)} edges, "
-            f"{self.cases:,} cases" + self.edges.head(30).to_html(index=False)
+            f"{self.cases:,} cases{hidden}" + self.edges.head(30).to_html(index=False)
         )
 
 
@@ -213,6 +244,133 @@ def discover_bpmn(
     return ProcessModel(tree, _pm4py.tree_to_bpmn(tree), noise_threshold, len(v))
 
 
+def abstract_dfg(
+    dfg: DirectlyFollowsGraph, *, activity_share: float = 1.0, path_share: float = 1.0
+) -> DirectlyFollowsGraph:
+    """Keep only the most frequent activities and paths of a DFG, as Disco's two sliders do.
+
+    First the ``ceil(activity_share * n)`` most frequent of the ``n`` activities are kept (by number
+    of events; at least one; equal counts in the order of their names). Then, of the ``m`` edges
+    between the kept activities, the ``ceil(path_share * m)`` most frequent are kept (equal
+    frequencies in the order of source, then target), plus the most frequent incoming and the most
+    frequent outgoing edge of every kept activity, self-loops aside, so that the map stays connected.
+
+    Parameters
+    ----------
+    dfg : DirectlyFollowsGraph
+        The graph to abstract; it is not changed.
+    activity_share : float, default 1.0
+        Share of the activities to keep, from 0 to 1. 1 keeps them all; 0 keeps the most frequent one.
+    path_share : float, default 1.0
+        Share of the edges between the kept activities to keep, from 0 to 1. 1 keeps them all; 0
+        keeps only the edges that keep the map connected.
+
+    Returns
+    -------
+    DirectlyFollowsGraph
+        A new graph. ``edges`` (same columns) holds the kept edges, most frequent first;
+        ``activities`` (same columns; ``starts`` and ``ends`` unchanged) the kept activities, most
+        frequent first; ``cases`` is unchanged. ``hidden_activities`` and ``hidden_paths`` add what
+        this call left out to what ``dfg`` had hidden already (when ``dfg`` is itself an abstraction,
+        a path it had hidden stays counted even if one of its activities is hidden now).
+
+    Raises
+    ------
+    AnalysisError
+        ``activity_share`` or ``path_share`` is not a number from 0 to 1.
+
+    See Also
+    --------
+    DirectlyFollowsGraph.abstract : the same, as a method.
+    plot_process_map : draws the map; takes the same two shares.
+
+    References
+    ----------
+    Günther & van der Aalst (2007), "Fuzzy Mining - Adaptive process simplification based on
+    multi-perspective metrics", BPM 2007, LNCS 4714, pp. 328-343; Fluxicon, *Disco User's Guide*,
+    the process map's activities and paths sliders.
+
+    Examples
+    --------
+    >>> dfg = discover_dfg(load_event_log("sample_logs/council_permits.csv"))
+    >>> small = dfg.abstract(activity_share=0.5, path_share=0.2)
+    >>> len(small.activities), small.hidden_activities
+    (7, 6)
+    """
+    _check_share("activity_share", activity_share, "activities")
+    _check_share("path_share", path_share, "paths")
+    return _abstract(
+        dfg,
+        keep_activities=_activities_to_keep(activity_share, len(dfg.activities)),
+        path_share=path_share,
+        max_paths=None,
+    )
+
+
+def _check_share(name: str, value: object, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:  # NaN fails too
+        raise AnalysisError(
+            f"{name} must be a number from 0 to 1 (the share of the {what} to show: 1 shows all, "
+            f"0.5 the most frequent half); got {value!r}."
+        )
+
+
+def _share_count(share: float, n: int) -> int:
+    """``ceil(share * n)``, without float noise turning ``0.3 * 10`` into 4."""
+    return math.ceil(round(share * n, 9))
+
+
+def _activities_to_keep(share: float, n: int) -> int:
+    return max(1, _share_count(share, n))
+
+
+def _abstract(
+    dfg: DirectlyFollowsGraph, *, keep_activities: int, path_share: float | None, max_paths: int | None
+) -> DirectlyFollowsGraph:
+    """The ``keep_activities`` busiest activities and the path budget of edges between them.
+
+    The path budget is ``ceil(path_share * m)`` of the ``m`` edges between the kept activities, capped
+    by ``max_paths``; without ``path_share``, ``max_paths`` or else three per activity kept.
+    """
+    acts = dfg.activities.sort_values(
+        ["events", "activity"], ascending=[False, True], kind="stable", ignore_index=True
+    ).head(max(0, keep_activities))
+    kept = set(acts["activity"])
+    among = dfg.edges[dfg.edges["source"].isin(kept) & dfg.edges["target"].isin(kept)].sort_values(
+        ["frequency", "source", "target"], ascending=[False, True, True], kind="stable", ignore_index=True
+    )
+    if path_share is None:
+        budget = 3 * len(acts) if max_paths is None else max_paths
+    else:
+        budget = _share_count(path_share, len(among))
+        budget = budget if max_paths is None else min(budget, max_paths)
+    edges = _keep_paths(among, max(0, budget))
+    return DirectlyFollowsGraph(
+        edges,
+        acts,
+        dfg.cases,
+        hidden_activities=dfg.hidden_activities + len(dfg.activities) - len(acts),
+        hidden_paths=dfg.hidden_paths + len(among) - len(edges),
+    )
+
+
+def _keep_paths(edges: pd.DataFrame, budget: int) -> pd.DataFrame:
+    """The ``budget`` first (busiest) edges plus each activity's busiest in- and out-edge.
+
+    ``edges`` is sorted busiest first with a fresh index. A self-loop connects nothing, so it never
+    counts as an activity's busiest in- or out-edge.
+    """
+    if len(edges) <= budget:
+        return edges
+    links = edges[edges["source"] != edges["target"]]
+    keep = (
+        edges.index[:budget]
+        .union(links.drop_duplicates("source").index)
+        .union(links.drop_duplicates("target").index)
+    )
+    return edges[edges.index.isin(keep)].reset_index(drop=True)
+
+
 def _label(*lines: str, bold_first: bool = True) -> str:
     """A graphviz HTML-like label whose every text is escaped (no name can inject markup)."""
     parts = [html.escape(str(x), quote=True) for x in lines]
@@ -221,39 +379,94 @@ def _label(*lines: str, bold_first: bool = True) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
+_STATISTICS = ("median", "mean", "p90", "total")
+
+
 def plot_process_map(
     dfg: DirectlyFollowsGraph,
     *,
     overlay: Literal["frequency", "time", "both"] = "both",
     max_activities: int = 60,
     max_paths: int | None = None,
+    activity_share: float = 1.0,
+    path_share: float | None = None,
+    statistic: Literal["median", "mean", "p90", "total"] = "median",
 ) -> graphviz.Digraph:
     """Draw the process map (the DFG) with a frequency and/or time overlay.
+
+    The map is abstracted as by :func:`abstract_dfg` (Disco's activities and paths sliders), then
+    capped by ``max_activities`` and ``max_paths``: dense maps of logs with hundreds of activities
+    would otherwise take graphviz minutes to lay out. The title says how many activities and paths
+    are hidden.
 
     Parameters
     ----------
     dfg : DirectlyFollowsGraph
     overlay : {"frequency", "time", "both"}
-        What the edges show: the number of times the path is taken, the median hours between the two
-        completions, or both. Edge width follows frequency; edge colour follows median time.
-    max_activities : int
-        Show at most this many activities (the most frequent); the title says how many are hidden.
+        What the edges show: the number of times the path is taken, the time between the two
+        completions (see ``statistic``), or both. Edge width follows frequency; the slowest tenth of
+        the edges drawn, by ``statistic``, are red.
+    max_activities : int, default 60
+        Show at most this many activities (the most frequent), after ``activity_share``.
     max_paths : int, optional
         Show at most this many paths (edges), the most frequent, plus the most frequent incoming and
-        outgoing path of every activity shown so that the map stays connected (as the path slider of
-        Disco does). Default: three per activity shown. Dense maps of logs with hundreds of activities
-        would otherwise take graphviz minutes to lay out.
+        outgoing path of every activity shown so that the map stays connected. Caps the budget that
+        ``path_share`` gives; without ``path_share`` it is the budget.
+    activity_share : float, default 1.0
+        Share of the activities to show, from 0 to 1 (at least one is shown).
+    path_share : float, optional
+        Share of the paths between the activities shown to show, from 0 to 1, plus those that keep
+        the map connected. Default: three paths per activity shown (or ``max_paths``).
+    statistic : {"median", "mean", "p90", "total"}, default "median"
+        Which time between completions labels the edges and picks the slow ones: the edges table's
+        ``hours_median``, ``hours_mean``, ``hours_p90`` or ``hours_total`` (hours, summed over all
+        cases for ``"total"``).
 
     Returns
     -------
     graphviz.Digraph
         Every activity name is escaped and nodes get synthetic ids, so names cannot inject markup into
         the graph or the SVG.
+
+    Raises
+    ------
+    AnalysisError
+        ``activity_share`` or ``path_share`` is not a number from 0 to 1, or ``statistic`` is not one
+        of the four above.
+
+    See Also
+    --------
+    abstract_dfg : the abstraction alone, as a new DirectlyFollowsGraph.
+    render_process_map : the same map laid out as SVG.
+
+    References
+    ----------
+    Günther & van der Aalst (2007), "Fuzzy Mining - Adaptive process simplification based on
+    multi-perspective metrics", BPM 2007, LNCS 4714, pp. 328-343.
+
+    Examples
+    --------
+    >>> dfg = discover_dfg(load_event_log("sample_logs/council_permits.csv"))
+    >>> g = plot_process_map(dfg, activity_share=0.5, path_share=0.2, statistic="p90")
+    >>> "6 rarer activities" in g.source
+    True
     """
-    acts = dfg.activities.head(max_activities)
+    _check_share("activity_share", activity_share, "activities")
+    if path_share is not None:
+        _check_share("path_share", path_share, "paths")
+    if statistic not in _STATISTICS:
+        raise AnalysisError(
+            f"statistic must be one of {', '.join(map(repr, _STATISTICS))}; got {statistic!r}."
+        )
+    shown = _abstract(
+        dfg,
+        keep_activities=min(_activities_to_keep(activity_share, len(dfg.activities)), max_activities),
+        path_share=path_share,
+        max_paths=max_paths,
+    )
+    acts, edges = shown.activities, shown.edges
+    hours = f"hours_{statistic}"
     ids = {a: f"a{i}" for i, a in enumerate(acts["activity"])}
-    edges = dfg.edges[dfg.edges["source"].isin(ids) & dfg.edges["target"].isin(ids)]
-    edges, hidden_paths = _abstract_paths(edges, 3 * len(ids) if max_paths is None else max_paths)
     g = graphviz.Digraph(
         "process_map",
         graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11"},
@@ -267,12 +480,11 @@ def plot_process_map(
         },
         edge_attr={"fontname": "Helvetica", "fontsize": "9"},
     )
-    hidden = len(dfg.activities) - len(acts)
     hidden_text = ", ".join(
         t
         for t in (
-            f"{hidden} rarer activities" if hidden else "",
-            f"{hidden_paths} rarer paths" if hidden_paths else "",
+            f"{shown.hidden_activities} rarer activities" if shown.hidden_activities else "",
+            f"{shown.hidden_paths} rarer paths" if shown.hidden_paths else "",
         )
         if t
     )
@@ -296,14 +508,14 @@ def plot_process_map(
         if row.ends:
             g.edge(ids[row.activity], "end", label=_label(f"{row.ends:,}", bold_first=False), style="dashed")
     top_freq = max(1, int(edges["frequency"].max())) if len(edges) else 1
-    slow = edges["hours_median"].quantile(0.9) if len(edges) else 0.0
+    slow = edges[hours].quantile(0.9) if len(edges) else 0.0
     for e in edges.itertuples():
         text = []
         if overlay in ("frequency", "both"):
             text.append(f"{e.frequency:,}")
         if overlay in ("time", "both"):
-            text.append(humanize_hours(e.hours_median))
-        colour = "#c0392b" if slow and e.hours_median >= slow else "#555555"
+            text.append(humanize_hours(getattr(e, hours)))
+        colour = "#c0392b" if slow and getattr(e, hours) >= slow else "#555555"
         g.edge(
             ids[e.source],
             ids[e.target],
@@ -314,30 +526,22 @@ def plot_process_map(
     return g
 
 
-def _abstract_paths(edges: pd.DataFrame, max_paths: int) -> tuple[pd.DataFrame, int]:
-    """Keep the ``max_paths`` most frequent edges plus each node's busiest in- and out-edge."""
-    if len(edges) <= max_paths:
-        return edges, 0
-    by_freq = edges.sort_values("frequency", ascending=False)
-    keep = set(by_freq.index[:max_paths])
-    keep |= set(by_freq.drop_duplicates("source").index) | set(by_freq.drop_duplicates("target").index)
-    kept = edges.loc[sorted(keep)]
-    return kept, len(edges) - len(kept)
-
-
 def render_process_map(
     dfg: DirectlyFollowsGraph,
     *,
     overlay: Literal["frequency", "time", "both"] = "both",
     max_activities: int = 60,
     max_paths: int | None = None,
+    activity_share: float = 1.0,
+    path_share: float | None = None,
+    statistic: Literal["median", "mean", "p90", "total"] = "median",
 ) -> str:
     """Lay out the process map with graphviz and return the SVG document as text.
 
     Parameters
     ----------
     dfg : DirectlyFollowsGraph
-    overlay, max_activities, max_paths
+    overlay, max_activities, max_paths, activity_share, path_share, statistic
         As in :func:`plot_process_map`.
 
     Returns
@@ -347,10 +551,20 @@ def render_process_map(
 
     Raises
     ------
+    AnalysisError
+        A share or ``statistic`` is invalid (see :func:`plot_process_map`).
     FlowreadyError
         Graphviz's ``dot`` program is not installed.
     """
-    g = plot_process_map(dfg, overlay=overlay, max_activities=max_activities, max_paths=max_paths)
+    g = plot_process_map(
+        dfg,
+        overlay=overlay,
+        max_activities=max_activities,
+        max_paths=max_paths,
+        activity_share=activity_share,
+        path_share=path_share,
+        statistic=statistic,
+    )
     try:
         return g.pipe(format="svg").decode("utf-8")
     except graphviz.ExecutableNotFound:
@@ -366,6 +580,9 @@ def export_process_map(
     overlay: Literal["frequency", "time", "both"] = "both",
     max_activities: int = 60,
     max_paths: int | None = None,
+    activity_share: float = 1.0,
+    path_share: float | None = None,
+    statistic: Literal["median", "mean", "p90", "total"] = "median",
 ) -> Path:
     """Write the process map as SVG (see :func:`render_process_map`).
 
@@ -374,7 +591,7 @@ def export_process_map(
     dfg : DirectlyFollowsGraph
     path : str or pathlib.Path
         The ``.svg`` file to write.
-    overlay, max_activities, max_paths
+    overlay, max_activities, max_paths, activity_share, path_share, statistic
         As in :func:`plot_process_map`.
 
     Returns
@@ -384,10 +601,20 @@ def export_process_map(
 
     Raises
     ------
+    AnalysisError
+        A share or ``statistic`` is invalid (see :func:`plot_process_map`).
     FlowreadyError
         Graphviz's ``dot`` program is not installed.
     """
     path = Path(path)
-    svg = render_process_map(dfg, overlay=overlay, max_activities=max_activities, max_paths=max_paths)
+    svg = render_process_map(
+        dfg,
+        overlay=overlay,
+        max_activities=max_activities,
+        max_paths=max_paths,
+        activity_share=activity_share,
+        path_share=path_share,
+        statistic=statistic,
+    )
     path.write_text(svg, "utf-8")
     return path
