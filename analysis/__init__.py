@@ -1,6 +1,6 @@
 """flowready.analysis: from the event table to findings, readiness scores, the blueprint and the report."""
 
-from analysis.blueprint import Blueprint, build_blueprint
+from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
 from analysis.findings import Findings, Verdict, analyze, find_verdict
 from analysis.handoffs import (
@@ -29,6 +29,7 @@ __all__ = [
     "find_rework",
     "find_verdict",
     "handoff_matrix",
+    "plot_blueprint",
     "plot_handoff_matrix",
     "plot_handoff_network",
     "score_readiness",

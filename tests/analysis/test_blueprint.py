@@ -88,3 +88,50 @@ def test_blueprint_json_is_strict_json(blueprint, tmp_path):
     data = json.loads(blueprint.to_json(tmp_path / "b.json").read_text())
     assert {"steps", "orchestration_steps", "kpis", "governance", "bpmn"} <= set(data)
     assert data["governance"]["retry_policy"]["max_attempts"] == 3
+
+
+def test_diagram_colours_tasks_by_recommendation_and_marks_routing(blueprint):
+    from analysis import plot_blueprint
+    from analysis.blueprint import DIAGRAM_COLOURS, ROUTE_PREFIX
+
+    source = plot_blueprint(blueprint).source
+    tasks = blueprint.nodes[blueprint.nodes["type"].isin(["serviceTask", "userTask"])]
+    assert source.count('style="rounded,filled"') == len(tasks)
+    for step in blueprint.steps.itertuples():
+        for task in step.bpmn_tasks:
+            line = next(x for x in source.splitlines() if f'{task["name"]}"' in x and "label=" in x)
+            kind = "orchestration" if task["name"].startswith(ROUTE_PREFIX) else step.recommendation
+            assert DIAGRAM_COLOURS[kind] in line, task
+    assert source.count(" -> ") == len(blueprint.flows)
+    assert "n1" not in source  # synthetic ids, not the BPMN ids
+
+
+def test_diagram_escapes_names():
+    import pandas as pd
+
+    from analysis.blueprint import Blueprint, plot_blueprint
+
+    nodes = pd.DataFrame(
+        {
+            "id": ["s", "t", "e"],
+            "type": ["startEvent", "userTask", "endEvent"],
+            "name": ["start", '<b>R&D</b> "x" \\N', "end"],
+            "documentation": [None, "<script>", None],
+        }
+    )
+    flows = pd.DataFrame(
+        {"id": ["f1", "f2"], "source": ["s", "t"], "target": ["t", "e"], "name": [None, None]}
+    )
+    steps = pd.DataFrame(
+        {
+            "activity": ['<b>R&D</b> "x" \\N'],
+            "recommendation": ["keep_human"],
+            "bpmn_tasks": [[{"id": "t", "type": "userTask", "name": "x"}]],
+        }
+    )
+    bp = Blueprint(steps, pd.DataFrame({"id": []}), {}, {}, nodes, flows)
+    source = plot_blueprint(bp).source
+    assert "<b>" not in source and "<script>" not in source
+    assert "&lt;b&gt;R&amp;D&lt;/b&gt; &quot;x&quot; \\\\N" in source
+    svg = plot_blueprint(bp).pipe(format="svg").decode()
+    assert "<b>" not in svg and "<script>" not in svg
