@@ -99,7 +99,8 @@ def test_diagram_colours_tasks_by_recommendation_and_marks_routing(blueprint):
     assert source.count('style="rounded,filled"') == len(tasks)
     for step in blueprint.steps.itertuples():
         for task in step.bpmn_tasks:
-            line = next(x for x in source.splitlines() if f'{task["name"]}"' in x and "label=" in x)
+            labels = (f'label="⚙ {task["name"]}"', f'label="{task["name"]}"')
+            line = next(x for x in source.splitlines() if any(lab in x for lab in labels))
             kind = "orchestration" if task["name"].startswith(ROUTE_PREFIX) else step.recommendation
             assert DIAGRAM_COLOURS[kind] in line, task
     assert source.count(" -> ") == len(blueprint.flows)
