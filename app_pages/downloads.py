@@ -1,19 +1,27 @@
-"""Downloads: the report, findings.json, the blueprint (BPMN, JSON), the process map and every table."""
+"""Downloads: the report, findings.json, the blueprint (BPMN, JSON), the process map and every table.
+
+Each file is written when its button is clicked, by the library's own writers, so this page opens at
+once whatever the size of the log.
+"""
 
 from __future__ import annotations
+
+import shutil
+from functools import partial
 
 import streamlit as st
 
 from app_pages.common import (
+    blueprint_bpmn_bytes,
+    blueprint_json_bytes,
     download,
-    export_files,
-    process_map_svg,
-    report_html,
+    findings_bytes,
+    process_map_bytes,
+    report_bytes,
     require_findings,
-    table_files,
-    view_key,
+    table_bytes,
+    tables_workbook_bytes,
 )
-from mapper import FlowreadyError
 
 MIME = {
     "html": "text/html",
@@ -23,48 +31,73 @@ MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-DESCRIPTIONS = {
-    "report.html": "The report for leaders: findings, where to start, expected impact (one file).",
-    "findings.json": "Every finding, in the documented, versioned contract (docs/findings.md).",
-    "blueprint.bpmn": "The redesigned process as BPMN 2.0 with diagram, for Camunda, bpmn.io or Signavio.",
-    "blueprint.json": "The blueprint with its governance (SLAs, retries, approvals, audit events, KPIs).",
-    "process_map.svg": "The process map (all activities, the default paths) as an image.",
+#: File -> (writer, what it is for).
+FILES = {
+    "report.html": (
+        report_bytes,
+        "The report for leaders: findings, where to start, expected impact (one file).",
+    ),
+    "findings.json": (
+        findings_bytes,
+        "Every finding, in the documented, versioned contract (docs/findings.md).",
+    ),
+    "blueprint.bpmn": (
+        blueprint_bpmn_bytes,
+        "The redesigned process as BPMN 2.0 with its diagram, for Camunda, bpmn.io or Signavio.",
+    ),
+    "blueprint.json": (
+        blueprint_json_bytes,
+        "The blueprint with its governance (SLAs, retries, approvals, audit events, KPIs).",
+    ),
+    "process_map.svg": (
+        process_map_bytes,
+        "The process map (all activities, the default paths) as an image.",
+    ),
 }
+NEEDS_GRAPHVIZ = {"report.html", "process_map.svg"}
 
 f = require_findings()
-key = view_key()
 
 st.title("Downloads")
 if f.log.filters:
     st.caption("The files describe the filtered view shown in the app.")
 
 st.subheader("Report and results")
-files: dict[str, bytes] = {}
-try:
-    files["report.html"] = report_html(key, f)
-except FlowreadyError as exc:
-    st.error(str(exc))
-files.update(export_files(key, f))
-try:
-    files["process_map.svg"] = process_map_svg(key, f)
-except FlowreadyError as exc:
-    st.error(str(exc))
-for name in DESCRIPTIONS:
-    if name in files:
-        left, right = st.columns([1, 3])
-        download(name, files[name], name, MIME[name.rsplit(".", 1)[1]], f"download_{name}", left)
-        right.caption(DESCRIPTIONS[name])
+graphviz_missing = shutil.which("dot") is None
+if graphviz_missing:
+    st.error(
+        "Graphviz's 'dot' program is not installed, so the report and the process map cannot be drawn; "
+        "install it (apt-get install graphviz) and reload."
+    )
+for name, (writer, description) in FILES.items():
+    if graphviz_missing and name in NEEDS_GRAPHVIZ:
+        continue
+    left, right = st.columns([1, 3])
+    download(name, partial(writer, f), name, MIME[name.rsplit(".", 1)[1]], f"download_{name}", left)
+    right.caption(description)
 
 st.subheader("Tables")
 st.caption(
     "Every table as CSV (UTF-8, opens in Excel) and as Excel. Cells that begin with =, +, - or @ are "
     "prefixed with ' so that a spreadsheet cannot run them as formulas."
 )
-tables = table_files(key, f)
-everything = tables.pop("tables")
-download("All tables (tables.xlsx)", everything["xlsx"], "tables.xlsx", MIME["xlsx"], "download_tables.xlsx")
-for name, formats in tables.items():
+tables = f.tables()
+download(
+    "All tables (tables.xlsx)",
+    partial(tables_workbook_bytes, tables),
+    "tables.xlsx",
+    MIME["xlsx"],
+    "download_tables.xlsx",
+)
+for name, frame in tables.items():
     c1, c2, c3 = st.columns([2, 1, 1])
-    c1.markdown(f"**{name}**")
-    download(f"{name}.csv", formats["csv"], f"{name}.csv", MIME["csv"], f"download_{name}.csv", c2)
-    download(f"{name}.xlsx", formats["xlsx"], f"{name}.xlsx", MIME["xlsx"], f"download_{name}.xlsx", c3)
+    c1.markdown(f"**{name}** ({len(frame):,} rows)")
+    for col, ext in ((c2, "csv"), (c3, "xlsx")):
+        download(
+            f"{name}.{ext}",
+            partial(table_bytes, frame, name, ext),
+            f"{name}.{ext}",
+            MIME[ext],
+            f"download_{name}.{ext}",
+            col,
+        )
