@@ -208,58 +208,49 @@ def require_findings() -> Findings:
 
 
 # ------------------------------------------------------------------------------------------- downloads
+# The files are written when their button is clicked (st.download_button takes a callable), so opening
+# the Downloads page of a large log costs nothing; the writers are the library's own. The callables run
+# outside the script run: they take everything they need as arguments and touch no session state.
 
 
-@st.cache_data(show_spinner="Preparing the downloads…", max_entries=8)
-def export_files(key: str, _findings: Findings) -> dict[str, bytes]:
-    """``blueprint.bpmn``, ``blueprint.json`` and ``findings.json``, written by the library's own writers.
-
-    ``key`` (from :func:`view_key`) identifies ``_findings``, which is therefore not hashed.
-    """
+def report_bytes(findings: Findings) -> bytes:
+    """``report.html`` from :func:`analysis.export_report`."""
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        out = Path(folder)
-        _findings.blueprint.to_bpmn(out / "blueprint.bpmn")
-        _findings.blueprint.to_json(out / "blueprint.json")
-        _findings.to_json(out / "findings.json")
-        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+        return export_report(findings, Path(folder) / "report.html").read_bytes()
 
 
-@st.cache_data(show_spinner="Writing the report…", max_entries=4)
-def report_html(key: str, _findings: Findings) -> bytes:
-    """``report.html`` from :func:`analysis.export_report` (raises FlowreadyError without Graphviz)."""
+def findings_bytes(findings: Findings) -> bytes:
+    """``findings.json`` (:meth:`analysis.Findings.to_json`)."""
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        return export_report(_findings, Path(folder) / "report.html").read_bytes()
+        return findings.to_json(Path(folder) / "findings.json").read_bytes()
 
 
-@st.cache_data(show_spinner="Drawing the process map…", max_entries=4)
-def process_map_svg(key: str, _findings: Findings) -> bytes:
-    """The process map as SVG (:func:`mapper.render_process_map`; FlowreadyError without Graphviz)."""
-    return render_process_map(_findings.dfg).encode("utf-8")
+def blueprint_bpmn_bytes(findings: Findings) -> bytes:
+    """``blueprint.bpmn``: BPMN 2.0 XML with diagram interchange."""
+    return findings.blueprint.to_bpmn().encode("utf-8")
 
 
-@st.cache_data(show_spinner="Writing the tables…", max_entries=4)
-def table_files(key: str, _findings: Findings) -> dict[str, dict[str, bytes]]:
-    """Every table of :meth:`analysis.Findings.tables` as CSV and Excel, and all of them in one workbook.
-
-    Written by :func:`analysis.export.export_table` / :func:`~analysis.export.export_tables`, which
-    neutralise cells that Excel would run as formulas.
-
-    Returns
-    -------
-    dict
-        Table name -> {"csv": bytes, "xlsx": bytes}, plus ``"tables"`` -> {"xlsx": bytes} (every table,
-        one sheet each).
-    """
-    tables = _findings.tables()
-    out: dict[str, dict[str, bytes]] = {}
+def blueprint_json_bytes(findings: Findings) -> bytes:
+    """``blueprint.json``."""
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        for name, frame in tables.items():
-            out[name] = {
-                ext: export_table(frame, Path(folder) / f"{name}.{ext}", sheet=name).read_bytes()
-                for ext in ("csv", "xlsx")
-            }
-        out["tables"] = {"xlsx": export_tables(tables, Path(folder) / "tables.xlsx").read_bytes()}
-    return out
+        return findings.blueprint.to_json(Path(folder) / "blueprint.json").read_bytes()
+
+
+def process_map_bytes(findings: Findings) -> bytes:
+    """The process map as SVG (:func:`mapper.render_process_map`)."""
+    return render_process_map(findings.dfg).encode("utf-8")
+
+
+def table_bytes(frame: pd.DataFrame, name: str, ext: str) -> bytes:
+    """One table as ``.csv`` or ``.xlsx`` via :func:`analysis.export.export_table` (formulas neutralised)."""
+    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
+        return export_table(frame, Path(folder) / f"{name}.{ext}", sheet=name).read_bytes()
+
+
+def tables_workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    """Every table in one ``.xlsx``, one sheet each (:func:`analysis.export.export_tables`)."""
+    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
+        return export_tables(tables, Path(folder) / "tables.xlsx").read_bytes()
 
 
 # ------------------------------------------------------------------------------------------ rendering
@@ -386,8 +377,8 @@ def show_import_report(quality: DataQuality) -> None:
         )
 
 
-def download(label: str, content: bytes, file_name: str, mime: str, key: str, container=st) -> None:
-    """A download button that does not rerun the app when clicked."""
+def download(label: str, content, file_name: str, mime: str, key: str, container=st) -> None:
+    """A download button that does not rerun the app; ``content`` is bytes or a callable returning them."""
     container.download_button(
         label,
         content,
@@ -482,7 +473,8 @@ def filter_sidebar() -> None:
         view = current_findings()
         sb.caption("Applied: " + md_escape("; ".join(view.log.filters)))
     column = sb.selectbox("Attribute", [NO_ATTRIBUTE, *options["columns"]], key="flt_column")
-    with sb.form("filters", border=False):
+    # Not "filters": a form key is a read-only session-state key and FILTERS holds the applied filters.
+    with sb.form("filter_form", border=False):
         dates = st.date_input(
             "Date range",
             value=(first, last),
