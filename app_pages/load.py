@@ -123,6 +123,7 @@ if raw is not None:
     st.subheader("1. Columns")
     st.caption("flowready proposed these from the column names; change any that are wrong.")
     chosen: dict[str, str] = {}
+    # Keyed per sheet too: another sheet has other columns, and its own proposed mapping.
     cells = st.columns(4)
     for i, canon in enumerate((*REQUIRED, *OPTIONAL)):
         guess = proposed.get(canon)
@@ -133,7 +134,7 @@ if raw is not None:
                     columns,
                     index=columns.index(guess) if guess in columns else None,
                     placeholder="Choose a column",
-                    key=f"map_{canon}_{file_id}",
+                    key=f"map_{canon}_{file_id}_{sheet}",
                 )
             else:
                 options = [NONE, *columns]
@@ -141,7 +142,7 @@ if raw is not None:
                     LABELS[canon],
                     options,
                     index=options.index(guess) if guess in columns else 0,
-                    key=f"map_{canon}_{file_id}",
+                    key=f"map_{canon}_{file_id}_{sheet}",
                     help=f"Found by its name ({guess!r})." if guess else None,
                 )
         # "" tells the library the file has no such column (switches detection off).
