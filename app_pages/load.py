@@ -56,7 +56,8 @@ DATE_ORDER = {
 }
 #: The library's messages name command-line options; what they are called on this page.
 OPTION_NAMES = (
-    "Messages may name command-line options: --dayfirst / --monthfirst are **Date order**, "
+    "Messages may name command-line options: --case-id, --activity, --timestamp and the other column "
+    "options are the **Columns** choices; --dayfirst / --monthfirst are **Date order**, "
     "--timestamp-format is **Timestamp format**, --drop-bad-timestamps is **Drop rows whose timestamp "
     "cannot be read**, --timezone is **Time zone**, --sheet is **Sheet**, --object-type is **Object type**."
 )
@@ -114,10 +115,11 @@ if raw is not None:
         + (f", sheet {md_escape(sheet or raw.details.get('sheet'))}" if raw.format == "excel" else "")
         + ")."
     )
+    unproposed = ""
     try:
         proposed = detect_mapping(columns, source=filename)[0].as_dict()
     except ColumnMappingError as exc:
-        st.warning(str(exc))
+        unproposed = str(exc)  # shown below while a required column is still unchosen
         proposed = {}
 
     st.subheader("1. Columns")
@@ -198,6 +200,9 @@ if raw is not None:
     st.subheader("3. Preview")
     ready = False
     if missing:
+        if unproposed:
+            st.warning(unproposed)
+            st.caption(OPTION_NAMES)
         st.warning(f"Choose a column for: {', '.join(missing)}.")
     elif twice:
         clashes = "; ".join(f"{col!r} is chosen for {' and '.join(n)}" for col, n in twice.items())
@@ -251,6 +256,7 @@ if raw is not None:
             st.caption(OPTION_NAMES)
         else:
             set_loaded(findings, analysis_key(data, options))
+            st.rerun()  # the router draws the sidebar filters before the page: show them now
 
 findings = st.session_state.get(FINDINGS)
 if findings is not None:
