@@ -6,11 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint bench bench-read sample system-deps clean
+.PHONY: demo test test-fast lint bench bench-read bench-app screenshots sample system-deps clean
 
+# graphviz draws the process maps; Debian's chromium runs the browser tests (tests/e2e) under Playwright,
+# whose pip package brings its own driver: never `playwright install`, which downloads a browser.
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { echo "Installing graphviz (dot)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
+	@[ -x /usr/bin/chromium ] || { echo "Installing chromium (headless browser for tests/e2e)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +48,14 @@ bench: system-deps $(VENV)/.test
 # Reading every shared log against pm4py / pandas (several minutes).
 bench-read: system-deps $(VENV)/.test
 	$(BIN)/python benchmarks/bench_read.py --repeats 3
+
+# The app in headless Chromium: analysis and page switches, Road Traffic against the bundled sample.
+bench-app: system-deps $(VENV)/.test
+	$(BIN)/python benchmarks/bench_app_pages.py
+
+# One PNG per page of the app into docs/img/ (the bundled sample, analysed in headless Chromium).
+screenshots: system-deps $(VENV)/.test
+	$(BIN)/python docs/screenshots.py
 
 sample: $(VENV)/.test
 	$(BIN)/python sample_logs/generate.py
