@@ -29,7 +29,7 @@ from mapper.discovery import (
 )
 from mapper.log import DataQuality, EventLog
 
-FINDINGS_SCHEMA_VERSION = "1.1"
+FINDINGS_SCHEMA_VERSION = "1.2"
 #: Verdict thresholds (see :func:`find_verdict`).
 VERDICT_REWORK_CASES = 0.10
 VERDICT_PING_PONG_CASES = 0.05

@@ -21,6 +21,7 @@ from mapper.errors import (
     UnsupportedFormatError,
     ValidationError,
 )
+from mapper.filters import attribute_columns, attribute_values, filter_bounds, filter_log
 from mapper.load import load_event_log
 from mapper.log import DataQuality, EventLog
 from mapper.merge import merge_event_logs
@@ -42,12 +43,16 @@ __all__ = [
     "TimestampError",
     "UnsupportedFormatError",
     "ValidationError",
+    "attribute_columns",
+    "attribute_values",
     "detect_mapping",
     "discover_bpmn",
     "discover_dfg",
     "discover_variants",
     "estimate_start_times",
     "export_process_map",
+    "filter_bounds",
+    "filter_log",
     "load_event_log",
     "load_pseudonym_key",
     "merge_event_logs",

@@ -139,6 +139,10 @@ class EventLog:
     quality : DataQuality
     timezone : str
         The zone naive timestamps were taken in.
+    filters : tuple of str
+        What :func:`mapper.filter_log` kept, one human-readable description per filter, in the order
+        applied (e.g. ``"variants 1, 2, 3"``); empty for a log as loaded. ``quality`` still describes
+        the file as read, before any filter.
     """
 
     events: pd.DataFrame
@@ -146,6 +150,7 @@ class EventLog:
     mapping: ColumnMapping
     quality: DataQuality
     timezone: str = "UTC"
+    filters: tuple = ()
 
     @property
     def has_start_timestamps(self) -> bool:
@@ -185,7 +190,8 @@ class EventLog:
             ``source``, ``cases``, ``events``, ``activities``, ``variants``, ``resources`` (distinct
             non-missing, 0 when none), ``roles``, ``start``, ``end`` (ISO 8601 UTC),
             ``has_start_timestamps``, ``start_times_estimated`` (bool), ``systems`` (list of str: the
-            source systems of a merged log, else empty).
+            source systems of a merged log, else empty), ``filters`` (list of str: the filters this log
+            was cut with, :attr:`filters`; empty when unfiltered).
         """
         return log_summary(self)
 
@@ -225,4 +231,5 @@ def log_summary(log: EventLog) -> dict:
         "systems": sorted(log.events[SOURCE_SYSTEM].dropna().unique().tolist())
         if SOURCE_SYSTEM in log.events
         else [],
+        "filters": list(log.filters),
     }

@@ -11,9 +11,18 @@ def test_contract_keys_and_types(sample_findings, tmp_path):
     doc = json.loads(sample_findings.to_json(tmp_path / "findings.json").read_text())
     assert isinstance(doc["flowready_version"], str)
     assert doc["schema_version"] == FINDINGS_SCHEMA_VERSION
-    assert {"source", "cases", "events", "activities", "variants", "resources", "start", "end"} <= set(
-        doc["log"]
-    )
+    assert {
+        "source",
+        "cases",
+        "events",
+        "activities",
+        "variants",
+        "resources",
+        "start",
+        "end",
+        "filters",
+    } <= set(doc["log"])
+    assert doc["log"]["filters"] == []  # the whole log was analysed
     dq = doc["data_quality"]
     assert dq["rows_read"] == dq["rows_kept"] + dq["rows_dropped"]
     assert sum(dq["reasons"].values()) == dq["rows_dropped"]

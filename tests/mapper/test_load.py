@@ -72,6 +72,7 @@ def test_summary_values(write_csv):
         "has_start_timestamps": False,
         "start_times_estimated": False,
         "systems": [],
+        "filters": [],
     }
     assert log.quality.details["compressed"] is True
 
