@@ -351,7 +351,11 @@ def _routes(log: EventLog, handoffs: pd.DataFrame, acts: pd.DataFrame) -> pd.Dat
     for i, (activity, grp) in enumerate(
         sorted(flows.groupby("activity"), key=lambda kv: -kv[1]["count"].sum())
     ):
-        pairs = grp.sort_values("count", ascending=False).drop_duplicates(["source", "target"]).head(10)
+        pairs = (
+            grp.sort_values(["count", "source", "target"], ascending=[False, True, True])
+            .drop_duplicates(["source", "target"])
+            .head(10)
+        )
         rows.append(
             {
                 "id": f"route_{i + 1}",

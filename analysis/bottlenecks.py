@@ -133,7 +133,13 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
     acts["share_of_waiting"] = acts["hours_lost_total"] / total_wait if total_wait > 0 else 0.0
     if not log.has_start_timestamps:
         acts[["processing_hours_median", "processing_hours_p90"]] = float("nan")
-    acts = acts.sort_values(["hours_lost_total", "activity"], ascending=[False, True], ignore_index=True)
+    # Sums of floats differ in the last bits with the order rows are added in: rank on a rounded key so
+    # equal totals tie exactly and the tie-break (the name) decides, whatever the row order of the file.
+    acts = (
+        acts.assign(_key=acts["hours_lost_total"].round(6))
+        .sort_values(["_key", "activity"], ascending=[False, True], ignore_index=True)
+        .drop(columns="_key")
+    )
     acts.insert(0, "rank", range(1, len(acts) + 1))
     activities = acts[
         [
@@ -159,7 +165,13 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
         }
     )
     edges["share_of_waiting"] = edges["hours_lost_total"] / total_wait if total_wait > 0 else 0.0
-    transitions = edges.sort_values(["hours_lost_total", "frequency"], ascending=False, ignore_index=True)[
+    transitions = (
+        edges.assign(_key=edges["hours_lost_total"].round(6))
+        .sort_values(
+            ["_key", "frequency", "source", "target"], ascending=[False, False, True, True], ignore_index=True
+        )
+        .drop(columns="_key")
+    )[
         [
             "source",
             "target",
@@ -194,7 +206,7 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
             open_cases.mutate(age_hours=age)
             .filter(lambda t: t.age_hours > float(p95))
             .select("case_id", "last_activity", "start_us", "age_hours", "events")
-            .order_by(ibis.desc("age_hours"))
+            .order_by([ibis.desc("age_hours"), "case_id"])
         )
     else:
         stuck = pd.DataFrame(columns=["case_id", "last_activity", "start_us", "age_hours", "events"])

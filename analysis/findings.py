@@ -117,7 +117,7 @@ def find_verdict(
         reasons.append(f"{ping / cases:.0%} of cases bounce straight back between performers (ping-pong).")
     failing = handoffs[handoffs["failing"]] if len(handoffs) else handoffs
     if len(failing):
-        top = failing.sort_values("count", ascending=False).head(3)
+        top = failing.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(3)
         pairs = "; ".join(
             f"{s} → {t} ({f})" for s, t, f in zip(top["source"], top["target"], top["failure"], strict=True)
         )
@@ -183,14 +183,18 @@ class Findings:
         """Steps recommended for automation, ordered by value (share of cases) times readiness."""
         s = self.readiness.scores
         c = s[s["recommendation"] == "automate"].assign(value=lambda d: d["volume"] * d["score"])
-        return c.sort_values("value", ascending=False).head(top)[["activity", "score", "volume", "rationale"]]
+        return c.sort_values(["value", "activity"], ascending=[False, True]).head(top)[
+            ["activity", "score", "volume", "rationale"]
+        ]
 
     def failing_handoffs(self, top: int = 5) -> pd.DataFrame:
         """Failing handoff pairs at the blueprint's level (teams when the log has them), ping-pong first."""
         h = self.handoffs
         level = self.blueprint.governance.get("handoff_level")
         h = h[h["failing"] & (h["level"] == level)] if level else h[h["failing"]]
-        return h.sort_values(["ping_pong_cases", "count"], ascending=False).head(top)
+        return h.sort_values(
+            ["ping_pong_cases", "count", "source", "target"], ascending=[False, False, True, True]
+        ).head(top)
 
     def to_dict(self) -> dict:
         """The ``findings.json`` document (see ``docs/findings.md``)."""

@@ -111,7 +111,9 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         readiness=readiness,
         bottlenecks=b.activities.head(15).to_dict(orient="records"),
         transitions=b.transitions.head(10).to_dict(orient="records"),
-        handoffs=f.handoffs.sort_values("count", ascending=False).head(15).to_dict(orient="records"),
+        handoffs=f.handoffs.sort_values(["count", "source", "target"], ascending=[False, True, True])
+        .head(15)
+        .to_dict(orient="records"),
         rework=f.rework[f.rework["cases_with_rework"] > 0].head(10).to_dict(orient="records"),
         variants=f.variants.head(10).to_dict(orient="records"),
         orchestration=f.blueprint.orchestration.to_dict(orient="records"),

@@ -159,7 +159,7 @@ def discover_dfg(log: EventLog) -> DirectlyFollowsGraph:
         o.group_by("activity")
         .aggregate(events=o.count(), cases=o.case_id.nunique())
         .join(start_end_activities(o), "activity")
-    ).sort_values("events", ascending=False, ignore_index=True)
+    ).sort_values(["events", "activity"], ascending=[False, True], ignore_index=True)
     cases = int(acts["starts"].sum())
     return DirectlyFollowsGraph(edges, acts, cases)
 
