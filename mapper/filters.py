@@ -575,7 +575,7 @@ def _describe_window(log: EventLog, window: tuple[int | None, int | None]) -> st
 
 
 def _describe_hours(bounds: tuple[float | None, float | None]) -> str:
-    lo, hi = bounds
+    lo, hi = (None if b is None else f"{b:,.2f}".rstrip("0").rstrip(".") for b in bounds)
     if lo is None:
         return f"cycle time ≤ {hi} hours"
     if hi is None:

@@ -201,11 +201,11 @@ def test_variants_keep_their_number_from_before_the_time_filter(log):
 def test_case_hours_bounds_are_inclusive(log):
     out = filter_log(log, case_hours=(2, 50))
     assert cases(out) == {"c1", "c3", "c4", "c5"}
-    assert out.filters == ("cycle time 2.0–50.0 hours",)
+    assert out.filters == ("cycle time 2–50 hours",)
     assert cases(filter_log(log, case_hours=(None, 4.0))) == {"c1", "c5"}
     assert cases(filter_log(log, case_hours=(120, None))) == {"c2", "c6"}
-    assert filter_log(log, case_hours=(120, None)).filters == ("cycle time ≥ 120.0 hours",)
-    assert filter_log(log, case_hours=(None, 4)).filters == ("cycle time ≤ 4.0 hours",)
+    assert filter_log(log, case_hours=(120, None)).filters == ("cycle time ≥ 120 hours",)
+    assert filter_log(log, case_hours=(None, 4)).filters == ("cycle time ≤ 4 hours",)
 
 
 def test_case_hours_are_measured_after_trimming(log):
@@ -231,13 +231,13 @@ def test_all_filters_in_order_and_chaining_accumulates(log):
         "cases intersecting 2024-01-01 00:00 UTC – 2024-02-28 00:00 UTC",
         "role in {team1} (cases with)",
         "variants 1, 2",
-        "cycle time ≤ 100.0 hours",
+        "cycle time ≤ 100 hours",
     )
     first = filter_log(log, variants=[1, 2])
     second = filter_log(first, case_hours=(3, None))
     assert cases(second) == {"c1", "c2", "c3", "c6"}
-    assert second.filters == ("variants 1, 2", "cycle time ≥ 3.0 hours")
-    assert second.summary()["filters"] == ["variants 1, 2", "cycle time ≥ 3.0 hours"]
+    assert second.filters == ("variants 1, 2", "cycle time ≥ 3 hours")
+    assert second.summary()["filters"] == ["variants 1, 2", "cycle time ≥ 3 hours"]
     # variants of a filtered log are numbered on that log: A B C is now variant 1 of first's sub-log
     assert cases(filter_log(filter_log(log, variants=[2]), variants=[1])) == {"c1", "c2"}
 
@@ -279,7 +279,7 @@ def test_no_case_left_says_which_filters_to_widen(log):
     assert "No case of filters.csv is left" in msg
     assert "activity in {C} and vehicleClass in {X} (events)" in msg
     assert "Widen" in msg
-    with pytest.raises(AnalysisError, match=r"variant 3; cycle time ≥ 100.0 hours.*Widen"):
+    with pytest.raises(AnalysisError, match=r"variant 3; cycle time ≥ 100 hours.*Widen"):
         filter_log(log, variants=[3], case_hours=(100, None))
     narrowed = filter_log(log, variants=[3])
     with pytest.raises(AnalysisError, match=r"after the earlier filters: variant 3"):
@@ -373,7 +373,12 @@ def test_analyze_a_filtered_sample_log(sample_log, tmp_path):
     filtered = filter_log(sample_log, attributes={"ward": [ward]}, case_hours=(None, 400))
     findings = analyze(filtered)
     assert 0 < findings.summary["cases"] < sample_log.summary()["cases"]
-    assert findings.summary["filters"] == [f"ward in {{{ward}}} (cases with)", "cycle time ≤ 400.0 hours"]
+    assert findings.summary["filters"] == [f"ward in {{{ward}}} (cases with)", "cycle time ≤ 400 hours"]
     doc = json.loads(findings.to_json(tmp_path / "findings.json").read_text())
     assert doc["log"]["filters"] == findings.summary["filters"]
     assert doc["schema_version"] == "1.2"
+
+
+def test_cycle_time_bounds_are_described_readably(log):
+    out = filter_log(log, case_hours=(None, 197.58597222222227))
+    assert out.filters == ("cycle time ≤ 197.59 hours",)
