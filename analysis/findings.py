@@ -272,7 +272,8 @@ class Findings:
         -------
         dict of str to pandas.DataFrame
             ``bottlenecks``, ``transitions``, ``stuck_cases``, ``handoffs``, ``rework``, ``readiness``
-            (factor values flattened into ``factor_<name>`` columns), ``variants`` (trace joined with
+            (factor values flattened into ``factor_<name>`` columns), ``readiness_factors`` (the factor
+            breakdown of every score, :meth:`Readiness.factor_table`), ``variants`` (trace joined with
             " > "), ``dfg`` and ``import_report`` (one row per outcome). Copies.
         """
         r = self.readiness.scores.copy()
@@ -289,6 +290,7 @@ class Findings:
             "handoffs": self.handoffs.copy(),
             "rework": self.rework.copy(),
             "readiness": r,
+            "readiness_factors": self.readiness.factor_table(),
             "variants": v,
             "dfg": self.dfg.edges.copy(),
             "import_report": self.quality.to_frame(),

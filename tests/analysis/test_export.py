@@ -68,6 +68,7 @@ def test_findings_tables_export_round_trip(tmp_path, sample_findings):
         "handoffs",
         "rework",
         "readiness",
+        "readiness_factors",
         "variants",
         "dfg",
         "import_report",
