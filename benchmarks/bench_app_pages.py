@@ -12,9 +12,10 @@ log        ``../shared/logs/Road_Traffic_Fine_Management_Process.csv.gz`` (or ``
 
 For each: ``upload`` (set the file -> the mapping and preview shown, app idle; uploads only), ``analysis``
 (click "Analyse" -> the "Analysed" message, app idle: loading, analysis and the Load page's import
-report), then ``--rounds`` rounds over every page of the sidebar (click its link -> its title shown and the
-app idle, which includes drawing what the page's script sent). A page's first visit may compute and cache
-what later visits reuse (the report on Downloads), so both the median and the max are given.
+report), then ``--rounds`` rounds over every page of the sidebar (click its link -> its title shown, the
+app idle and the page's key elements visible: tables, charts, the process map drawn by the browser; see
+``go_to`` in the harness). A page's first visit may compute and cache what later visits reuse, so both
+the median and the max are given.
 
 The browser is warmed up with one untimed session first, so imports are not timed.
 
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(names, baseline, other, args.log.name.split(".")[0]))
     print(
         "\nupload: set the file -> mapping and preview shown; analysis: Analyse -> Analysed; a page: click "
-        "its sidebar link -> its title shown and the app idle. ratio = log median / sample median."
+        "its sidebar link -> its title shown, the app idle and its tables/charts drawn. "
+        "ratio = log median / sample median."
     )
     for which, errors in result["errors"].items():
         for e in errors:
