@@ -270,6 +270,20 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
             data.decode("utf-8")
         except UnicodeDecodeError:
             encoding = "cp1252"
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError as exc:  # bytes no text encoding we read has: not a text file
+                byte, at = data[exc.start], exc.start
+                raise EventLogError(
+                    f"{path.name}: the file is not text: byte 0x{byte:02x} at offset {at:,} "
+                    "is neither UTF-8 nor Windows-1252. If it is a workbook or a compressed file, give it "
+                    "its own extension (.xlsx, .gz); otherwise export it as a UTF-8 CSV."
+                ) from None
+    if b"\x00" in data[:65536]:
+        raise EventLogError(
+            f"{path.name}: the file is not text (it holds NUL bytes). If it is a workbook, Parquet or a "
+            "compressed file, give it its own extension (.xlsx, .parquet, .gz); otherwise export it as CSV."
+        )
     sep_line = re.match(rb"sep=(.)\r?\n", data)  # Excel's delimiter hint on the first line
     if sep_line:
         data = data[sep_line.end() :]

@@ -119,20 +119,7 @@ def test_report_downloads_as_html_naming_the_log(journey, artifacts):
     assert harness.page_problems(journey.page) == []
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "text",
-        pytest.param(
-            "binary",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="mapper.readers.read_raw raises UnicodeDecodeError (not a FlowreadyError) on bytes "
-                "that cp1252 cannot decode, so the app shows an exception; remove this mark once fixed",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("kind", ["text", "binary"])
 def test_bad_upload_is_a_clear_error(browser, app_url, artifacts, kind):
     page = harness.open_app(browser, app_url)
     try:

@@ -1185,3 +1185,18 @@ def test_excel_export_of_hostile_findings_has_no_formula_cells(hostile, tmp_path
     direct = openpyxl.load_workbook(export_table(RISKY, tmp_path / "risky.xlsx")).active
     assert [direct[f"A{i}"].value for i in range(2, 9)] == NEUTRAL
     assert (direct["C2"].value, direct["C2"].data_type) == (-5, "n")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"case,activity\n1,a\x81\x8db\n", r"bad\.csv: the file is not text: byte 0x81 at offset 17 .*UTF-8 CSV"),
+        (b"case,activity\n1,a\x00b\n", r"bad\.csv: the file is not text \(it holds NUL bytes\)"),
+        (bytes(range(256)) * 8, r"bad\.csv: the file is not text"),
+    ],
+)
+def test_binary_content_named_csv_is_refused_as_not_text(tmp_path, content, expected):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(EventLogError, match=expected):
+        load_event_log(path)
