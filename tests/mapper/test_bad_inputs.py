@@ -1190,7 +1190,7 @@ def test_excel_export_of_hostile_findings_has_no_formula_cells(hostile, tmp_path
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"case,activity\n1,a\x81\x8db\n", r"bad\.csv: the file is not text: byte 0x81 at offset 17 .*UTF-8 CSV"),
+        (b"case,activity\n1,a\x81\x8db\n", r"bad\.csv: the file is not text: byte 0x81 at offset 17 "),
         (b"case,activity\n1,a\x00b\n", r"bad\.csv: the file is not text \(it holds NUL bytes\)"),
         (bytes(range(256)) * 8, r"bad\.csv: the file is not text"),
     ],
