@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from mapper.columns import CASE_ID, RESOURCE, ROLE, SOURCE_SYSTEM
+from mapper.discovery import html_label, styled_digraph
 from mapper.engine import execute, handover_pairs, hours, rework
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -264,14 +265,6 @@ def handoff_matrix(
     return m
 
 
-def _label(*lines: str, bold_first: bool = True) -> str:
-    """A graphviz HTML-like label whose every text is escaped (no name can inject markup)."""
-    parts = [html.escape(str(x), quote=True) for x in lines]
-    if bold_first and parts:
-        parts[0] = f"<B>{parts[0]}</B>"
-    return "<" + "<BR/>".join(parts) + ">"
-
-
 def plot_handoff_network(
     handoffs: pd.DataFrame,
     *,
@@ -330,19 +323,7 @@ def plot_handoff_network(
     performers = [p for p in _performer_order(pairs) if p in on_edges]
     ids = {p: f"p{i}" for i, p in enumerate(performers)}
 
-    g = graphviz.Digraph(
-        "handoff_network",
-        graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11"},
-        node_attr={
-            "shape": "box",
-            "style": "rounded,filled",
-            "fontname": "Helvetica",
-            "fontsize": "10",
-            "fillcolor": "#e8f0fe",
-            "color": "#3b6fd4",
-        },
-        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
-    )
+    g = styled_digraph("handoff_network", rankdir="LR")
     n_failing = int(failing.sum())
     total = int(pairs["count"].sum())
     title = (
@@ -351,10 +332,10 @@ def plot_handoff_network(
         + (f", {n_failing:,} failing (red)" if n_failing else "")
         + (f" ({_n(hidden, 'rarer pair')} hidden)" if hidden else "")
     )
-    g.attr(label=_label(title, bold_first=False), labelloc="t")
+    g.attr(label=html_label(title, bold_first=False), labelloc="t")
     for p in performers:
         out, into = int(sent.get(p, 0)), int(received.get(p, 0))
-        g.node(ids[p], label=_label(p, f"sends {out:,} · receives {into:,}"))
+        g.node(ids[p], label=html_label(p, f"sends {out:,} · receives {into:,}"))
     top_count = max(1, int(shown["count"].max())) if len(shown) else 1
     for e in shown.itertuples():
         text = [f"{e.count:,}", humanize_hours(e.delay_hours_median)]
@@ -365,7 +346,7 @@ def plot_handoff_network(
         g.edge(
             ids[e.source],
             ids[e.target],
-            label=_label(*text, bold_first=False),
+            label=html_label(*text, bold_first=False),
             penwidth=f"{0.6 + 4.4 * e.count / top_count:.2f}",
             **attrs,
         )

@@ -371,12 +371,48 @@ def _keep_paths(edges: pd.DataFrame, budget: int) -> pd.DataFrame:
     return edges[edges.index.isin(keep)].reset_index(drop=True)
 
 
-def _label(*lines: str, bold_first: bool = True) -> str:
-    """A graphviz HTML-like label whose every text is escaped (no name can inject markup)."""
+def html_label(*lines: str, bold_first: bool = True) -> str:
+    """A graphviz HTML-like label, one line per argument, whose every text is escaped.
+
+    Names from the data go through this, so no activity or performer name can inject markup into a
+    graph or its SVG (Graphviz, "HTML-Like Labels", graphviz.org/doc/info/shapes.html#html).
+
+    Parameters
+    ----------
+    *lines : str
+        The lines of the label (any object; converted with ``str``).
+    bold_first : bool
+        Set the first line in bold.
+
+    Returns
+    -------
+    str
+        ``<...>``: the label as graphviz's HTML-like string.
+    """
     parts = [html.escape(str(x), quote=True) for x in lines]
     if bold_first and parts:
         parts[0] = f"<B>{parts[0]}</B>"
     return "<" + "<BR/>".join(parts) + ">"
+
+
+def styled_digraph(name: str, *, rankdir: Literal["TB", "LR"] = "TB") -> graphviz.Digraph:
+    """An empty graphviz digraph in flowready's style: rounded blue boxes, Helvetica, small edge labels.
+
+    Shared by the process map and the handoff network so they look alike.
+    """
+    return graphviz.Digraph(
+        name,
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+        node_attr={
+            "shape": "box",
+            "style": "rounded,filled",
+            "fontname": "Helvetica",
+            "fontsize": "10",
+            "fillcolor": "#e8f0fe",
+            "color": "#3b6fd4",
+        },
+        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
+    )
 
 
 _STATISTICS = ("median", "mean", "p90", "total")
@@ -467,19 +503,7 @@ def plot_process_map(
     acts, edges = shown.activities, shown.edges
     hours = f"hours_{statistic}"
     ids = {a: f"a{i}" for i, a in enumerate(acts["activity"])}
-    g = graphviz.Digraph(
-        "process_map",
-        graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11"},
-        node_attr={
-            "shape": "box",
-            "style": "rounded,filled",
-            "fontname": "Helvetica",
-            "fontsize": "10",
-            "fillcolor": "#e8f0fe",
-            "color": "#3b6fd4",
-        },
-        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
-    )
+    g = styled_digraph("process_map")
     hidden_text = ", ".join(
         t
         for t in (
@@ -489,7 +513,7 @@ def plot_process_map(
         if t
     )
     title = f"Process map: {dfg.cases:,} cases" + (f" ({hidden_text} hidden)" if hidden_text else "")
-    g.attr(label=_label(title, bold_first=False), labelloc="t")
+    g.attr(label=html_label(title, bold_first=False), labelloc="t")
     g.node("start", label="", shape="circle", width="0.25", style="filled", fillcolor="#5cb85c")
     g.node("end", label="", shape="doublecircle", width="0.2", style="filled", fillcolor="#d9534f")
     max_freq = max(1, int(acts["events"].max())) if len(acts) else 1
@@ -497,16 +521,21 @@ def plot_process_map(
         shade = 0.15 + 0.6 * row.events / max_freq
         g.node(
             ids[row.activity],
-            label=_label(row.activity, f"{row.events:,}"),
+            label=html_label(row.activity, f"{row.events:,}"),
             fillcolor=f"0.6 {shade:.2f} 1.0",
             tooltip=html.escape(str(row.activity)),
         )
         if row.starts:
             g.edge(
-                "start", ids[row.activity], label=_label(f"{row.starts:,}", bold_first=False), style="dashed"
+                "start",
+                ids[row.activity],
+                label=html_label(f"{row.starts:,}", bold_first=False),
+                style="dashed",
             )
         if row.ends:
-            g.edge(ids[row.activity], "end", label=_label(f"{row.ends:,}", bold_first=False), style="dashed")
+            g.edge(
+                ids[row.activity], "end", label=html_label(f"{row.ends:,}", bold_first=False), style="dashed"
+            )
     top_freq = max(1, int(edges["frequency"].max())) if len(edges) else 1
     slow = edges[hours].quantile(0.9) if len(edges) else 0.0
     for e in edges.itertuples():
@@ -519,7 +548,7 @@ def plot_process_map(
         g.edge(
             ids[e.source],
             ids[e.target],
-            label=_label(*text, bold_first=False),
+            label=html_label(*text, bold_first=False),
             penwidth=f"{0.6 + 4.4 * e.frequency / top_freq:.2f}",
             color=colour,
         )
