@@ -328,6 +328,17 @@ def _jsonable(x):
     return x
 
 
+#: The steps :func:`analyze` reports to its ``progress`` callback, in order (for progress bars).
+ANALYSIS_STEPS = (
+    "Discovering the process",
+    "Mining the BPMN model",
+    "Finding bottlenecks",
+    "Finding handoffs and rework",
+    "Scoring automation readiness",
+    "Building the blueprint",
+)
+
+
 def analyze(
     log: EventLog,
     *,
@@ -349,7 +360,8 @@ def analyze(
     end_activities : list of str, optional
         Activities that close a case (see :func:`find_bottlenecks`).
     progress : callable, optional
-        Called with the name of each step as it starts (for progress bars).
+        Called with the name of each step as it starts (for progress bars): the names in
+        :data:`ANALYSIS_STEPS`, in order.
 
     Returns
     -------
@@ -363,15 +375,15 @@ def analyze(
     True
     """
     step = progress or (lambda _name: None)
-    step("Discovering the process")
+    step(ANALYSIS_STEPS[0])
     summary = log.summary()
     dfg = discover_dfg(log)
     variants = discover_variants(log)
-    step("Mining the BPMN model")
+    step(ANALYSIS_STEPS[1])
     model = discover_bpmn(log, noise_threshold=noise_threshold, variants=variants)
-    step("Finding bottlenecks")
+    step(ANALYSIS_STEPS[2])
     bottlenecks = find_bottlenecks(log, end_activities=end_activities)
-    step("Finding handoffs and rework")
+    step(ANALYSIS_STEPS[3])
     levels = ("resource", "role", "system") if log.has_systems else ("resource", "role")
     frames = [find_handoffs(log, level=lvl) for lvl in levels]
     handoffs = (
@@ -380,9 +392,9 @@ def analyze(
         else frames[0]
     )
     rework = find_rework(log)
-    step("Scoring automation readiness")
+    step(ANALYSIS_STEPS[4])
     readiness = score_readiness(log, handoffs=handoffs)
-    step("Building the blueprint")
+    step(ANALYSIS_STEPS[5])
     blueprint_level = "role" if log.has_roles else "resource"
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs
     blueprint = build_blueprint(log, model, readiness, bottlenecks, bp_handoffs, rework)

@@ -23,6 +23,7 @@ import streamlit as st
 
 from analysis import Findings, analyze, export_report
 from analysis.export import export_table, export_tables
+from analysis.findings import ANALYSIS_STEPS
 from mapper import DataQuality, EventLog, FlowreadyError, filter_log, load_event_log, render_process_map
 from mapper.preview import MappingPreview, preview_event_log
 from mapper.readers import RawTable, list_object_types, read_raw
@@ -42,9 +43,6 @@ MAX_VIEWS = 3
 
 #: Rows of the file shown in the mapping preview.
 PREVIEW_ROWS = 20
-
-#: The steps :func:`analysis.analyze` reports through its ``progress`` callback, in order.
-ANALYSIS_STEPS = 6
 
 HOURS = "%.1f"
 
@@ -124,7 +122,7 @@ def analyse(log: EventLog, label: str) -> Findings:
 
     def step(name: str) -> None:
         done[0] += 1
-        bar.progress(min(done[0] / ANALYSIS_STEPS, 1.0), text=f"{label} {name}…")
+        bar.progress(min(done[0] / len(ANALYSIS_STEPS), 1.0), text=f"{label} {name}…")
 
     try:
         return analyze(log, progress=step)
@@ -179,11 +177,6 @@ def current_findings() -> Findings | None:
         apply_filters(filters)
         view = st.session_state[VIEWS][filter_key(filters)]
     return view
-
-
-def view_key() -> str:
-    """Identifies what the pages show (the analysis and its filters); keys the download caches."""
-    return st.session_state.get(ANALYSIS_KEY, "") + "|" + filter_key(st.session_state.get(FILTERS) or {})
 
 
 def require_findings() -> Findings:
@@ -388,9 +381,6 @@ def download(label: str, content, file_name: str, mime: str, key: str, container
         on_click="ignore",
         key=key,
     )
-
-
-ProgressCallback = Callable[[str], None]
 
 
 # ------------------------------------------------------------------------------------- filter sidebar
