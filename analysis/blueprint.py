@@ -181,9 +181,17 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
         for task in step.bpmn_tasks:
             routing = task["type"] == "serviceTask" and str(task["name"]).startswith(ROUTE_PREFIX)
             kind[task["id"]] = "orchestration" if routing else step.recommendation
+    # Polyline edges: dot's spline routing took over 250 s on a 629-node blueprint (BPIC15_1), polylines
+    # 2.4 s; the BPMN export's layout uses them too.
     g = graphviz.Digraph(
         "blueprint",
-        graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11", "ranksep": "0.3"},
+        graph_attr={
+            "rankdir": "TB",
+            "fontname": "Helvetica",
+            "fontsize": "11",
+            "ranksep": "0.3",
+            "splines": "polyline",
+        },
         node_attr={"fontname": "Helvetica", "fontsize": "10"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},
     )

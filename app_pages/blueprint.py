@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.blueprint import DIAGRAM_COLOURS
-from app_pages.common import extra_tables, md_escape, require_findings, table
+from app_pages.common import RECOMMENDATION_LABELS, extra_tables, md_escape, require_findings, table
 
 LEGEND = {
     "automate": "automate",
@@ -22,10 +22,8 @@ bp = f.blueprint
 st.title("Orchestration blueprint")
 counts = bp.steps["recommendation"].value_counts()
 cols = st.columns(5)
-cols[0].metric("Automate", int(counts.get("automate", 0)))
-cols[1].metric("AI-assist", int(counts.get("ai_assist", 0)))
-cols[2].metric("Keep human", int(counts.get("keep_human", 0)))
-cols[3].metric("Fix first", int(counts.get("fix_first", 0)))
+for col, (rec, label) in zip(cols, RECOMMENDATION_LABELS.items(), strict=False):
+    col.metric(label, int(counts.get(rec, 0)))
 cols[4].metric("Orchestration steps", len(bp.orchestration))
 
 st.subheader("The redesigned process")

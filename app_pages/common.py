@@ -46,6 +46,14 @@ PREVIEW_ROWS = 20
 
 HOURS = "%.1f"
 
+#: How the pages name the readiness recommendations (analysis.readiness.RECOMMENDATIONS).
+RECOMMENDATION_LABELS = {
+    "automate": "Automate",
+    "ai_assist": "AI-assist, human in the loop",
+    "keep_human": "Keep human",
+    "fix_first": "Fix first",
+}
+
 
 # ----------------------------------------------------------------------------------------------- files
 

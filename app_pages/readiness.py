@@ -7,14 +7,7 @@ import html
 import plotly.express as px
 import streamlit as st
 
-from app_pages.common import extra_tables, md_escape, require_findings, table
-
-RECOMMENDATIONS = {
-    "automate": "Automate",
-    "ai_assist": "AI-assist, human in the loop",
-    "keep_human": "Keep human",
-    "fix_first": "Fix first",
-}
+from app_pages.common import RECOMMENDATION_LABELS, extra_tables, md_escape, require_findings, table
 
 f = require_findings()
 r = f.readiness
@@ -22,7 +15,7 @@ r = f.readiness
 st.title("Automation readiness")
 counts = r.scores["recommendation"].value_counts()
 cols = st.columns(4)
-for col, (rec, label) in zip(cols, RECOMMENDATIONS.items(), strict=True):
+for col, (rec, label) in zip(cols, RECOMMENDATION_LABELS.items(), strict=True):
     col.metric(label, f"{int(counts.get(rec, 0))}")
 
 st.subheader("Value against feasibility")
