@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.blueprint import DIAGRAM_COLOURS
-from app_pages.common import RECOMMENDATION_LABELS, extra_tables, md_escape, require_findings, table
+from app_pages.common import RECOMMENDATION_LABELS, diagram, extra_tables, md_escape, require_findings, table
 
 LEGEND = {
     "automate": "automate",
@@ -36,7 +36,7 @@ st.markdown(
     + " &nbsp; ⚙ = service task (a system does it); thick border = user task (a person does it).",
     unsafe_allow_html=True,  # fixed legend text only; nothing from the data
 )
-st.graphviz_chart(bp.to_graphviz(), width="stretch")
+diagram(bp.to_graphviz(), nodes=len(bp.nodes), name="blueprint")
 st.caption(
     "Download blueprint.bpmn (Downloads page) to open the same model in a BPMN tool (Camunda, bpmn.io)."
 )

@@ -187,6 +187,42 @@ def current_findings() -> Findings | None:
     return view
 
 
+def view_key() -> str:
+    """Identifies what the pages show (the analysis and its filters); keys caches of derived drawings."""
+    return st.session_state.get(ANALYSIS_KEY, "") + "|" + filter_key(st.session_state.get(FILTERS) or {})
+
+
+#: Diagrams with more nodes than this are laid out by Graphviz on the server (cached) and shown as an
+#: image: the browser's WebAssembly Graphviz blocks the page for minutes on a 600-node blueprint, the
+#: ``dot`` program takes seconds.
+MAX_BROWSER_NODES = 150
+
+
+@st.cache_data(show_spinner="Drawing the diagram…", max_entries=8)
+def _server_svg(key: str, name: str, _graph) -> str:
+    return _graph.pipe(format="svg").decode("utf-8")
+
+
+def diagram(graph, *, nodes: int, name: str) -> None:
+    """Show a graphviz diagram: in the browser when small, as a server-drawn SVG image when large.
+
+    ``name`` and :func:`view_key` identify ``graph`` in the cache, so it is drawn once per view.
+    """
+    if nodes <= MAX_BROWSER_NODES:
+        st.graphviz_chart(graph, width="stretch")
+        return
+    try:
+        svg = _server_svg(view_key(), name, graph)
+    except Exception:  # noqa: BLE001 - graphviz missing or failing: say so, do not crash the page
+        st.error(
+            "The diagram could not be drawn: Graphviz's 'dot' program is missing or failed. Install it "
+            "(apt-get install graphviz); the BPMN download still holds the model."
+        )
+        return
+    st.caption(f"{nodes:,} shapes: drawn on the server; open the image in a new tab to zoom.")
+    st.image(svg, width="stretch")
+
+
 def require_findings() -> Findings:
     """The analysis to show; without a loaded log, tell the user to load one and stop the page."""
     findings = current_findings()

@@ -93,6 +93,8 @@ PLOTLY = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 GRAPHVIZ = '[data-testid="stGraphVizChart"] svg'
 METRIC = '[data-testid="stMetric"]'
 DOWNLOAD = '[data-testid="stDownloadButton"]'
+#: A diagram drawn in the browser, or (large ones, see app_pages.common.diagram) on the server as an image.
+DIAGRAM = f'{GRAPHVIZ}, [data-testid="stImage"] img'
 
 #: The app's pages in sidebar order. THE place to update when pages are added, renamed or retitled.
 PAGES: tuple[AppPage, ...] = (
@@ -106,7 +108,7 @@ PAGES: tuple[AppPage, ...] = (
     AppPage("Bottlenecks", "Bottlenecks", (PLOTLY, TABLE)),
     AppPage("Handoffs & rework", "Handoffs & rework", (TABLE,)),
     AppPage("Readiness", "Automation readiness", (PLOTLY, TABLE)),
-    AppPage("Blueprint", "Orchestration blueprint", (GRAPHVIZ, TABLE)),
+    AppPage("Blueprint", "Orchestration blueprint", (DIAGRAM, TABLE)),
     AppPage("Downloads", "Downloads", (DOWNLOAD,)),
 )
 
