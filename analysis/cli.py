@@ -120,6 +120,38 @@ def analyze(
         Path | None,
         typer.Option(help="Table linking case ids across systems: one column per system name."),
     ] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Filter: start of the time frame (ISO date or time).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Filter: end of the time frame (ISO date or time, inclusive).")
+    ] = None,
+    time_mode: Annotated[
+        str,
+        typer.Option(
+            help="Filter: which cases the time frame keeps: intersecting, contained, started, completed, or "
+            "trim (keep only the events in it)."
+        ),
+    ] = "intersecting",
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            help="Filter: COLUMN=VALUE (repeatable; values of one column are OR-ed, columns AND-ed).",
+        ),
+    ] = None,
+    attribute_mode: Annotated[
+        str, typer.Option(help="Filter: what --keep does: cases (keep cases with), exclude, or events.")
+    ] = "cases",
+    variant: Annotated[
+        list[int] | None, typer.Option("--variant", help="Filter: keep this variant number (repeatable).")
+    ] = None,
+    min_case_hours: Annotated[
+        float | None, typer.Option(help="Filter: shortest cycle time kept, hours.")
+    ] = None,
+    max_case_hours: Annotated[
+        float | None, typer.Option(help="Filter: longest cycle time kept, hours.")
+    ] = None,
     noise_threshold: Annotated[float, typer.Option(help="Inductive Miner noise threshold, 0 to <1.")] = 0.2,
     end_activity: Annotated[
         list[str] | None,
@@ -142,6 +174,25 @@ def analyze(
     if case_map is not None and len(logs) < 2:
         err.print("[bold red]error:[/] --case-map links several logs; give at least two.")
         raise typer.Exit(2)
+    attributes: dict[str, list[str]] = {}
+    for item in keep or []:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            err.print(f"[bold red]error:[/] --keep {item!r}: write COLUMN=VALUE, e.g. --keep role=Highways.")
+            raise typer.Exit(2)
+        attributes.setdefault(column, []).append(value)
+    if until and len(until.strip()) == 10:  # a date: the whole day is in the frame
+        until = f"{until.strip()}T23:59:59.999999"
+    filters = {
+        "time_range": (since, until) if since or until else None,
+        "time_mode": time_mode,
+        "attributes": attributes or None,
+        "attribute_mode": attribute_mode,
+        "variants": variant or None,
+        "case_hours": (min_case_hours, max_case_hours)
+        if min_case_hours is not None or max_case_hours is not None
+        else None,
+    }
     try:
         key = None
         if pseudonymise or pseudonym_key_file is not None or pseudonymise_column:
@@ -175,6 +226,7 @@ def analyze(
             end_activity or None,
             system,
             case_map,
+            filters,
         )
     except FlowreadyError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
@@ -200,11 +252,13 @@ def _analyze(
     ends: list[str] | None,
     systems: list[str] | None = None,
     case_map: Path | None = None,
+    filters: dict | None = None,
 ) -> None:
     from analysis.export import export_table, export_tables
     from analysis.findings import analyze as run_analysis
     from analysis.report import export_report
     from mapper.discovery import render_process_map
+    from mapper.filters import filter_log
     from mapper.load import load_event_log
     from mapper.merge import merge_event_logs
 
@@ -228,6 +282,9 @@ def _analyze(
                 loaded[name or _system_name(path, loaded)] = load_event_log(path, **load_kwargs)
             step("Merging the systems' logs")
             event_log = merge_event_logs(loaded, case_map=case_map, pseudonym_key=key, pseudonymise=columns)
+        if filters and any(filters.get(k) for k in ("time_range", "attributes", "variants", "case_hours")):
+            step("Filtering")
+            event_log = filter_log(event_log, **filters)
         findings = run_analysis(
             event_log, noise_threshold=noise_threshold, end_activities=ends, progress=step
         )

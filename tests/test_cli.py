@@ -195,3 +195,40 @@ def test_system_names_must_match_the_logs(tmp_path):
         app, ["analyze", str(SAMPLE), "--system", "a", "--system", "b", "--out", str(tmp_path)]
     )
     assert result.exit_code == 2 and "1 logs but 2 --system names" in result.output
+
+
+def test_filters_from_the_command_line_match_filter_log(tmp_path):
+    from mapper import filter_log, load_event_log
+
+    out = tmp_path / "filtered"
+    args = ["analyze", str(SAMPLE), "--out", str(out), "--from", "2025-03-01", "--to", "2025-03-31"]
+    args += ["--keep", "role=Highways", "--keep", "role=Senior", "--max-case-hours", "400"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text("utf-8"))
+    expected = filter_log(
+        load_event_log(SAMPLE),
+        time_range=("2025-03-01", "2025-03-31T23:59:59.999999"),
+        attributes={"role": ["Highways", "Senior"]},
+        case_hours=(None, 400),
+    )
+    assert doc["log"]["filters"] == list(expected.filters)
+    assert len(doc["log"]["filters"]) == 3
+    assert doc["log"]["cases"] == expected.summary()["cases"] < 1000
+    assert "Filtered: " in (out / "report.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--keep", "roleHighways"], "--keep 'roleHighways': write COLUMN=VALUE"),
+        (["--keep", "nosuch=1"], "nosuch"),
+        (["--variant", "9999"], "9999"),
+        (["--time-mode", "sometimes", "--from", "2025-03-01"], "sometimes"),
+    ],
+)
+def test_bad_filters_exit_2_with_a_clear_message(tmp_path, extra, message):
+    result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path / "o"), *extra])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
