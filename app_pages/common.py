@@ -24,7 +24,15 @@ import streamlit as st
 from analysis import Findings, analyze, export_report
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
-from mapper import DataQuality, EventLog, FlowreadyError, filter_log, load_event_log, render_process_map
+from mapper import (
+    DataQuality,
+    EventLog,
+    FlowreadyError,
+    filter_log,
+    load_event_log,
+    render_process_map,
+    render_svg,
+)
 from mapper.preview import MappingPreview, preview_event_log
 from mapper.readers import RawTable, list_object_types, read_raw
 
@@ -200,7 +208,8 @@ MAX_BROWSER_NODES = 150
 
 @st.cache_data(show_spinner="Drawing the diagram…", max_entries=8)
 def _server_svg(key: str, name: str, _graph) -> str:
-    return _graph.pipe(format="svg").decode("utf-8")
+    """:func:`mapper.render_svg`, once per view (``key``) and diagram (``name``)."""
+    return render_svg(_graph)
 
 
 def diagram(graph, *, nodes: int, name: str) -> None:
@@ -213,11 +222,8 @@ def diagram(graph, *, nodes: int, name: str) -> None:
         return
     try:
         svg = _server_svg(view_key(), name, graph)
-    except Exception:  # noqa: BLE001 - graphviz missing or failing: say so, do not crash the page
-        st.error(
-            "The diagram could not be drawn: Graphviz's 'dot' program is missing or failed. Install it "
-            "(apt-get install graphviz); the BPMN download still holds the model."
-        )
+    except FlowreadyError as exc:
+        st.error(f"{exc} The downloads still hold the model (blueprint.bpmn).")
         return
     st.caption(f"{nodes:,} shapes: drawn on the server; open the image in a new tab to zoom.")
     st.image(svg, width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import find_handoff_cases, handoff_matrix, plot_handoff_matrix, plot_handoff_network
-from app_pages.common import md_escape, require_findings, table
+from app_pages.common import diagram, md_escape, require_findings, table
 from mapper import FlowreadyError
 
 LEVELS = {
@@ -13,6 +13,8 @@ LEVELS = {
     "resource": "Between people and systems",
     "system": "Between source systems",
 }
+#: Performers drawn in the matrix chart at most (the busiest); the table has them all.
+MAX_MATRIX = 60
 MATRIX_VALUES = {
     "count": "handovers",
     "cases": "cases",
@@ -58,24 +60,25 @@ else:
         top = st.slider(
             "Pairs shown (the most frequent, plus every failing one)", 5, 200, 40, key="handoff_top"
         )
-        st.graphviz_chart(plot_handoff_network(h, level=level, top=top), width="stretch")
+        performers = len(set(at_level["source"]) | set(at_level["target"]))  # at most this many nodes
+        network = plot_handoff_network(h, level=level, top=top)
+        diagram(network, nodes=performers, name=f"handoffs-{level}-{top}")
     with matrix:
         value = st.selectbox(
             "Cell value", list(MATRIX_VALUES), format_func=MATRIX_VALUES.get, key="matrix_value"
         )
-        m = handoff_matrix(h, level=level, value=value)
-        if len(m) > 60:
-            st.caption(f"{len(m)} performers: the chart shows the 60 busiest; the table below has them all.")
-            m = m.iloc[:60, :60]
-            st.plotly_chart(
-                plot_handoff_matrix(
-                    h[h["source"].isin(m.index) & h["target"].isin(m.columns)], level=level, value=value
-                )
+        full = handoff_matrix(h, level=level, value=value)
+        shown = h
+        if len(full) > MAX_MATRIX:
+            st.caption(
+                f"{len(full)} performers: the chart shows the {MAX_MATRIX} busiest; the table below has "
+                "them all."
             )
-        else:
-            st.plotly_chart(plot_handoff_matrix(h, level=level, value=value))
+            busiest = full.index[:MAX_MATRIX]
+            shown = h[h["source"].isin(busiest) & h["target"].isin(busiest)]
+        st.plotly_chart(plot_handoff_matrix(shown, level=level, value=value))
         with st.expander("The matrix as a table"):
-            st.dataframe(handoff_matrix(h, level=level, value=value))
+            st.dataframe(full)
     with all_pairs:
         table(at_level)
 

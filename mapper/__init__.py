@@ -10,6 +10,7 @@ from mapper.discovery import (
     export_process_map,
     plot_process_map,
     render_process_map,
+    render_svg,
 )
 from mapper.errors import (
     AnalysisError,
@@ -60,4 +61,5 @@ __all__ = [
     "pseudonymise_events",
     "read_raw",
     "render_process_map",
+    "render_svg",
 ]

@@ -399,6 +399,18 @@ def styled_digraph(name: str, *, rankdir: Literal["TB", "LR"] = "TB") -> graphvi
     """An empty graphviz digraph in flowready's style: rounded blue boxes, Helvetica, small edge labels.
 
     Shared by the process map and the handoff network so they look alike.
+
+    Parameters
+    ----------
+    name : str
+        The graph's name (its id in the DOT source and the SVG).
+    rankdir : {"TB", "LR"}
+        Layout direction: top to bottom or left to right.
+
+    Returns
+    -------
+    graphviz.Digraph
+        No nodes or edges yet; add them with labels from :func:`html_label`.
     """
     return graphviz.Digraph(
         name,
@@ -594,12 +606,39 @@ def render_process_map(
         path_share=path_share,
         statistic=statistic,
     )
+    return render_svg(g)
+
+
+def render_svg(graph: graphviz.Digraph) -> str:
+    """Lay out any graphviz graph with ``dot`` and return the SVG document as text.
+
+    The one place where flowready runs Graphviz for a drawing, so that a missing or failing ``dot``
+    gives the same clear error everywhere (process map, handoff network, blueprint diagram).
+
+    Parameters
+    ----------
+    graph : graphviz.Digraph
+        E.g. from :func:`plot_process_map`, :func:`analysis.plot_handoff_network` or
+        :func:`analysis.plot_blueprint`.
+
+    Returns
+    -------
+    str
+        A complete SVG document (XML prolog included).
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed, or it fails on the graph.
+    """
     try:
-        return g.pipe(format="svg").decode("utf-8")
+        return graph.pipe(format="svg").decode("utf-8")
     except graphviz.ExecutableNotFound:
         raise FlowreadyError(
             "Graphviz's 'dot' program is not installed; install it (apt-get install graphviz) and retry."
         ) from None
+    except graphviz.CalledProcessError as exc:
+        raise FlowreadyError(f"Graphviz's 'dot' failed to lay out the graph: {exc.stderr!r:.300}.") from None
 
 
 def export_process_map(

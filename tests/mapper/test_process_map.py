@@ -371,3 +371,28 @@ def test_sample_log_renders_with_the_sliders(sample_dfg, tmp_path):
     assert f"{small.hidden_activities} rarer activities, {small.hidden_paths} rarer paths hidden" in texts
     path = export_process_map(sample_dfg, tmp_path / "map.svg", activity_share=0.5, path_share=0.2)
     assert ET.parse(path).getroot().tag == f"{ns}svg"
+
+
+def test_render_svg_turns_graphviz_failures_into_clear_errors(monkeypatch):
+    import graphviz
+
+    from mapper import FlowreadyError, render_svg
+    from mapper.discovery import html_label, styled_digraph
+
+    g = styled_digraph("g")
+    g.node("a", label=html_label("<b>x</b>"))
+    assert render_svg(g).lstrip().startswith("<?xml")
+
+    def missing(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(("dot",))
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    with pytest.raises(FlowreadyError, match=r"'dot' program is not installed; install it"):
+        render_svg(g)
+
+    def failing(*args, **kwargs):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"syntax error in line 1")
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", failing)
+    with pytest.raises(FlowreadyError, match="failed to lay out the graph: b'syntax error"):
+        render_svg(g)
