@@ -557,7 +557,10 @@ def filter_sidebar() -> None:
     if not apply:
         return
     filters: dict = {}
-    if isinstance(dates, tuple) and len(dates) == 2 and (dates[0] > first or dates[1] < last):
+    if not (isinstance(dates, tuple) and len(dates) == 2):  # only a start day picked: not silently dropped
+        sb.error("Pick both the first and the last day of the date range, then apply again.")
+        return
+    if dates[0] > first or dates[1] < last:
         start = pd.Timestamp(dates[0], tz="UTC")
         end = pd.Timestamp(dates[1], tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
         filters["time_range"] = (start, end)

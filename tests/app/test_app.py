@@ -863,3 +863,13 @@ def test_ocel_with_two_object_types_offers_an_object_type_picker():
     _ok(at)
     summary = at.session_state["findings"].summary
     assert (summary["cases"], summary["events"], summary["activities"]) == (1, 5, 4)
+
+
+def test_a_date_range_with_one_day_is_refused_not_ignored(sample_findings):
+    at = _page(sample_findings, "app_pages/overview.py")
+    at.date_input(key="flt_dates").set_value((datetime.date(2025, 3, 1),))
+    at = _apply(at)
+    assert not at.exception
+    assert "Pick both the first and the last day of the date range" in _texts(at.sidebar.error)
+    assert "filters" not in at.session_state or not at.session_state["filters"]
+    assert _metrics(at)["Cases"] == "1,000"
