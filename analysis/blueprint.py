@@ -24,9 +24,11 @@ import pandas as pd
 
 from analysis.bottlenecks import Bottlenecks
 from analysis.bpmn_xml import to_bpmn_xml
+from analysis.queries.handoffs import handover_activity_flows, handover_table
+from analysis.queries.kpis import process_kpis
 from analysis.readiness import Readiness
 from mapper.discovery import ProcessModel
-from mapper.engine import execute, handover_activity_flows, hours, process_kpis
+from mapper.engine import execute, hours
 from mapper.log import EventLog
 
 #: Retry policy of every automated step (service task).
@@ -346,7 +348,7 @@ def _routes(log: EventLog, handoffs: pd.DataFrame, acts: pd.DataFrame) -> pd.Dat
     if failing is None or failing.empty:
         return pd.DataFrame(columns=cols)
     level = failing["level"].iloc[0]
-    h = log.tables().handovers(level)
+    h = handover_table(log, level)
     flows = execute(handover_activity_flows(h))
     flows = flows.merge(
         failing[["source", "target", "failure", "count", "delay_hours_median"]].rename(
@@ -467,7 +469,7 @@ def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> di
     delay = None
     ping = None
     if len(handoffs):
-        h = log.tables().handovers(handoffs["level"].iloc[0])
+        h = handover_table(log, handoffs["level"].iloc[0])
         agg = execute(
             h.aggregate(delay=hours(h.delay_us).median(), ping=h.case_id.nunique(where=h.ping_pong))
         )

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mapper.columns import CASE_ID, RESOURCE, ROLE, SOURCE_SYSTEM
+from analysis.queries.handoffs import LEVEL_COLUMNS, handover_pairs, handover_table
+from mapper.columns import CASE_ID
 from mapper.discovery import html_label, styled_digraph
-from mapper.engine import execute, handover_pairs, hours, rework
+from mapper.engine import execute, hours, rework
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 from mapper.units import humanize_hours
@@ -53,7 +54,7 @@ def find_handoffs(
     resource (or role). Events without a performer break the chain and count as no handover. A
     ping-pong is a handover from A to B whose next handover in the same case goes straight back from B
     to A while the work is redone (the return, or the resend after it, lands on an activity already
-    done in the case); see :func:`mapper.engine.handovers`.
+    done in the case); see :func:`analysis.queries.handoffs.handovers`.
 
     A pair is flagged ``failing`` when work bounces (ping-pong in at least :data:`PING_PONG_SHARE` of its
     cases and at least :data:`PING_PONG_MIN_CASES` cases) or waits (median delay at least
@@ -93,8 +94,7 @@ def find_handoffs(
     present = {"resource": log.has_resources, "role": log.has_roles, "system": log.has_systems}[level]
     if not present:
         return _empty_handoffs()
-    tables = log.tables()
-    h = tables.handovers(level)
+    h = handover_table(log, level)
     pairs = execute(handover_pairs(h))
     if pairs.empty:  # performers are named, but work never changes hands
         return _empty_handoffs()
@@ -160,7 +160,7 @@ def find_rework(log: EventLog) -> pd.DataFrame:
 # --- Views of the handover-of-work network (the app's Handoffs page and notebooks) -------------------
 
 #: The levels :func:`find_handoffs` knows, and the event-table column each one reads.
-_LEVEL_COLUMNS = {"resource": RESOURCE, "role": ROLE, "system": SOURCE_SYSTEM}
+
 _LEVEL_NOUNS = {"resource": "resources", "role": "roles", "system": "systems"}
 #: What :func:`handoff_matrix` can put in the cells; counts are 0 where no work changes hands, the
 #: delay is missing (NaN) there.
@@ -422,8 +422,8 @@ def find_handoff_cases(
 ) -> pd.DataFrame:
     """Example cases in which work passes from ``source`` to ``target``: the ones to open first.
 
-    Computed in the engine from the handovers of the log (:func:`mapper.engine.handovers`), with the
-    same definitions as :func:`find_handoffs`.
+    Computed in the engine from the handovers of the log (:func:`analysis.queries.handoffs.handovers`),
+    with the same definitions as :func:`find_handoffs`.
 
     Parameters
     ----------
@@ -468,11 +468,11 @@ def find_handoff_cases(
     >>> bool(cases["ping_pong"].iloc[0])
     True
     """
-    if level not in _LEVEL_COLUMNS:
-        raise AnalysisError(f"level must be one of {', '.join(map(repr, _LEVEL_COLUMNS))}, not {level!r}.")
+    if level not in LEVEL_COLUMNS:
+        raise AnalysisError(f"level must be one of {', '.join(map(repr, LEVEL_COLUMNS))}, not {level!r}.")
     if top < 0:
         raise AnalysisError(f"top must be a non-negative number of cases, not {top!r}.")
-    col = _LEVEL_COLUMNS[level]
+    col = LEVEL_COLUMNS[level]
     present = {"resource": log.has_resources, "role": log.has_roles, "system": log.has_systems}[level]
     if not present:
         what = "names no source systems (it is not a merged log)" if level == "system" else "names none"
@@ -481,7 +481,7 @@ def find_handoff_cases(
             "choose another level, or map that column when loading the log."
         )
     tables = log.tables()
-    h = tables.handovers(level)
+    h = handover_table(log, level)
     o = tables.ordered
     h = h.filter((h.source == source) & (h.target == target))
     # The source event's completion is the receiving event's predecessor completion: one join, no

@@ -45,14 +45,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mapper.engine import (
-    activity_handoffs,
-    activity_stats,
-    execute,
-    neighbour_entropy,
-    rework,
-    system_share,
-)
+from analysis.queries.handoffs import activity_handoffs, handover_table
+from analysis.queries.readiness import neighbour_entropy, system_share
+from mapper.engine import activity_stats, execute, rework
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -232,7 +227,7 @@ def score_readiness(
     df = stats.merge(ent, on="activity", how="left")
     level = "role" if log.has_roles else ("resource" if log.has_resources else None)
     if level:
-        ah = execute(activity_handoffs(o, tables.handovers(level), level)).drop(columns=["events"])
+        ah = execute(activity_handoffs(o, handover_table(log, level), level)).drop(columns=["events"])
         df = df.merge(ah, on="activity", how="left")
     if log.has_resources:
         df = df.merge(execute(system_share(o, SYSTEM_PATTERN)), on="activity", how="left")
@@ -341,7 +336,7 @@ def _ping_pong_targets(log: EventLog, level: str, handoffs: pd.DataFrame | None)
     bad = pairs[pairs["failure"].str.contains("ping-pong")]
     if bad.empty:
         return set()
-    h = log.tables().handovers(level)
+    h = handover_table(log, level)
     got = execute(h.group_by(["source", "target", "activity"]).aggregate(n=h.count()))
     keys = set(zip(bad["source"], bad["target"], strict=True)) | set(
         zip(bad["target"], bad["source"], strict=True)

@@ -14,9 +14,9 @@ are exact on every backend; they are converted to hours only in the aggregated r
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -57,24 +57,31 @@ class EngineTables:
     events: ir.Table
     ordered: ir.Table
     _memo: dict = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
-    def handovers(self, level: Literal["resource", "role", "system"]) -> ir.Table:
-        """The handovers at ``level`` (:func:`handovers`), materialised once per log and level."""
-        key = ("handovers", level)
-        if key not in self._memo:
-            self._memo[key] = self.con.create_table(
-                f"handovers_{level}", handovers(self.ordered, level), temp=True
-            )
-        return self._memo[key]
+    def materialise(self, name: str, expr: ir.Table) -> ir.Table:
+        """Store ``expr`` as a temporary table of this log's connection, once per ``name``, and return it.
+
+        For event-level intermediate results that several analyses read (the handovers of a level, the
+        activity instances with their enabling times): computed once, then scanned. ``name`` must be a
+        plain identifier; the same name always returns the table made the first time. Thread-safe: two
+        sessions asking at once build it once.
+        """
+        key = ("table", name)
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = self.con.create_table(f"m_{name}", expr, temp=True)
+            return self._memo[key]
 
     def result(self, name: str, query) -> pd.DataFrame:
         """Execute ``query(self.ordered)`` once per log and return a copy of the compact result.
 
         For the aggregates several analyses share (``activity_stats``, ``dfg_edges``).
         """
-        if name not in self._memo:
-            self._memo[name] = execute(query(self.ordered))
-        return self._memo[name].copy()
+        with self._lock:
+            if name not in self._memo:
+                self._memo[name] = execute(query(self.ordered))
+            return self._memo[name].copy()
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -337,106 +344,6 @@ def rework(o: ir.Table) -> ir.Table:
     )
 
 
-#: The event-table column holding the performer at each handover level.
-_LEVEL_COLUMNS = {"resource": RESOURCE, "role": ROLE, "system": SOURCE_SYSTEM}
-
-
-def handovers(o: ir.Table, level: Literal["resource", "role", "system"]) -> ir.Table:
-    """Handover-of-work events: consecutive events of a case done by different resources (roles, systems).
-
-    Following van der Aalst, Reijers & Song (2005), a handover occurs when an event is directly
-    followed, in its case, by an event of another performer. Events whose performer is unknown break
-    the chain: no handover is counted from or to them.
-
-    Returns
-    -------
-    ibis Table
-        One row per handover: ``case_id``, ``source``, ``target`` (performers), ``source_activity``,
-        ``activity`` (the receiving activity), ``delay_us`` (from the completion of the previous event
-        to the start, or completion when no start is known, of the receiving event), ``pos``,
-        ``repeat`` (bool: the receiving activity was done before in the case), and ``ping_pong``
-        (bool): the next handover in the same case goes straight back (target -> source) and the work
-        is redone: the return lands on an activity already done in the case, or the handover after it
-        sends the case to the same target again for an activity it already did (A -> B -> A -> B).
-        A plain return of a case to its sender for new work (intake -> check -> intake system) is not
-        a ping-pong.
-    """
-    col = _LEVEL_COLUMNS[level]
-    prev = f"prev_{col}"
-    h = o.filter(o[col].notnull() & o[prev].notnull() & (o[col] != o[prev]))
-    begin = h.start_us.coalesce(h.t_us)
-    h = h.select(
-        CASE_ID,
-        source=h[prev],
-        target=h[col],
-        source_activity=h.prev_activity,
-        activity=h[ACTIVITY],
-        delay_us=non_negative(begin - h.prev_t_us),
-        pos=h.pos,
-        repeat=h.occurrence > 0,
-    )
-    w = ibis.window(group_by=h[CASE_ID], order_by=h.pos)
-    src1, tgt1, rep1 = h.source.lead(1).over(w), h.target.lead(1).over(w), h.repeat.lead(1).over(w)
-    src2, tgt2, rep2 = h.source.lead(2).over(w), h.target.lead(2).over(w), h.repeat.lead(2).over(w)
-    back = (src1 == h.target) & (tgt1 == h.source)
-    resent = (src2 == h.source) & (tgt2 == h.target) & rep2
-    return h.mutate(ping_pong=(back & (rep1 | resent.fill_null(False))).fill_null(False))
-
-
-def handover_pairs(h: ir.Table) -> ir.Table:
-    """Aggregate handovers per (source, target) pair.
-
-    Returns
-    -------
-    ibis Table
-        ``source``, ``target``, ``count`` (int64), ``cases`` (int64), ``delay_hours_median``,
-        ``delay_hours_p90`` (float), ``ping_pong_cases`` (int64: cases in which a handover from source to
-        target was a ping-pong as defined in :func:`handovers`: answered straight back, with the work
-        redone).
-    """
-    return h.group_by(["source", "target"]).aggregate(
-        count=h.count(),
-        cases=h[CASE_ID].nunique(),
-        delay_hours_median=hours(h.delay_us).median(),
-        delay_hours_p90=hours(h.delay_us).quantile(P90),
-        ping_pong_cases=h[CASE_ID].nunique(where=h.ping_pong),
-    )
-
-
-def neighbour_entropy(o: ir.Table) -> ir.Table:
-    """Per activity: how predictable its predecessors and successors are.
-
-    Uses the normalised Shannon entropy of the predecessor and successor distributions (the case start
-    and the case end count as one more outcome, ``<none>``).
-
-    Returns
-    -------
-    ibis Table
-        ``activity``, ``pred_entropy``, ``succ_entropy`` (float in [0, 1]: 0 = always the same
-        neighbour), ``succ_distinct`` (int64), ``succ_top_share`` (float).
-    """
-
-    def entropy(col: str, name: str) -> ir.Table:
-        k = o.mutate(nb=o[col].fill_null("<none>"))
-        counts = k.group_by([ACTIVITY, "nb"]).aggregate(n=k.count())
-        w = ibis.window(group_by=counts[ACTIVITY])
-        tot = counts.n.sum().over(w)
-        p = counts.n.cast("float64") / tot
-        distinct = counts.n.count().over(w)
-        counts = counts.mutate(plogp=-(p * p.ln()), n_distinct=distinct, prob=p)
-        agg = counts.group_by(ACTIVITY).aggregate(
-            h=counts.plogp.sum(), k=counts.n_distinct.max(), top=counts.prob.max()
-        )
-        norm = ibis.cases((agg.k > 1, agg.h / agg.k.cast("float64").ln()), else_=0.0)
-        return agg.select(
-            ACTIVITY, **{f"{name}_entropy": norm, f"{name}_distinct": agg.k, f"{name}_top_share": agg.top}
-        )
-
-    pred = entropy("prev_activity", "pred")
-    succ = entropy("next_activity", "succ")
-    return pred.join(succ, ACTIVITY)
-
-
 def execute(expr: ir.Table) -> pd.DataFrame:
     """Run an expression and return a pandas DataFrame (only for compact results)."""
     return expr.to_pandas()
@@ -586,101 +493,4 @@ def log_counts(t: ir.Table) -> ir.Table:
         roles=t[ROLE].nunique(),
         start_us=t.start_us.coalesce(t.t_us).min(),
         end_us=t.t_us.max(),
-    )
-
-
-def activity_handoffs(o: ir.Table, h: ir.Table, level: Literal["resource", "role", "system"]) -> ir.Table:
-    """Per activity: how often work changes hands around it, and its part in ping-pong.
-
-    Parameters
-    ----------
-    o : ibis Table
-        The ordered events (:func:`order_events`).
-    h : ibis Table
-        The handovers at ``level`` (:func:`handovers`).
-
-    Returns
-    -------
-    ibis Table
-        ``activity``, ``events`` (int64), ``handoff_events`` (int64: occurrences received from, or
-        handed to, another performer), ``handoffs_in`` (int64), ``ping_pong_cases`` (int64: cases in
-        which the activity receives either leg of a ping-pong), ``delay_hours_median_in`` (float).
-    """
-    col = _LEVEL_COLUMNS[level]
-    w = ibis.window(group_by=o[CASE_ID], order_by=[o.t_us, o[ROW_NR]])
-    nxt = o[col].lead().over(w)
-    prv = o[col].lag().over(w)
-    marked = o.mutate(
-        touches=(
-            (o[col].notnull() & prv.notnull() & (prv != o[col]))
-            | (o[col].notnull() & nxt.notnull() & (nxt != o[col]))
-        ).fill_null(False)
-    )
-    per_act = marked.group_by(ACTIVITY).aggregate(
-        events=marked.count(), handoff_events=marked.touches.cast("int64").sum()
-    )
-    wh = ibis.window(group_by=h[CASE_ID], order_by=h.pos)
-    hh = h.mutate(involved=(h.ping_pong | h.ping_pong.lag().over(wh).fill_null(False)))
-    inbound = hh.group_by(ACTIVITY).aggregate(
-        handoffs_in=hh.count(),
-        ping_pong_cases=hh[CASE_ID].nunique(where=hh.involved),
-        delay_hours_median_in=hours(hh.delay_us).median(),
-    )
-    j = per_act.left_join(inbound, ACTIVITY)
-    return j.select(
-        ACTIVITY,
-        "events",
-        "handoff_events",
-        handoffs_in=j.handoffs_in.fill_null(0),
-        ping_pong_cases=j.ping_pong_cases.fill_null(0),
-        delay_hours_median_in=j.delay_hours_median_in,
-    )
-
-
-def system_share(o: ir.Table, pattern: str) -> ir.Table:
-    """Per activity: the share of its events done by resources whose name matches ``pattern``.
-
-    Returns
-    -------
-    ibis Table
-        ``activity``, ``with_resource`` (int64), ``system_events`` (int64).
-    """
-    is_sys = o[RESOURCE].re_search(pattern).fill_null(False)
-    return o.group_by(ACTIVITY).aggregate(
-        with_resource=o[RESOURCE].count(),
-        system_events=is_sys.cast("int64").sum(),
-    )
-
-
-def process_kpis(o: ir.Table) -> ir.Table:
-    """Process-wide baseline figures.
-
-    Returns
-    -------
-    ibis Table
-        A single row: ``waiting_hours_median``, ``waiting_hours_p90`` (float, over all waits),
-        ``waiting_hours_total`` (float), ``rework_cases`` (int64: cases with any activity repeated),
-        ``cases`` (int64).
-    """
-    per_case = o.group_by([CASE_ID, ACTIVITY]).aggregate(n=o.count())
-    rw = per_case.group_by(CASE_ID).aggregate(rep=(per_case.n.max() > 1))
-    waits = o.aggregate(
-        waiting_hours_median=hours(o.wait_us).median(),
-        waiting_hours_p90=hours(o.wait_us).quantile(P90),
-        waiting_hours_total=hours(o.wait_us).sum(),
-    )
-    counts = rw.aggregate(rework_cases=rw.rep.cast("int64").sum(), cases=rw.count())
-    return waits.cross_join(counts)
-
-
-def handover_activity_flows(h: ir.Table) -> ir.Table:
-    """Handovers per (source, target, receiving activity).
-
-    Returns
-    -------
-    ibis Table
-        ``source``, ``target``, ``activity`` (str), ``count`` (int64), ``delay_hours_p90`` (float).
-    """
-    return h.group_by(["source", "target", ACTIVITY]).aggregate(
-        count=h.count(), delay_hours_p90=hours(h.delay_us).quantile(P90)
     )
