@@ -1,4 +1,4 @@
-"""Bottlenecks: where cases wait, how long, and which cases may be stuck."""
+"""Bottlenecks: where cases wait, how long, why, and which cases may be stuck."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Literal
 import ibis
 import pandas as pd
 
+from analysis.waiting import CAUSES, WaitingCauses, WorkingCalendars, find_waiting_causes, plot_waiting_causes
 from mapper.engine import (
     P90,
     US_PER_HOUR,
@@ -24,21 +25,47 @@ from mapper.log import EventLog
 #: An activity is an end activity when it is the last event of at least this share of the cases
 #: that contain it (unless ``end_activities`` is given).
 END_ACTIVITY_SHARE = 0.5
+#: A step's wait is "off hours only" when at least this share of it is resource unavailability (its
+#: performers were outside their working calendar): four hours in five. Nights and weekends are
+#: fixed by scheduling (when work is done), not by capacity or automation, so such a step is reported
+#: but ranked after every bottleneck. A step staffed in office hours whose work arrives around the
+#: clock waits mostly overnight, but the queue built overnight is worked off in the morning
+#: (contention); the fifth left over allows for that without letting a step with a real daytime queue
+#: (a third of its wait or more) pass as off-hours.
+OFF_HOURS_SHARE = 0.8
+#: Columns :func:`find_bottlenecks` adds to ``activities`` from the waiting causes.
+CAUSE_COLUMNS = [
+    *[f"{c}_hours" for c in CAUSES],
+    "fixable_hours",
+    "working_hours_total",
+    "dominant_cause",
+    "remedy",
+    "off_hours_only",
+    "bottleneck",
+]
 
 
 @dataclass(frozen=True)
 class Bottlenecks:
-    """Waiting and processing times per activity and transition, case cycle times, possibly stuck cases.
+    """Waiting and processing times per activity and transition, their causes, cycle times, stuck cases.
 
     Attributes
     ----------
     activities : pandas.DataFrame
-        One row per activity, ranked by ``hours_lost_total`` (largest first): ``rank`` (int),
-        ``activity`` (str), ``cases`` (int64, cases containing it), ``events`` (int64),
+        One row per activity, ranked by what can be fixed (see :func:`find_bottlenecks`): ``rank``
+        (int), ``activity`` (str), ``cases`` (int64, cases containing it), ``events`` (int64),
         ``waiting_hours_median``, ``waiting_hours_p90``, ``waiting_hours_mean`` (float, hours of waiting
         before the activity), ``processing_hours_median``, ``processing_hours_p90`` (float, NaN when the
         log has no start timestamps), ``hours_lost_total`` (float, sum of waiting hours before it over
-        all cases), ``share_of_waiting`` (float in [0, 1], of all waiting in the log).
+        all cases), ``share_of_waiting`` (float in [0, 1], of all waiting in the log); then the waiting
+        causes (:func:`analysis.waiting.find_waiting_causes`): ``batching_hours``,
+        ``contention_hours``, ``prioritisation_hours``, ``unavailability_hours``, ``extraneous_hours``,
+        ``unknown_hours`` (float, adding up to ``hours_lost_total``), ``fixable_hours`` (float:
+        batching + contention + prioritisation + extraneous), ``working_hours_total`` (float: the wait
+        in the performers' working hours), ``dominant_cause`` (str, ``none`` without waiting),
+        ``remedy`` (str, the remedy class of the dominant cause), ``off_hours_only`` (bool: at least
+        :data:`OFF_HOURS_SHARE` of the wait is unavailability) and ``bottleneck`` (bool: not off hours
+        only, and some of its wait is fixable or of unknown cause).
     transitions : pandas.DataFrame
         One row per directly-follows pair, ranked by ``hours_lost_total``: ``source``, ``target``,
         ``frequency``, ``waiting_hours_median``, ``waiting_hours_p90``, ``hours_lost_total``,
@@ -55,6 +82,10 @@ class Bottlenecks:
     waiting_includes_processing : bool
         True when the log has no start timestamps: the "waiting" before an activity is then the time
         between two completions and includes the activity's own processing.
+    causes : WaitingCauses or None
+        The waiting causes the ranking rests on (per activity, per transition, for the process, batches).
+    calendars : WorkingCalendars or None
+        The working calendars the causes were measured with.
     """
 
     activities: pd.DataFrame
@@ -63,15 +94,21 @@ class Bottlenecks:
     cycle: dict
     end_activities: list = field(default_factory=list)
     waiting_includes_processing: bool = True
+    causes: WaitingCauses | None = None
+    calendars: WorkingCalendars | None = None
 
     def to_frame(self, level: Literal["activity", "transition"] = "activity") -> pd.DataFrame:
         """The ranked table at ``level`` (a copy)."""
         return (self.activities if level == "activity" else self.transitions).copy()
 
     def plot(self, top: int = 10):
-        """A plotly bar chart of the hours lost before the ``top`` activities."""
+        """A plotly stacked bar chart of the hours lost before the ``top`` activities, by cause."""
         import plotly.express as px
 
+        if "fixable_hours" in self.activities:
+            return plot_waiting_causes(
+                self.activities.head(top), title="Where cases wait and why (hours lost, by cause)"
+            )
         d = self.activities.head(top).iloc[::-1]
         fig = px.bar(
             d,
@@ -92,15 +129,22 @@ class Bottlenecks:
         return f"<b>Bottlenecks</b>{html.escape(note)}" + self.activities.head(20).to_html(index=False)
 
 
-def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) -> Bottlenecks:
-    """Measure waiting before each activity and each transition, cycle times, and stuck cases.
+def find_bottlenecks(
+    log: EventLog, *, end_activities: list[str] | None = None, causes: WaitingCauses | None = None
+) -> Bottlenecks:
+    """Measure waiting before each activity and each transition, why it happens, cycle times, stuck cases.
 
     The waiting time before an event runs from the completion of the previous event of its case (its
     enabling under sequential execution) to its start, or to its completion when the log has no start
     timestamps; overlaps (start before the previous completion) count as zero. The first event of a case
-    has no waiting time. Activities are ranked by the total hours lost waiting before them, the measure
-    that adds up across cases (a long median on a rare step matters less than a moderate wait on every
-    case).
+    has no waiting time. Each wait is split into its causes (:func:`analysis.waiting.find_waiting_causes`:
+    batching, contention, prioritisation, unavailability, extraneous, unknown). Activities are ranked by
+    what can be fixed: bottlenecks first (``bottleneck``: not off hours only, with fixable or unexplained
+    waiting), then by the hours lost to batching, contention, prioritisation and extraneous waiting (the
+    fixable hours, which add up across cases: a long median on a rare step matters less than a moderate
+    wait on every case), then by all hours lost, then by name. A step whose wait is at least
+    :data:`OFF_HOURS_SHARE` unavailability (nights and weekends of people working office hours) is
+    flagged ``off_hours_only`` and ranked after every bottleneck.
 
     Parameters
     ----------
@@ -108,6 +152,9 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
     end_activities : list of str, optional
         Activities that close a case. By default, an activity is an end activity when it is the last
         event in at least half of the cases that contain it (:data:`END_ACTIVITY_SHARE`).
+    causes : WaitingCauses, optional
+        The waiting causes of ``log`` when already computed (by default computed with discovered
+        calendars).
 
     Returns
     -------
@@ -116,14 +163,23 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
     Raises
     ------
     AnalysisError
-        When an ``end_activities`` name is not an activity of the log.
+        When an ``end_activities`` name is not an activity of the log, or ``causes`` is not a
+        :class:`~analysis.waiting.WaitingCauses`.
 
     References
     ----------
     van der Aalst (2016), *Process Mining: Data Science in Action*, §9.4 (performance analysis:
     waiting, service and flow times); Dumas, La Rosa, Mendling & Reijers (2018), *Fundamentals of
-    Business Process Management*, 2nd ed., §7.1 (waiting time as the main component of cycle time).
+    Business Process Management*, 2nd ed., §7.1 (waiting time as the main component of cycle time);
+    Lashkevich, Milani, Chapela-Campa, Suvorau & Dumas (2023), "Why am I waiting? Data-driven analysis of
+    waiting times in business processes", CAiSE 2023 (the causes and their remedies).
     """
+    if causes is None:
+        causes = find_waiting_causes(log)
+    elif not isinstance(causes, WaitingCauses):
+        raise AnalysisError(
+            f"causes must be a WaitingCauses (from find_waiting_causes), not {type(causes).__name__}."
+        )
     o = log.tables().ordered
     tables = log.tables()
     acts = tables.result("activity_stats", activity_stats)
@@ -133,12 +189,17 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
     acts["share_of_waiting"] = acts["hours_lost_total"] / total_wait if total_wait > 0 else 0.0
     if not log.has_start_timestamps:
         acts[["processing_hours_median", "processing_hours_p90"]] = float("nan")
-    # Sums of floats differ in the last bits with the order rows are added in: rank on a rounded key so
+    acts = _with_causes(acts, causes)
+    # Sums of floats differ in the last bits with the order rows are added in: rank on rounded keys so
     # equal totals tie exactly and the tie-break (the name) decides, whatever the row order of the file.
     acts = (
-        acts.assign(_key=acts["hours_lost_total"].round(6))
-        .sort_values(["_key", "activity"], ascending=[False, True], ignore_index=True)
-        .drop(columns="_key")
+        acts.assign(_fix=acts["fixable_hours"].round(6), _key=acts["hours_lost_total"].round(6))
+        .sort_values(
+            ["bottleneck", "_fix", "_key", "activity"],
+            ascending=[False, False, False, True],
+            ignore_index=True,
+        )
+        .drop(columns=["_fix", "_key"])
     )
     acts.insert(0, "rank", range(1, len(acts) + 1))
     activities = acts[
@@ -154,6 +215,7 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
             "processing_hours_p90",
             "hours_lost_total",
             "share_of_waiting",
+            *CAUSE_COLUMNS,
         ]
     ]
 
@@ -222,8 +284,29 @@ def find_bottlenecks(log: EventLog, *, end_activities: list[str] | None = None) 
         "stuck_cases": len(stuck),
     }
     return Bottlenecks(
-        activities, transitions, stuck.reset_index(drop=True), cycle, ends, not log.has_start_timestamps
+        activities,
+        transitions,
+        stuck.reset_index(drop=True),
+        cycle,
+        ends,
+        not log.has_start_timestamps,
+        causes,
+        causes.calendars,
     )
+
+
+def _with_causes(acts: pd.DataFrame, causes: WaitingCauses) -> pd.DataFrame:
+    """Add the cause columns, ``off_hours_only`` and ``bottleneck`` to the per-activity table."""
+    hours_cols = [f"{c}_hours" for c in CAUSES] + ["fixable_hours", "working_hours_total"]
+    c = causes.activities[["activity", "waiting_hours_total", *hours_cols, "dominant_cause", "remedy"]]
+    out = acts.merge(c, on="activity", how="left")
+    out[[*hours_cols, "waiting_hours_total"]] = out[[*hours_cols, "waiting_hours_total"]].fillna(0.0)
+    out["dominant_cause"] = out["dominant_cause"].fillna("none")
+    out["remedy"] = out["remedy"].fillna("")
+    wait = out.pop("waiting_hours_total")
+    out["off_hours_only"] = (wait > 0) & (out["unavailability_hours"] >= OFF_HOURS_SHARE * wait)
+    out["bottleneck"] = ~out["off_hours_only"] & ((out["fixable_hours"] + out["unknown_hours"]) > 0)
+    return out
 
 
 def _f(x) -> float | None:
