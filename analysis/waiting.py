@@ -77,6 +77,18 @@ CALENDAR_MIN_CONFIDENCE = 0.1
 #: The calendar must hold at least this share of the performer's observed slot-days; the most
 #: frequent other slots are added until it does.
 CALENDAR_MIN_SUPPORT = 0.9
+#: A discovered calendar is plausible as a working week only with at least this many working hours a
+#: week ...
+MIN_WEEKLY_HOURS = 8.0
+#: ... on at least this many weekdays. A performer seen only in a weekly batch run (Friday 15:00) is
+#: available the rest of the week and chooses to batch; its calendar would turn every wait for the batch
+#: into unavailability. An implausible calendar falls back along the chain (role, log, 24/7).
+MIN_WORKING_DAYS = 2
+#: A run of non-working slots of at most this many hours between working slots is a break within a
+#: working period, or slots in which a sparsely observed performer happened not to be seen, not time off:
+#: it is filled. Breaks in a working day (lunch, a meeting) last up to an hour or two; time off between
+#: shifts is a night, eight hours or more.
+MAX_BREAK_HOURS = 2.0
 #: A second of the day (UTC) holding at least this share of all time points is a date stamp, not a
 #: clock time (dates stored at midnight, or at local midnight written in UTC) ...
 PLACEHOLDER_SHARE = 0.1
@@ -358,27 +370,39 @@ def discover_calendars(
     pools = execute(pool_stats(evidence, with_roles=with_roles))
 
     grid = _grid(g)
-    working = {
-        (s, k): set(zip(c["weekday"], c["slot"], strict=True))
-        for (s, k), c in cells[cells["working"]].groupby(["scope", "key"])
-    }
+    per_day = 1440 // g
+    working = {}
+    for (s, k), c in cells[cells["working"]].groupby(["scope", "key"]):
+        flags = np.zeros(7 * per_day, bool)
+        flags[c["weekday"].to_numpy() * per_day + c["slot"].to_numpy()] = True
+        flags = fill_breaks(flags, int(MAX_BREAK_HOURS * 60 // g))
+        working[(s, k)] = {(int(i) // per_day, int(i) % per_day) for i in np.flatnonzero(flags)}
 
     def enough(events, weeks) -> bool:
         return int(events) >= min_events and int(weeks) >= min_weeks
 
+    def plausible(slots: set) -> bool:
+        return len(slots) * g / 60.0 >= MIN_WEEKLY_HOURS and len({w for w, _ in slots}) >= MIN_WORKING_DAYS
+
     pool_ok = {
-        (r.scope, r.key): enough(r.evidence_events, r.evidence_weeks) and (r.scope, r.key) in working
+        (r.scope, r.key): enough(r.evidence_events, r.evidence_weeks)
+        and (r.scope, r.key) in working
+        and plausible(working[(r.scope, r.key)])
         for r in pools.itertuples()
     }
     log_basis = "log" if pool_ok.get(("log", LOG_KEY), False) else "24/7"
     all_week = set(zip(grid["weekday"], grid["slot"], strict=True))
     log_set = working[("log", LOG_KEY)] if log_basis == "log" else all_week
 
-    rows, frames = [], []
+    rows, frames, implausible = [], [], []
     for r in stats.itertuples() if len(stats) else []:
         role = r.role if isinstance(r.role, str) else ""
-        if enough(r.evidence_events, r.evidence_weeks) and ("performer", r.performer) in working:
-            basis, chosen = "own", working[("performer", r.performer)]
+        own = working.get(("performer", r.performer))
+        sufficient = enough(r.evidence_events, r.evidence_weeks) and own is not None
+        if sufficient and not plausible(own):
+            implausible.append(r.performer)
+        if sufficient and plausible(own):
+            basis, chosen = "own", own
         elif with_roles and role and pool_ok.get(("role", role), False):
             basis, chosen = "role", working[("role", role)]
         else:
@@ -429,26 +453,68 @@ def discover_calendars(
         notes.append("The log names neither resources nor roles: only a log-wide calendar is discovered.")
     elif level == "role":
         notes.append("The log names no resources: calendars are discovered per role (team).")
-    counts = summary["basis"].value_counts()
-    if len(summary) and counts.get("own", 0) < len(summary):
-        parts = ", ".join(f"{counts[b]} {b}" for b in ("role", "log", "24/7") if counts.get(b, 0))
+    little = summary[(summary["basis"] != "own") & ~summary["performer"].isin(implausible)]
+    if len(little):
+        counts = little["basis"].value_counts()
+        parts = ", ".join(f"{counts[b]} use the {b} calendar" for b in ("role", "log", "24/7") if b in counts)
         notes.append(
-            f"{len(summary) - counts.get('own', 0)} of {len(summary)} performers had too little evidence "
-            f"for a calendar of their own (fewer than {min_events} instances or {min_weeks} active "
-            f"weeks): {parts}."
+            f"{len(little)} of {len(summary)} performers had too little evidence for a calendar of their "
+            f"own (fewer than {min_events} instances or {min_weeks} active weeks): {parts}."
+        )
+    if implausible:
+        bases = summary.set_index("performer")["basis"]
+        names = ", ".join(f"{p} ({bases[p]})" for p in implausible[:10])
+        more = f" and {len(implausible) - 10} more" if len(implausible) > 10 else ""
+        notes.append(
+            f"{len(implausible)} performer(s) were seen working too little of the week for a plausible "
+            f"working calendar (under {MIN_WEEKLY_HOURS:g} hours or on fewer than {MIN_WORKING_DAYS} "
+            f"weekdays: e.g. only in a weekly batch run), so they use a fallback calendar: {names}{more}."
         )
     if log_basis == "24/7":
-        notes.append("Too little evidence for a log-wide calendar: the fallback is 24/7.")
+        notes.append(
+            "Too little evidence for a plausible log-wide calendar: the last fallback is 24/7 (always on)."
+        )
     params = {
         "granularity_minutes": g,
         "min_events": int(min_events),
         "min_weeks": int(min_weeks),
         "min_confidence": float(min_confidence),
         "min_support": float(min_support),
+        "min_weekly_hours": MIN_WEEKLY_HOURS,
+        "min_working_days": MIN_WORKING_DAYS,
+        "max_break_hours": MAX_BREAK_HOURS,
         "placeholder_share": PLACEHOLDER_SHARE,
         "placeholder_seconds": placeholders,
     }
     return WorkingCalendars(slots, summary, log_cal, log_basis, g, level, notes, params)
+
+
+def fill_breaks(flags: np.ndarray, max_gap: int) -> np.ndarray:
+    """Fill every run of at most ``max_gap`` False slots that lies between True slots (the week is circular).
+
+    Parameters
+    ----------
+    flags : numpy.ndarray of bool, shape (7 * slots_per_day,)
+        Working slots of one week, Monday 00:00 first.
+    max_gap : int
+        Longest run of non-working slots to fill.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        A new array.
+    """
+    out = np.asarray(flags, bool).copy()
+    if max_gap < 1 or out.all() or not out.any():
+        return out
+    shift = int(np.argmax(out))  # rotate so that the week starts on a working slot
+    r = np.roll(out, -shift)
+    edges = np.diff(np.concatenate(([1], r.astype(np.int8), [1])))
+    starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    for a, b in zip(starts, ends, strict=True):  # runs of non-working slots (a week has few)
+        if b - a <= max_gap:
+            r[a:b] = True
+    return np.roll(r, shift)
 
 
 _DAY_NAMES = {d.lower(): i for i, d in enumerate(WEEKDAYS)}
@@ -780,11 +846,15 @@ def _attribution(log: EventLog, calendars: WorkingCalendars, gap_us: int) -> tup
     if analyse:
         rest = x.s_us - x.b_us
         extr = (x.w_s - x.w_b) - x.busy_work_r
+        # The wait for a batch is batching only while the performer is on duty; its off-duty part
+        # (a backlog taken up at the start of a shift) is unavailability.
+        on_duty = x.w_b - x.w_e
+        off_duty = x.b_us - x.enabled_us - on_duty
         cols = {
-            "batching_us": ibis.ifelse(known, x.b_us - x.enabled_us, zero),
+            "batching_us": ibis.ifelse(known, on_duty, zero),
             "contention_us": ibis.ifelse(known, x.busy_r - x.prio_us, zero),
             "prioritisation_us": ibis.ifelse(known, x.prio_us, zero),
-            "unavailability_us": ibis.ifelse(known, rest - x.busy_r - extr, zero),
+            "unavailability_us": ibis.ifelse(known, off_duty + rest - x.busy_r - extr, zero),
             "extraneous_us": ibis.ifelse(known, extr, zero),
             "unknown_us": ibis.ifelse(known, zero, wait),
         }

@@ -560,40 +560,51 @@ def prioritisation_keys(
     Returns
     -------
     (ibis Table, ibis Table)
-        Waiting instances ``iid``, ``kb``, ``ks`` (rest of the interval ``[b, s)``); busy segments
-        ``km`` (earliest enabling of what covers it), ``kx`` (its end), ``blen`` (its length).
+        Waiting instances: ``iid``, ``ke`` (enablement), ``ks`` (start), ``b_us`` (start of the rest of
+        the interval, after batching); busy segments: ``km`` (earliest enabling time of what covers
+        it), ``kx`` (its end), ``x``, ``x_next`` (its start and end).
     """
     w = waits.join(pidx, waits.performer == pidx.pi_performer)
-    w = w.select("iid", kb=w.pi_idx * span + (w.b_us - t0), ks=w.pi_idx * span + (w.s_us - t0))
+    w = w.select(
+        "iid",
+        "b_us",
+        ke=w.pi_idx * span + (w.enabled_us - t0),
+        ks=w.pi_idx * span + (w.s_us - t0),
+    )
     s = clock.filter(clock.busy).join(pidx, clock.performer == pidx.pi_performer)
     s = s.select(
+        "x",
+        "x_next",
         km=s.pi_idx * span + (s.m_us - t0),
         kx=s.pi_idx * span + (s.x_next - t0),
-        blen=s.x_next - s.x,
     )
     return w, s
 
 
 def prioritisation(wk: ir.Table, sk: ir.Table) -> ir.Table:
-    """Per waiting instance: the time its performer spent in ``[b, s)`` only on work enabled after ``b``.
+    """Per waiting instance: the time its performer spent in ``[b, s)`` only on work enabled after it.
 
     A busy segment counts when the earliest enabling time of the instances covering it is later than
-    ``b`` and it ends by ``s``; since no instance starts before it is enabled, such a segment also starts
-    after ``b``. The join has two inequalities on the keys of :func:`prioritisation_keys`, so DuckDB runs
-    it as one inequality join (IEJoin) whose output is the overtaking pairs only.
+    the instance's enablement ``e`` and it ends by its start ``s``; since no instance starts before it
+    is enabled, such a segment starts after ``e``, and only its part after ``b`` (the end of the
+    batching prefix) counts. The join has two inequalities on the keys of
+    :func:`prioritisation_keys`, so DuckDB runs it as one inequality join (IEJoin) whose output is the
+    overtaking pairs only.
 
     Returns
     -------
     ibis Table
         ``iid``, ``prio_us`` (int64), for waiting instances with some prioritisation.
     """
-    j = wk.join(sk, [sk.km > wk.kb, sk.kx <= wk.ks])
-    return j.group_by("iid").aggregate(prio_us=j.blen.sum())
+    j = wk.join(sk, [sk.km > wk.ke, sk.kx <= wk.ks])
+    part = j.x_next - ibis.greatest(j.x, j.b_us)
+    return j.group_by("iid").aggregate(prio_us=ibis.ifelse(part > 0, part, 0).sum())
 
 
 def prioritisation_equi(waits: ir.Table, clock: ir.Table) -> ir.Table:
     """:func:`prioritisation` by an equality join on the performer (when the combined keys overflow)."""
     s = clock.filter(clock.busy)
-    s = s.select(sp=s.performer, m_us=s.m_us, x_next=s.x_next, blen=s.x_next - s.x)
-    j = waits.join(s, [waits.performer == s.sp, s.m_us > waits.b_us, s.x_next <= waits.s_us])
-    return j.group_by("iid").aggregate(prio_us=j.blen.sum())
+    s = s.select(sp=s.performer, m_us=s.m_us, x=s.x, x_next=s.x_next)
+    j = waits.join(s, [waits.performer == s.sp, s.m_us > waits.enabled_us, s.x_next <= waits.s_us])
+    part = j.x_next - ibis.greatest(j.x, j.b_us)
+    return j.group_by("iid").aggregate(prio_us=ibis.ifelse(part > 0, part, 0).sum())
