@@ -343,7 +343,8 @@ def test_batches_agree_with_pix_framework():
         batch_id="batch_id",
         batch_type="batch_type",
     )
-    for trial in range(6):
+    batched = 0
+    for trial in range(4):
         rows = []
         for c in range(50):
             e0 = base + pd.Timedelta(minutes=int(rng.integers(0, 300)), milliseconds=c)
@@ -362,6 +363,7 @@ def test_batches_agree_with_pix_framework():
         ref = discover_batches(ev.reset_index(drop=True), ids, max_sequential_gap=pd.Timedelta(minutes=gap))
         expected = set(ref.loc[ref["batch_id"].notna() & (ref["activity"] == "B"), "case_id"])
         assert set(ours.loc[ours["in_batch"], "case_id"]) == expected, f"trial {trial}"
+        batched += len(expected)
         n_ref = ref.loc[ref["activity"] == "B", "batch_id"].nunique()
         n_ours = (
             find_waiting_causes(log, calendars=build_calendars({}), max_sequential_gap_minutes=gap)
@@ -369,6 +371,7 @@ def test_batches_agree_with_pix_framework():
             .sum()
         )
         assert n_ours == n_ref, f"trial {trial}"
+    assert batched > 20  # the logs do hold batches
 
 
 # --- calendars -----------------------------------------------------------------------------------------
@@ -561,3 +564,69 @@ def test_single_event_cases_have_no_waits():
     assert c.activities["instances"].tolist() == [0]
     assert c.transitions.empty and c.batches.empty
     assert c.process["waiting_hours_total"] == 0
+
+
+# --- the bundled sample: the planted causes (truth.json) -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_causes(sample_log):
+    return find_waiting_causes(sample_log)
+
+
+def test_sample_planted_causes_dominate(sample_causes, truth):
+    dominant = sample_causes.activities.set_index("activity")["dominant_cause"]
+    for cause, activity in truth["waiting_causes"].items():
+        assert dominant[activity] == cause, f"{activity}: {dominant[activity]}, planted {cause}"
+
+
+def test_sample_hours_match_the_generators_oracle(sample_causes, truth):
+    # The generator splits every wait in plain Python with the TRUE calendars; ours are discovered. Where
+    # a performer is observed densely the two agree within 3% of the step's waiting per cause (measured:
+    # under 2%, the admins' few short tasks leave a one-hour hole or two). The outside party's step
+    # (truth: extraneous) is done by the applicant, whose 250 uploads at random hours over 22 weeks leave
+    # multi-hour gaps in its discovered week: up to ~11% of that wait becomes unavailability; 15% allowed.
+    ours = sample_causes.activities.set_index("activity")
+    outside = truth["waiting_causes"]["extraneous"]
+    for activity, hours in truth["measured_waiting_causes"].items():
+        total = hours["total"]
+        assert ours.loc[activity, "waiting_hours_total"] == pytest.approx(
+            total, abs=0.01
+        )  # the truth is rounded to 0.01 h
+        tol = (0.15 if activity == outside else 0.03) * total + 0.01
+        for cause in ("batching", "contention", "prioritisation", "unavailability", "extraneous"):
+            got = ours.loc[activity, f"{cause}_hours"]
+            assert abs(got - hours[cause]) <= tol, (
+                f"{activity} {cause}: {got:.1f} h, oracle {hours[cause]:.1f} h"
+            )
+
+
+def test_sample_calendars(sample_causes, truth):
+    cals = sample_causes.calendars
+    s = cals.summary.set_index("performer")
+    for clerk in truth["calendars"]["office_hours_resources"]:  # Mon-Fri 09:00-17:00 UTC
+        assert s.loc[clerk, "basis"] == "own"
+        grid = cals.weekly_grid(clerk)
+        assert grid.loc[["Sat", "Sun"]].to_numpy().sum() == 0
+        assert grid.loc[:, [c for c in grid.columns if not "09:00" <= c < "17:00"]].to_numpy().sum() == 0
+        assert s.loc[clerk, "weekly_hours"] >= 32
+    # The mailroom is only seen in its Friday run: an implausible week, so it falls back (to the log-wide
+    # calendar, around the clock in the sample), and the notes say so.
+    batcher = truth["batch_resource"]
+    assert s.loc[batcher, "basis"] in ("role", "log", "24/7") and s.loc[batcher, "weekly_hours"] >= 160
+    assert any(batcher in n for n in cals.notes)
+
+
+def test_sample_batches(sample_causes, truth):
+    b = sample_causes.batches
+    top = b.iloc[0]
+    assert (top["activity"], top["resource"]) == (truth["batch_activity"], truth["batch_resource"])
+    assert top["share_batched"] > 0.95 and top["usual_start_weekday"] == 4  # Friday
+    assert top["usual_start_hour"] == 15
+
+
+def test_sample_causes_sum_to_waits(sample_log, sample_causes):
+    d = find_waiting_instances(sample_log, limit=100_000)
+    assert len(d) == sample_causes.activities["instances"].sum()
+    np.testing.assert_allclose(d[[f"{c}_hours" for c in CAUSES]].sum(axis=1), d["waiting_hours"], atol=1e-6)
+    assert (d[[f"{c}_hours" for c in CAUSES]] >= -1e-9).all().all()
