@@ -13,6 +13,14 @@ from analysis.handoffs import (
 )
 from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
+from analysis.waiting import (
+    WaitingCauses,
+    WorkingCalendars,
+    build_calendars,
+    discover_calendars,
+    find_waiting_causes,
+    find_waiting_instances,
+)
 
 __all__ = [
     "Blueprint",
@@ -20,14 +28,20 @@ __all__ = [
     "Findings",
     "Readiness",
     "Verdict",
+    "WaitingCauses",
+    "WorkingCalendars",
     "analyze",
     "build_blueprint",
+    "build_calendars",
+    "discover_calendars",
     "export_report",
     "find_bottlenecks",
     "find_handoff_cases",
     "find_handoffs",
     "find_rework",
     "find_verdict",
+    "find_waiting_causes",
+    "find_waiting_instances",
     "handoff_matrix",
     "plot_blueprint",
     "plot_handoff_matrix",

@@ -26,12 +26,13 @@ from mapper.log import EventLog
 #: that contain it (unless ``end_activities`` is given).
 END_ACTIVITY_SHARE = 0.5
 #: A step's wait is "off hours only" when at least this share of it is resource unavailability (its
-#: performers were outside their working calendar): four hours in five. Nights and weekends are
-#: fixed by scheduling (when work is done), not by capacity or automation, so such a step is reported
-#: but ranked after every bottleneck. A step staffed in office hours whose work arrives around the
-#: clock waits mostly overnight, but the queue built overnight is worked off in the morning
-#: (contention); the fifth left over allows for that without letting a step with a real daytime queue
-#: (a third of its wait or more) pass as off-hours.
+#: performers were outside their working calendars): four hours in five. Nights and weekends are fixed
+#: by scheduling (when work is done), not by capacity or automation, so such a step is reported but
+#: ranked after every bottleneck. A step staffed in office hours whose work arrives around the clock
+#: waits mostly overnight and over the weekend, with a little contention while the night's backlog is
+#: worked off in the morning; a step with a real daytime queue, batch or outside party spends more than a
+#: fifth of its wait in working hours and stays a bottleneck. The share was fixed before looking at any
+#: log (the sample's office-hours step measures 99%).
 OFF_HOURS_SHARE = 0.8
 #: Columns :func:`find_bottlenecks` adds to ``activities`` from the waiting causes.
 CAUSE_COLUMNS = [

@@ -457,9 +457,10 @@ def discover_calendars(
     if len(little):
         counts = little["basis"].value_counts()
         parts = ", ".join(f"{counts[b]} use the {b} calendar" for b in ("role", "log", "24/7") if b in counts)
+        aside = " once the date stamps are set aside" if placeholders else ""
         notes.append(
             f"{len(little)} of {len(summary)} performers had too little evidence for a calendar of their "
-            f"own (fewer than {min_events} instances or {min_weeks} active weeks): {parts}."
+            f"own{aside} (fewer than {min_events} instances or {min_weeks} active weeks): {parts}."
         )
     if implausible:
         bases = summary.set_index("performer")["basis"]
@@ -959,13 +960,15 @@ def find_waiting_causes(
     completion of the previous event of the case: sequential enablement) to its start. It is split, in
     this order, into:
 
-    - **batching**: ``[enabled, min(batch ready, start))`` when the instance was processed in a batch
-      (same performer and activity, discovered as pix-framework's ``discover_batches`` does, at least
-      :data:`BATCH_MIN_SIZE` instances); the batch is ready when its last instance was enabled;
+    - **batching**: the working time of its performer in ``[enabled, min(batch ready, start))`` when the
+      instance was processed in a batch (same performer and activity, discovered as pix-framework's
+      ``discover_batches`` does, at least :data:`BATCH_MIN_SIZE` instances); the batch is ready when its
+      last instance was enabled. The off-duty part of that wait (a backlog taken up at the start of a
+      shift) is unavailability;
     - **contention**: in the rest, the time its performer was processing instances enabled no later
-      than the rest began (the batch's readiness, or the instance's enablement);
-    - **prioritisation**: the time its performer was processing only instances enabled later (it was
-      overtaken); a performer doing several things at once is counted once, contention first;
+      than this one;
+    - **prioritisation**: the time its performer was processing only instances enabled after this one
+      (it was overtaken); a performer doing several things at once is counted once, contention first;
     - **unavailability**: the remaining time outside the performer's working calendar;
     - **extraneous**: the remaining time inside it: the performer was free and at work, yet the case
       waited for something the log does not show (the customer, another system);
@@ -1176,15 +1179,16 @@ def _notes(log, calendars, causes, facts, level, starts) -> list[str]:
             )
     else:
         hint = (
-            "load the log with estimate_start_times=True (mapper.load_event_log) to split them"
+            "load the log with estimate_start_times=True (mapper.load_event_log)"
             if level == "resource"
-            else "start times cannot be estimated without resources"
+            else "the log needs start times (they cannot be estimated without resources)"
         )
         notes.append(
             "The log has no start times: each wait runs to the completion and holds the processing. Only "
             "the time outside the performer's calendar is attributed (unavailability); the rest is "
-            f"unknown. To split it, {hint}. (Estimating inside the analysis costs about 0.5 ms per event "
-            "with pix-framework, minutes on large logs, so it is not done here.)"
+            f"unknown. To split it, {hint}. Estimating start times inside the analysis is not done: "
+            "pix-framework's estimator took 13 s on helpdesk (21,000 events, 10x the whole analysis) and "
+            "450 s on Road Traffic (561,000 events)."
         )
     if level is None:
         notes.append("The log names neither resources nor roles: every wait is of unknown cause.")
