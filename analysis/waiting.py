@@ -100,6 +100,10 @@ BATCH_MIN_SIZE = 2
 #: candidate batch); any violation left then opens a batch of its own (a conservative split).
 MAX_BATCH_PASSES = 50
 
+#: The prioritisation join encodes the performer in its int64 keys (performer index x time span); when
+#: performers x span (µs) would reach this, it joins on the performer instead (slower, same result).
+PRIORITISATION_KEY_LIMIT = 2**62
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _COLOURS = {
     "batching": "#8c564b",
@@ -926,7 +930,7 @@ def _prioritisation(tables, w: ir.Table, clock: ir.Table, key: str) -> ir.Table:
         return tables.materialise(f"wt_prio_{key}", prioritisation_equi(w, clock))
     t0, width = int(min(lo)), int(max(hi)) - int(min(lo)) + 1
     n = int(span["n"] or 0) + 1
-    if n * width >= 2**62:  # the combined keys would overflow int64: an equality join (slower, same result)
+    if n * width >= PRIORITISATION_KEY_LIMIT:  # the keys would overflow: an equality join, same result
         return tables.materialise(f"wt_prio_{key}", prioritisation_equi(w, clock))
     wk, sk = prioritisation_keys(w, clock, pidx, t0, width)
     wk = tables.materialise(f"wt_prio_w_{key}", wk)

@@ -148,6 +148,16 @@ def test_hours_sum_to_the_interval(per_case):
     np.testing.assert_allclose(waits, per_case["waiting_hours"], atol=1e-9)
 
 
+def test_equality_join_fallback_gives_the_same_hours(log, per_case, monkeypatch):
+    # Logs whose performers x time span would overflow the combined int64 keys join on the performer.
+    import analysis.waiting as waiting
+
+    monkeypatch.setattr(waiting, "PRIORITISATION_KEY_LIMIT", 0)
+    # 30-minute slots: the same calendars, a new fingerprint, so nothing is reused from the first run.
+    other = find_waiting_instances(log, calendars=build_calendars(HOURS, granularity_minutes=30))
+    pd.testing.assert_frame_equal(other.set_index("case_id").sort_index(), per_case.sort_index())
+
+
 def test_per_activity_totals(causes):
     a = causes.activities.set_index("activity")
     # Send: b1 + b2. Check: c1..c9. File: d1 + d2 (sums of EXPECTED).
