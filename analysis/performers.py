@@ -178,13 +178,19 @@ AUTOMATION_COLUMNS = [
 ]
 
 
-def _words(text: str) -> list[str]:
-    """Lower-case words of a name: split at non-letters and camelCase boundaries."""
+def name_words(text: str) -> list[str]:
+    """Lower-case words of a name: split at non-letters and camelCase boundaries.
+
+    Examples
+    --------
+    >>> namename_words("RpaFeeBot-2")
+    ['rpa', 'fee', 'bot']
+    """
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text))
     return re.findall(r"[a-zà-ÿ]+", spaced.lower())
 
 
-def _match(words: list[str], vocabulary: tuple[str, ...]) -> str:
+def vocabulary_term(words: list[str], vocabulary: tuple[str, ...]) -> str:
     """The first vocabulary entry found among ``words`` (consecutive words for multi-word entries), or ""."""
     joined = f" {' '.join(words)} "
     for term in vocabulary:
@@ -212,12 +218,12 @@ def name_vocabulary(name: str) -> tuple[str, str]:
     >>> name_vocabulary("rpa_fee_bot"), name_vocabulary("Customer Service"), name_vocabulary("clerk_01")
     (('bot', 'rpa'), ('', ''), ('', ''))
     """
-    w = _words(name)
-    if term := _match(w, BOT_WORDS):
+    w = name_words(name)
+    if term := vocabulary_term(w, BOT_WORDS):
         return "bot", term
-    if (term := _match(w, EXTERNAL_WORDS)) and not _match(w, TEAM_WORDS):
+    if (term := vocabulary_term(w, EXTERNAL_WORDS)) and not vocabulary_term(w, TEAM_WORDS):
         return "external", term
-    if term := _match(w, SYSTEM_WORDS):
+    if term := vocabulary_term(w, SYSTEM_WORDS):
         return "system", term
     return "", ""
 
@@ -235,8 +241,8 @@ def request_activities(activities) -> list[str]:
     """
     out = []
     for a in activities:
-        w = _words(a)
-        if _match(w, REQUEST_WORDS) and not _match(w, NOT_REQUEST_WORDS):
+        w = name_words(a)
+        if vocabulary_term(w, REQUEST_WORDS) and not vocabulary_term(w, NOT_REQUEST_WORDS):
             out.append(a)
     return out
 
@@ -512,8 +518,9 @@ def classify_performers(
     Rules 5 and 6 need usable clock times. When at least :data:`WHOLE_HOUR_DATES` of the log's events
     are stamped on a whole hour (dates without times; by chance only one in 3,600 would be), those
     events are left out of the clock figures (night, weekend, hours of the week), and a performer with
-    fewer than :data:`MIN_EVENTS` (or not all of its) events left has ``clock_known`` False. Hours are local to ``log.timezone`` at its offset in the middle of the log (daylight saving
-    shifts of one hour are ignored). Bots are found by name only: in a log, an RPA bot behaves like any
+    fewer than :data:`MIN_EVENTS` (or not all of its) events left has ``clock_known`` False. Hours are
+    local to ``log.timezone`` at its offset in the middle of the log (daylight-saving shifts of one
+    hour are ignored). Bots are found by name only: in a log, an RPA bot behaves like any
     other system (override where the name does not say). A volume per active day of :data:`HIGH_VOLUME`
     times the median performer's or more is quoted in the reason of a machine type; it is not a rule of
     its own, since a busy team is not a machine.
