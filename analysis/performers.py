@@ -128,7 +128,6 @@ HIGH_VOLUME = 5.0
 CONFIDENCE = {
     "override": 1.0,
     "name": 0.9,
-    "name_contradicted": 0.7,
     "after_request": 0.7,
     "instant_processing": 0.8,
     "round_the_clock": 0.7,
@@ -183,7 +182,7 @@ def name_words(text: str) -> list[str]:
 
     Examples
     --------
-    >>> namename_words("RpaFeeBot-2")
+    >>> name_words("RpaFeeBot-2")
     ['rpa', 'fee', 'bot']
     """
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text))
@@ -216,7 +215,7 @@ def name_vocabulary(name: str) -> tuple[str, str]:
     Examples
     --------
     >>> name_vocabulary("rpa_fee_bot"), name_vocabulary("Customer Service"), name_vocabulary("clerk_01")
-    (('bot', 'rpa'), ('', ''), ('', ''))
+    (('bot', 'bot'), ('', ''), ('', ''))
     """
     w = name_words(name)
     if term := vocabulary_term(w, BOT_WORDS):
@@ -493,9 +492,9 @@ def classify_performers(
     1. ``override`` — the user set the type (``overrides``).
     2. ``name`` — the name contains a word of a vocabulary, checked in this order: :data:`BOT_WORDS`
        (bot), :data:`EXTERNAL_WORDS` without a :data:`TEAM_WORDS` word (external), :data:`SYSTEM_WORDS`
-       (system). A name is the strongest evidence a log offers; the confidence drops from 0.9 to 0.7
-       when the behaviour contradicts it (a system or bot name on a performer that works office hours
-       only and never reacts instantly).
+       (system). A name is the strongest evidence a log offers, and behaviour does not overrule it: a
+       system or a bot triggered by people works their hours and reacts to their steps after its own
+       run time, so office hours and no instant reactions do not contradict a machine's name.
     3. ``after_request`` — at least :data:`EXTERNAL_AFTER_REQUEST` of its events (and at least
        :data:`MIN_EVENTS`) come right after a request step (:func:`request_activities`) done by
        another performer: it only ever answers requests, as an applicant or a supplier does -> external.
@@ -712,21 +711,10 @@ def _decide(r, processing_informative: bool, median_weekend: float, requests: li
         if pd.notna(r.volume_ratio) and r.volume_ratio >= HIGH_VOLUME
         else ""
     )
-    machine_like = (pd.notna(r.instant_share) and r.instant_share >= SYSTEM_INSTANT_PROCESSING) or (
-        r.instant_reaction_share >= SYSTEM_INSTANT_REACTION if pd.notna(r.instant_reaction_share) else False
-    )
     office = clock and r.night_share < OFFICE_NIGHT and r.weekend_share < OFFICE_WEEKEND
     if r.name_match:
         what = {"bot": "software robot", "external": "outside party", "system": "system"}[r.name_match]
         text = f"name {r.performer!r} contains {r.name_term!r} ({what} vocabulary)"
-        if r.name_match in ("bot", "system") and office and not machine_like and n >= MIN_EVENTS:
-            return (
-                r.name_match,
-                CONFIDENCE["name_contradicted"],
-                text + f", but it works office hours (night {_pct(r.night_share)}, weekend "
-                f"{_pct(r.weekend_share)}) and never reacts instantly",
-                "name",
-            )
         return r.name_match, CONFIDENCE["name"], text, "name"
     if n >= MIN_EVENTS and r.after_request_share >= EXTERNAL_AFTER_REQUEST:
         steps = ", ".join(requests[:3]) + (", ..." if len(requests) > 3 else "")
@@ -1013,7 +1001,7 @@ def discover_roles(
     --------
     >>> roles = discover_roles(load_event_log("sample_logs/council_permits.csv"))
     >>> roles.assignment.set_index("resource").loc["clerk_01", "role"]
-    'Role 4 (Validate documents)'
+    'Role 1 (Screen application, +3)'
     """
     if not log.has_resources:
         raise AnalysisError(
