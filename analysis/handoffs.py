@@ -37,6 +37,7 @@ from analysis.queries.handoffs import (
     overtaking,
     pair_waits,
     performer_events,
+    receiver_busy,
     request_responses,
     stint_handovers,
     stints,
@@ -817,8 +818,9 @@ FAR_OUT = 3.0
 MIN_DROPPED_HOURS = 72.0
 #: ... on a pair with at least this many handovers (quartiles of fewer are not a usual delay) ...
 MIN_PAIR_HANDOVERS = 20
-#: ... while at least this share of the cases that reached the same receiver for the same step during
-#: the wait were picked up first (or none arrived): the receiver was working, not queueing in order.
+#: ... to a receiver that began other work during the wait, while at least this share of the cases
+#: that reached it for the same step during the wait were picked up first (or none arrived): the
+#: receiver was working, not queueing in order and not away.
 OVERTAKEN_SHARE = 0.5
 
 # A bounce (work goes from its owner to another performer and straight back, where the owner redoes it)
@@ -992,8 +994,9 @@ class HandoffFailures:
         ``source``, ``target``, ``after_activity``, ``activity`` (str), ``handed_over``, ``picked_up``
         (datetime64[ns, UTC]), ``wait_hours``, ``usual_hours`` (the pair's median),
         ``threshold_hours``, ``hours_lost`` (``wait_hours - usual_hours``) (float), ``arrived``,
-        ``overtook`` (int64: cases that reached the same receiver for the same step during the wait,
-        and those of them picked up first).
+        ``overtook``, ``receiver_busy`` (int64: cases that reached the same receiver for the same step
+        during the wait, those of them picked up first, and the stints of other cases the receiver
+        began during the wait).
     escalations : pandas.DataFrame
         One row per (from level, to level) move up, most first: ``from_level``, ``to_level`` (str),
         ``escalations``, ``cases``, ``returned``, ``bounced`` (int64: returned and redone below or
@@ -1200,16 +1203,18 @@ def find_handoff_failures(
     **Dropped baton**: a handover whose wait (completion of the source's last event → start of the
     target's first) exceeds both ``Q3 + far_out × IQR`` of that (source, target) pair's waits and
     ``min_wait_hours``, on a pair with at least :data:`MIN_PAIR_HANDOVERS` handovers, to an internal
-    target, while at least :data:`OVERTAKEN_SHARE` of the cases that reached the same target for the
-    same step during the wait were picked up first (or none arrived). Why: a pair's own dropped
+    target that was working meanwhile (it began work on other cases during the wait), while at least
+    :data:`OVERTAKEN_SHARE` of the cases that reached it for the same step during the wait were picked
+    up first (or none arrived). Why: a pair's own dropped
     batons inflate its p95 (with 6 % dropped, the p95 is itself a dropped baton), while the median and
     quartiles stay put unless a quarter of the pair's handovers are dropped; Tukey's far-out fence
     (Q3 + 3 IQR) marks values no skewed-but-normal wait reaches; the floor of 72 h keeps weekend
     carry-over of office-hours teams (Friday 17:00 to Monday 09:00 is 64 h) and pairs whose usual delay
     is minutes from flagging a lunch break; and a long wait during which later cases for the same step
-    were served first is a case forgotten, whereas a long wait in a first-come-first-served queue is
-    capacity (a bottleneck, see :func:`analysis.find_bottlenecks`), not a handoff failure. Hours
-    lost: the wait beyond the pair's median.
+    were served first by a receiver at work is a case forgotten, whereas a long wait in a
+    first-come-first-served queue is capacity (a bottleneck, see :func:`analysis.find_bottlenecks`)
+    and a wait while the receiver does nothing at all is its absence (a calendar), neither a handoff
+    failure. Hours lost: the wait beyond the pair's median.
 
     **Escalation that bounces back**: with a support-level column (``escalation_column``, or detected:
     the role, or a column named like :data:`ESCALATION_NAMES`, whose values all name a level:
@@ -1386,8 +1391,12 @@ def find_handoff_failures(
     ov = overtaking(cands, h)
     ov = ov.select(_c=ov[CASE_ID], _s=ov.stint, arrived=ov.arrived, overtook=ov.overtook)
     d = cands.join(ov, [cands[CASE_ID] == ov._c, cands.stint == ov._s]).drop("_c", "_s")
+    bz = receiver_busy(cands, st)
+    bz = bz.select(_c=bz[CASE_ID], _s=bz.stint, busy=bz.busy)
+    d = d.join(bz, [d[CASE_ID] == bz._c, d.stint == bz._s]).drop("_c", "_s")
     d = d.filter(
-        (d.arrived == 0) | (d.overtook.cast("float64") >= OVERTAKEN_SHARE * d.arrived.cast("float64"))
+        (d.busy > 0)
+        & ((d.arrived == 0) | (d.overtook.cast("float64") >= OVERTAKEN_SHARE * d.arrived.cast("float64")))
     )
     d = d.mutate(lost_us=non_negative(d.wait_us.cast("float64") - d.usual_us))
     d = tables.materialise(f"dropped_{name}_{_digest(external, float(far_out), float(min_wait_hours))}", d)
@@ -1408,6 +1417,7 @@ def find_handoff_failures(
             "hours_lost": d.lost_us / US_PER_HOUR,
             "arrived": d.arrived,
             "overtook": d.overtook,
+            "receiver_busy": d.busy,
         },
     )
     for c in ("handed_over", "picked_up"):
