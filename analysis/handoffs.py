@@ -37,7 +37,6 @@ from analysis.queries.handoffs import (
     overtaking,
     pair_waits,
     performer_events,
-    receiver_busy,
     request_responses,
     stint_handovers,
     stints,
@@ -818,9 +817,8 @@ FAR_OUT = 3.0
 MIN_DROPPED_HOURS = 72.0
 #: ... on a pair with at least this many handovers (quartiles of fewer are not a usual delay) ...
 MIN_PAIR_HANDOVERS = 20
-#: ... to a receiver that began other work during the wait, while at least this share of the cases
-#: that reached it for the same step during the wait were picked up first (or none arrived): the
-#: receiver was working, not queueing in order and not away.
+#: ... while at least this share of the cases that reached the same receiver for the same step during
+#: the wait (at least one) were picked up first: the receiver was at work, not clearing a queue in order.
 OVERTAKEN_SHARE = 0.5
 
 # A bounce (work goes from its owner to another performer and straight back, where the owner redoes it)
@@ -994,9 +992,8 @@ class HandoffFailures:
         ``source``, ``target``, ``after_activity``, ``activity`` (str), ``handed_over``, ``picked_up``
         (datetime64[ns, UTC]), ``wait_hours``, ``usual_hours`` (the pair's median),
         ``threshold_hours``, ``hours_lost`` (``wait_hours - usual_hours``) (float), ``arrived``,
-        ``overtook``, ``receiver_busy`` (int64: cases that reached the same receiver for the same step
-        during the wait, those of them picked up first, and the stints of other cases the receiver
-        began during the wait).
+        ``overtook`` (int64: cases that reached the same receiver for the same step during the wait,
+        and those of them picked up first).
     escalations : pandas.DataFrame
         One row per (from level, to level) move up, most first: ``from_level``, ``to_level`` (str),
         ``escalations``, ``cases``, ``returned``, ``bounced`` (int64: returned and redone below or
@@ -1203,18 +1200,19 @@ def find_handoff_failures(
     **Dropped baton**: a handover whose wait (completion of the source's last event → start of the
     target's first) exceeds both ``Q3 + far_out × IQR`` of that (source, target) pair's waits and
     ``min_wait_hours``, on a pair with at least :data:`MIN_PAIR_HANDOVERS` handovers, to an internal
-    target that was working meanwhile (it began work on other cases during the wait), while at least
-    :data:`OVERTAKEN_SHARE` of the cases that reached it for the same step during the wait were picked
-    up first (or none arrived). Why: a pair's own dropped
+    target, while at least :data:`OVERTAKEN_SHARE` of the cases that reached the same target for the
+    same step during the wait (at least one) were picked up first. Why: a pair's own dropped
     batons inflate its p95 (with 6 % dropped, the p95 is itself a dropped baton), while the median and
     quartiles stay put unless a quarter of the pair's handovers are dropped; Tukey's far-out fence
     (Q3 + 3 IQR) marks values no skewed-but-normal wait reaches; the floor of 72 h keeps weekend
     carry-over of office-hours teams (Friday 17:00 to Monday 09:00 is 64 h) and pairs whose usual delay
     is minutes from flagging a lunch break; and a long wait during which later cases for the same step
-    were served first by a receiver at work is a case forgotten, whereas a long wait in a
+    were served first is a case forgotten by a receiver at work, whereas a long wait in a
     first-come-first-served queue is capacity (a bottleneck, see :func:`analysis.find_bottlenecks`)
-    and a wait while the receiver does nothing at all is its absence (a calendar), neither a handoff
-    failure. Hours lost: the wait beyond the pair's median.
+    and a backlog cleared in order after an absence is a calendar, neither a handoff failure. When no
+    other case for the same step reached the receiver during the wait, the log cannot tell a forgotten
+    case from an absent receiver, and nothing is reported. Hours lost: the wait beyond the pair's
+    median.
 
     **Escalation that bounces back**: with a support-level column (``escalation_column``, or detected:
     the role, or a column named like :data:`ESCALATION_NAMES`, whose values all name a level:
@@ -1391,12 +1389,8 @@ def find_handoff_failures(
     ov = overtaking(cands, h)
     ov = ov.select(_c=ov[CASE_ID], _s=ov.stint, arrived=ov.arrived, overtook=ov.overtook)
     d = cands.join(ov, [cands[CASE_ID] == ov._c, cands.stint == ov._s]).drop("_c", "_s")
-    bz = receiver_busy(cands, st)
-    bz = bz.select(_c=bz[CASE_ID], _s=bz.stint, busy=bz.busy)
-    d = d.join(bz, [d[CASE_ID] == bz._c, d.stint == bz._s]).drop("_c", "_s")
     d = d.filter(
-        (d.busy > 0)
-        & ((d.arrived == 0) | (d.overtook.cast("float64") >= OVERTAKEN_SHARE * d.arrived.cast("float64")))
+        (d.arrived > 0) & (d.overtook.cast("float64") >= OVERTAKEN_SHARE * d.arrived.cast("float64"))
     )
     d = d.mutate(lost_us=non_negative(d.wait_us.cast("float64") - d.usual_us))
     d = tables.materialise(f"dropped_{name}_{_digest(external, float(far_out), float(min_wait_hours))}", d)
@@ -1417,7 +1411,6 @@ def find_handoff_failures(
             "hours_lost": d.lost_us / US_PER_HOUR,
             "arrived": d.arrived,
             "overtook": d.overtook,
-            "receiver_busy": d.busy,
         },
     )
     for c in ("handed_over", "picked_up"):

@@ -603,7 +603,9 @@ def classify_performers(
             f"{len(off)} performer(s) have too few events with a time of day for clock figures "
             f"({', '.join(map(str, off[:5]))}" + (", ..." if len(off) > 5 else "") + ")."
         )
-    median_weekend = float(table["weekend_share"].median()) if len(table) else float("nan")
+    median_weekend = (
+        float(table["weekend_share"].median()) if table["weekend_share"].notna().any() else float("nan")
+    )
     decided = [
         _decide(r, processing_informative, median_weekend, requests) for r in table.itertuples(index=False)
     ]
@@ -830,7 +832,8 @@ def performer_types(
     log : EventLog
     level : {"resource", "role", "system"}
     performers : Performers, optional
-        A classification of ``log``; computed with :func:`classify_performers` when not given.
+        A classification of ``log``; computed with :func:`classify_performers` at its default level
+        (resources when the log names them) when not given.
 
     Returns
     -------
@@ -857,7 +860,7 @@ def performer_types(
         names = execute(o.select(p=o[LEVEL_COLUMNS[level]]).filter(lambda t: t.p.notnull()).distinct())["p"]
         return pd.DataFrame({"performer": names.astype(str), "type": "system", "basis": "source system"})
     if performers is None:
-        performers = classify_performers(log, level=level)
+        performers = classify_performers(log)  # resources when named: people and systems have names
     if performers.level == level:
         t = performers.table
         return pd.DataFrame({"performer": t["performer"], "type": t["type"], "basis": "classified"})

@@ -425,25 +425,6 @@ def overtaking(cands: ir.Table, h: ir.Table) -> ir.Table:
     )
 
 
-def receiver_busy(cands: ir.Table, st: ir.Table) -> ir.Table:
-    """For each candidate: how many stints of other cases its target began while the candidate waited.
-
-    Returns
-    -------
-    ibis Table
-        ``case_id``, ``stint`` (of the candidate) and ``busy`` (int64: stints of the target performer,
-        in other cases, that began after the candidate reached it and before it was picked up).
-    """
-    c = cands.select(
-        _case=cands[CASE_ID], _stint=cands.stint, _t=cands.target, _arr=cands.arrive_us, _pick=cands.pickup_us
-    )
-    x = st.filter(st.performer.notnull()).select(x_case=st[CASE_ID], x_p=st.performer, x_begin=st.begin_us)
-    j = c.join(x, [c._t == x.x_p, x.x_begin > c._arr, x.x_begin < c._pick, x.x_case != c._case])
-    agg = j.group_by(["_case", "_stint"]).aggregate(busy=j.count())
-    out = c.select("_case", "_stint").left_join(agg, ["_case", "_stint"])
-    return out.select(case_id=out._case, stint=out._stint, busy=out.busy.fill_null(0))
-
-
 def escalations(st: ir.Table, ranks: ir.Table) -> ir.Table:
     """Moves of a case to a higher support level, and what happened next.
 
