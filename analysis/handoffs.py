@@ -1376,7 +1376,7 @@ def find_handoff_failures(
     request_response = _request_response(st, external, n_cases)
 
     # Dropped batons.
-    h = tables.materialise(f"handovers_{name}", stint_handovers(st))
+    h = tables.materialise(f"stint_handovers_{name}", stint_handovers(st))
     pairs = pair_waits(h)
     cands = long_waits(
         h,
