@@ -376,9 +376,8 @@ def test_failures_at_the_resource_and_type_levels(fail_log):
 
 
 def test_no_failures_gives_typed_empty_tables():
-    log = make_log(
-        [("c1", "A", None, "2024-01-01 08:00", "r1"), ("c1", "B", None, "2024-01-01 09:00", "r2")], columns=NET_COLS
-    )
+    rows = [("c1", "A", None, "2024-01-01 08:00", "r1"), ("c1", "B", None, "2024-01-01 09:00", "r2")]
+    log = make_log(rows, columns=NET_COLS)
     f = find_handoff_failures(log, level="resource")
     assert (
         f.failures.empty
