@@ -811,7 +811,8 @@ MAX_EXAMPLES = 5
 #: Per-instance detail tables keep at most this many rows (the most hours lost first).
 DETAIL_MAX_ROWS = 5000
 
-#: Dropped baton: a wait beyond the pair's Q3 + FAR_OUT x IQR (Tukey's "far out" fence) ...
+#: Dropped baton: a wait beyond the pair's Q3 + FAR_OUT x IQR of ln(1 + hours) (Tukey's "far out"
+#: fence on the log scale) ...
 FAR_OUT = 3.0
 #: ... and beyond this many hours (longer than a weekend: Friday 17:00 to Monday 09:00 is 64 h) ...
 MIN_DROPPED_HOURS = 72.0
@@ -1190,7 +1191,11 @@ def find_handoff_failures(
     (:data:`CHECK_WORDS`, :data:`CORRECTION_WORDS`: review fails → revise → review); otherwise a
     **ping-pong** (work bouncing without a quality gate: queries, misrouting). The order of events
     alone cannot tell the two apart (both are Q → P → Q with Q's step redone); the names of the steps
-    do. Hours lost: the round trip, from the completion of Q's step to Q's restart. Ping-pong findings
+    do. A ping-pong is work bounced between people or teams: a bounce through a system or a bot
+    (typed ``system`` or ``bot``) without a check or correction step is left out (counted in
+    ``notes``), since a machine repeating its step is routine (a lab system posting the daily blood
+    values of a patient on a ward, a fee recalculated); rework through a machine's check is kept.
+    Hours lost: the round trip, from the completion of Q's step to Q's restart. Ping-pong findings
     are per pair of performers (both directions together), rework findings per (Q, P).
 
     **Request–response with an outside party**: an internal stint followed by an external one; reported
@@ -1198,13 +1203,18 @@ def find_handoff_failures(
     completed), never as a failure.
 
     **Dropped baton**: a handover whose wait (completion of the source's last event → start of the
-    target's first) exceeds both ``Q3 + far_out × IQR`` of that (source, target) pair's waits and
+    target's first) exceeds both the far-out fence of that (source, target) pair's waits on the log
+    scale, ``exp(Q3 + far_out × IQR) − 1`` hours with the quartiles of ``ln(1 + wait hours)``, and
     ``min_wait_hours``, on a pair with at least :data:`MIN_PAIR_HANDOVERS` handovers, to an internal
     target, while at least :data:`OVERTAKEN_SHARE` of the cases that reached the same target for the
     same step during the wait (at least one) were picked up first. Why: a pair's own dropped
     batons inflate its p95 (with 6 % dropped, the p95 is itself a dropped baton), while the median and
     quartiles stay put unless a quarter of the pair's handovers are dropped; Tukey's far-out fence
-    (Q3 + 3 IQR) marks values no skewed-but-normal wait reaches; the floor of 72 h keeps weekend
+    (Q3 + 3 IQR) marks values no ordinary wait reaches, on the log scale because waits are right-skewed
+    (roughly log-normal): on the raw scale the fence cuts into the normal tail of a log-normal (3-6 %
+    of its values lie beyond it, the size of a real problem), on the log scale one value in a million
+    does (``ln(1 + h)`` keeps instant handovers defined and is close to hours below one hour); the
+    floor of 72 h keeps weekend
     carry-over of office-hours teams (Friday 17:00 to Monday 09:00 is 64 h) and pairs whose usual delay
     is minutes from flagging a lunch break; and a long wait during which later cases for the same step
     were served first is a case forgotten by a receiver at work, whereas a long wait in a
@@ -1253,7 +1263,7 @@ def find_handoff_failures(
     min_wait_hours : float, default 72
         The floor of a dropped baton's wait, hours.
     far_out : float, default 3.0
-        The IQR multiplier of the dropped-baton fence.
+        The IQR multiplier of the dropped-baton fence (on ``ln(1 + wait hours)``).
 
     Returns
     -------
@@ -1319,7 +1329,19 @@ def find_handoff_failures(
         b = b.filter(~b.owner.isin(external) & ~b.other.isin(external))
     gate = b.after_activity.isin(gates) | b.activity.isin(gates) if gates else b.stint < 0
     b = b.mutate(pattern=ibis.ifelse(gate, "rework", "ping-pong"))
-    b = tables.materialise(f"bounces_{name}_{_digest(external, gates)}", b)
+    machines = sorted(types.loc[types["type"].isin(["system", "bot"]), "performer"].astype(str))
+    if machines:
+        via = (b.pattern == "ping-pong") & (b.owner.isin(machines) | b.other.isin(machines))
+        n_through = int(execute(b.filter(via).count().as_table()).iloc[0, 0])
+        if n_through:
+            notes.append(
+                f"{n_through:,} bounce(s) through a system or bot ({', '.join(machines[:5])}"
+                + (" ..." if len(machines) > 5 else "")
+                + ") with no check or correction step are not counted as ping-pong: a machine repeating "
+                "its step is routine (monitoring, recalculation), not work bounced between teams."
+            )
+        b = b.filter(~via)
+    b = tables.materialise(f"bounces_{name}_{_digest(external, machines, gates)}", b)
     pp = b.filter(b.pattern == "ping-pong")
     rw = b.filter(b.pattern == "rework")
     bounce_cols = {

@@ -12,7 +12,7 @@ import ibis
 import ibis.expr.types as ir
 
 from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR, SOURCE_SYSTEM
-from mapper.engine import P90, hours, non_negative
+from mapper.engine import P90, US_PER_HOUR, hours, non_negative
 from mapper.log import EventLog
 
 #: The event-table column holding the performer at each handover level.
@@ -346,20 +346,20 @@ def request_responses(st: ir.Table, external: list[str]) -> ir.Table:
 
 
 def pair_waits(h: ir.Table) -> ir.Table:
-    """The usual waiting time of every (source, target) pair: median and quartiles, in µs.
+    """The usual waiting time of every (source, target) pair: median, and quartiles of ln(1 + hours).
 
     Returns
     -------
     ibis Table
-        ``source``, ``target``, ``handovers`` (int64), ``wait_q1_us``, ``wait_median_us``,
-        ``wait_q3_us`` (float).
+        ``source``, ``target``, ``handovers`` (int64), ``wait_median_us`` (float, µs), ``log_q1``,
+        ``log_q3`` (float: the quartiles of ``ln(1 + wait in hours)``).
     """
-    w = h.wait_us.cast("float64")
+    lw = (hours(h.wait_us) + 1.0).ln()
     return h.group_by(["source", "target"]).aggregate(
         handovers=h.count(),
-        wait_q1_us=w.quantile(0.25),
-        wait_median_us=w.quantile(0.5),
-        wait_q3_us=w.quantile(0.75),
+        wait_median_us=h.wait_us.cast("float64").quantile(0.5),
+        log_q1=lw.quantile(0.25),
+        log_q3=lw.quantile(0.75),
     )
 
 
@@ -369,8 +369,9 @@ def long_waits(
     """Handovers that wait far longer than their pair usually does (candidates for a dropped baton).
 
     A handover is a candidate when its pair has at least ``min_pair`` handovers, its target is not an
-    outside party, and its wait exceeds both ``Q3 + far_out * (Q3 - Q1)`` of its pair and
-    ``min_wait_us``.
+    outside party, and its wait exceeds both ``min_wait_us`` and the pair's far-out fence on the log
+    scale: ``exp(Q3 + far_out * (Q3 - Q1)) - 1`` hours, with Q1, Q3 the quartiles of
+    ``ln(1 + wait hours)``.
 
     Returns
     -------
@@ -379,12 +380,12 @@ def long_waits(
         ``threshold_us`` (float).
     """
     p = pairs.filter(pairs.handovers >= min_pair)
-    fence = p.wait_q3_us + far_out * (p.wait_q3_us - p.wait_q1_us)
+    fence_h = (p.log_q3 + far_out * (p.log_q3 - p.log_q1)).exp() - 1.0
     p = p.select(
         _s=p.source,
         _t=p.target,
         usual_us=p.wait_median_us,
-        threshold_us=ibis.greatest(fence, ibis.literal(float(min_wait_us))),
+        threshold_us=ibis.greatest(fence_h * US_PER_HOUR, ibis.literal(float(min_wait_us))),
     )
     j = h.join(p, [h.source == p._s, h.target == p._t]).drop("_s", "_t")
     keep = j.wait_us.cast("float64") > j.threshold_us

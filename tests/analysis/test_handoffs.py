@@ -338,6 +338,56 @@ def test_dropped_batons_one_by_one(failures):
     ).dropped_batons.empty
 
 
+def test_skewed_ordinary_waits_are_not_dropped_batons():
+    # 40 handovers T1 -> T2, one a day, whose waits are log-normal: exp(3 + 1.2 z) hours for z at the
+    # 40 evenly spaced normal quantiles (median 20 h, longest exp(3 + 1.2 * 2.24) = 295 h, >= 72 h for
+    # 6 of them), and T2 serves by wait length, so long ones are overtaken. On the raw scale the fence
+    # would be Q3 + 3 IQR ~ 149 h and flag the 2 longest; on ln(1 + h) (Q1 2.32, Q3 3.81, fence
+    # exp(8.28) - 1 ~ 3,960 h) nothing is far out.
+    z = stats.norm.ppf((np.arange(40) + 0.5) / 40)
+    waits = np.exp(3 + 1.2 * z)
+    rows = []
+    for k, w in enumerate(waits):
+        start = pd.Timestamp("2024-01-01 09:00") + pd.Timedelta(days=k)
+        take = start + pd.Timedelta(minutes=30) + pd.Timedelta(hours=float(w))
+        rows += [
+            (
+                f"l{k}",
+                "Send",
+                start.strftime("%Y-%m-%d %H:%M:%S"),
+                (start + pd.Timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S"),
+                "a",
+                "T1",
+            ),
+            (
+                f"l{k}",
+                "Take",
+                take.strftime("%Y-%m-%d %H:%M:%S"),
+                (take + pd.Timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S"),
+                "b",
+                "T2",
+            ),
+        ]
+    f = find_handoff_failures(make_log(rows, columns=FAIL_COLS))
+    assert f.dropped_batons.empty
+
+
+def test_a_case_passing_a_system_and_back_is_not_a_ping_pong():
+    # Lab system posts a value, the ward admits, the lab posts again (redone by the system): routine
+    # monitoring, not a ping-pong between teams. 3 cases, 3 bounces counted in the notes only.
+    rows = []
+    for k in range(3):
+        d = 2 + k
+        rows += [
+            _ev(f"m{k}", "Lab value", d, "08:00", "08:00", "Lab", resource="lab_system"),
+            _ev(f"m{k}", "Admit", d, "09:00", "09:30", "Ward"),
+            _ev(f"m{k}", "Lab value", d + 1, "08:00", "08:00", "Lab", resource="lab_system"),
+        ]
+    f = find_handoff_failures(make_log(rows, columns=FAIL_COLS))
+    assert f.failures.empty and f.ping_pong.empty
+    assert any(n.startswith("3 bounce(s) through a system or bot (Lab)") for n in f.notes)
+
+
 def test_bounce_details(failures):
     pp = failures.ping_pong.set_index("case_id")
     assert sorted(pp.index) == ["p0", "p1", "p2"]
