@@ -819,8 +819,10 @@ MIN_DROPPED_HOURS = 72.0
 #: ... on a pair with at least this many handovers (quartiles of fewer are not a usual delay) ...
 MIN_PAIR_HANDOVERS = 20
 #: ... while at least this share of the cases that reached the same receiver for the same step during
-#: the wait (at least one) were picked up first: the receiver was at work, not clearing a queue in order.
+#: the wait were picked up first: the receiver was at work, not clearing a queue in order ...
 OVERTAKEN_SHARE = 0.5
+#: ... and at least this many such cases arrived (one or two cases served first show little).
+MIN_ARRIVALS = 3
 
 # A bounce (work goes from its owner to another performer and straight back, where the owner redoes it)
 # is rework after a handoff when the step that sent it, or the step that received it, is a check or a
@@ -1207,7 +1209,8 @@ def find_handoff_failures(
     scale, ``exp(Q3 + far_out × IQR) − 1`` hours with the quartiles of ``ln(1 + wait hours)``, and
     ``min_wait_hours``, on a pair with at least :data:`MIN_PAIR_HANDOVERS` handovers, to an internal
     target, while at least :data:`OVERTAKEN_SHARE` of the cases that reached the same target for the
-    same step during the wait (at least one) were picked up first. Why: a pair's own dropped
+    same step during the wait (at least :data:`MIN_ARRIVALS` of them) were picked up first. Why: a
+    pair's own dropped
     batons inflate its p95 (with 6 % dropped, the p95 is itself a dropped baton), while the median and
     quartiles stay put unless a quarter of the pair's handovers are dropped; Tukey's far-out fence
     (Q3 + 3 IQR) marks values no ordinary wait reaches, on the log scale because waits are right-skewed
@@ -1219,10 +1222,10 @@ def find_handoff_failures(
     is minutes from flagging a lunch break; and a long wait during which later cases for the same step
     were served first is a case forgotten by a receiver at work, whereas a long wait in a
     first-come-first-served queue is capacity (a bottleneck, see :func:`analysis.find_bottlenecks`)
-    and a backlog cleared in order after an absence is a calendar, neither a handoff failure. When no
-    other case for the same step reached the receiver during the wait, the log cannot tell a forgotten
-    case from an absent receiver, and nothing is reported. Hours lost: the wait beyond the pair's
-    median.
+    and a backlog cleared in order after an absence is a calendar, neither a handoff failure. When
+    fewer other cases for the same step reached the receiver during the wait, the log cannot tell a
+    forgotten case from an absent or unhurried receiver, and nothing is reported. Hours lost: the
+    wait beyond the pair's median.
 
     **Escalation that bounces back**: with a support-level column (``escalation_column``, or detected:
     the role, or a column named like :data:`ESCALATION_NAMES`, whose values all name a level:
@@ -1412,7 +1415,8 @@ def find_handoff_failures(
     ov = ov.select(_c=ov[CASE_ID], _s=ov.stint, arrived=ov.arrived, overtook=ov.overtook)
     d = cands.join(ov, [cands[CASE_ID] == ov._c, cands.stint == ov._s]).drop("_c", "_s")
     d = d.filter(
-        (d.arrived > 0) & (d.overtook.cast("float64") >= OVERTAKEN_SHARE * d.arrived.cast("float64"))
+        (d.arrived >= MIN_ARRIVALS)
+        & (d.overtook.cast("float64") >= OVERTAKEN_SHARE * d.arrived.cast("float64"))
     )
     d = d.mutate(lost_us=non_negative(d.wait_us.cast("float64") - d.usual_us))
     d = tables.materialise(f"dropped_{name}_{_digest(external, float(far_out), float(min_wait_hours))}", d)
@@ -1528,6 +1532,7 @@ def find_handoff_failures(
             "MIN_DROPPED_HOURS": float(min_wait_hours),
             "MIN_PAIR_HANDOVERS": MIN_PAIR_HANDOVERS,
             "OVERTAKEN_SHARE": OVERTAKEN_SHARE,
+            "MIN_ARRIVALS": MIN_ARRIVALS,
         },
     )
 
