@@ -1207,10 +1207,12 @@ def find_handoff_failures(
     **Dropped baton**: a handover whose wait (completion of the source's last event → start of the
     target's first) exceeds both the far-out fence of that (source, target) pair's waits on the log
     scale, ``exp(Q3 + far_out × IQR) − 1`` hours with the quartiles of ``ln(1 + wait hours)``, and
-    ``min_wait_hours``, on a pair with at least :data:`MIN_PAIR_HANDOVERS` handovers, to an internal
-    target, while at least :data:`OVERTAKEN_SHARE` of the cases that reached the same target for the
-    same step during the wait (at least :data:`MIN_ARRIVALS` of them) were picked up first. Why: a
-    pair's own dropped
+    ``min_wait_hours``, on a pair with at least :data:`MIN_PAIR_HANDOVERS` handovers, to a target
+    typed ``human`` (a person or team: a machine does not pick work up, it runs on a trigger, and a
+    long wait before a machine's step is a timer or a schedule, such as the automatic cancellation of
+    an application after 30 days in BPI Challenge 2012; an outside party's wait is a request), while
+    at least :data:`OVERTAKEN_SHARE` of the cases that reached the same target for the same step
+    during the wait (at least :data:`MIN_ARRIVALS` of them) were picked up first. Why: a pair's own dropped
     batons inflate its p95 (with 6 % dropped, the p95 is itself a dropped baton), while the median and
     quartiles stay put unless a quarter of the pair's handovers are dropped; Tukey's far-out fence
     (Q3 + 3 IQR) marks values no ordinary wait reaches, on the log scale because waits are right-skewed
@@ -1409,7 +1411,7 @@ def find_handoff_failures(
         far_out=float(far_out),
         min_wait_us=int(min_wait_hours * US_PER_HOUR),
         min_pair=MIN_PAIR_HANDOVERS,
-        external=external,
+        not_targets=sorted({*external, *machines}),
     )
     ov = overtaking(cands, h)
     ov = ov.select(_c=ov[CASE_ID], _s=ov.stint, arrived=ov.arrived, overtook=ov.overtook)

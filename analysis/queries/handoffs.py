@@ -364,14 +364,14 @@ def pair_waits(h: ir.Table) -> ir.Table:
 
 
 def long_waits(
-    h: ir.Table, pairs: ir.Table, *, far_out: float, min_wait_us: int, min_pair: int, external: list[str]
+    h: ir.Table, pairs: ir.Table, *, far_out: float, min_wait_us: int, min_pair: int, not_targets: list[str]
 ) -> ir.Table:
     """Handovers that wait far longer than their pair usually does (candidates for a dropped baton).
 
-    A handover is a candidate when its pair has at least ``min_pair`` handovers, its target is not an
-    outside party, and its wait exceeds both ``min_wait_us`` and the pair's far-out fence on the log
-    scale: ``exp(Q3 + far_out * (Q3 - Q1)) - 1`` hours, with Q1, Q3 the quartiles of
-    ``ln(1 + wait hours)``.
+    A handover is a candidate when its pair has at least ``min_pair`` handovers, its target is not one
+    of ``not_targets`` (outside parties and machines), and its wait exceeds both ``min_wait_us`` and
+    the pair's far-out fence on the log scale: ``exp(Q3 + far_out * (Q3 - Q1)) - 1`` hours, with Q1,
+    Q3 the quartiles of ``ln(1 + wait hours)``.
 
     Returns
     -------
@@ -389,8 +389,8 @@ def long_waits(
     )
     j = h.join(p, [h.source == p._s, h.target == p._t]).drop("_s", "_t")
     keep = j.wait_us.cast("float64") > j.threshold_us
-    if external:
-        keep = keep & ~j.target.isin(external)
+    if not_targets:
+        keep = keep & ~j.target.isin(not_targets)
     return j.filter(keep)
 
 
