@@ -332,10 +332,18 @@ def test_dropped_batons_one_by_one(failures):
     assert (b05["arrived"], b05["overtook"]) == (9, 8)
     assert b05["handed_over"] == pd.Timestamp("2024-01-06 09:00", tz="UTC")
     assert b05["picked_up"] == pd.Timestamp("2024-01-16 09:00", tz="UTC")
-    # A floor above the waits finds nothing; a fence of 0 IQR changes nothing here (IQR = 0).
-    assert find_handoff_failures(
-        make_log(_failure_rows(), columns=FAIL_COLS), min_wait_hours=300
-    ).dropped_batons.empty
+    # A floor above the waits finds nothing.
+    log = make_log(_failure_rows(), columns=FAIL_COLS)
+    assert find_handoff_failures(log, min_wait_hours=300).dropped_batons.empty
+
+
+def test_a_machine_does_not_drop_batons():
+    # The same log with T5's work done by "register_system": a machine runs on a trigger (a long wait
+    # before it is a timer or a schedule), so the three long waits are not dropped batons.
+    rows = [r[:4] + ("register_system", r[5]) if r[5] == "T5" else r for r in _failure_rows()]
+    f = find_handoff_failures(make_log(rows, columns=FAIL_COLS))
+    assert f.performer_types.set_index("performer").loc["T5", "type"] == "system"
+    assert f.dropped_batons.empty and "dropped-baton" not in set(f.failures["pattern"])
 
 
 def test_skewed_ordinary_waits_are_not_dropped_batons():
