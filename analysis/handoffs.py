@@ -940,6 +940,7 @@ FAILURE_COLUMNS = [
     "share_of_cases",
     "hours_lost",
     "hours_lost_median",
+    "wait_hours_p90",
     "example_cases",
     "description",
 ]
@@ -975,8 +976,12 @@ class HandoffFailures:
         which it happens, the most frequent one), ``activity`` (str: the step that receives it),
         ``count`` (int64: occurrences), ``cases`` (int64), ``share_of_cases`` (float: of all cases of
         the log), ``hours_lost`` (float, hours, summed over the occurrences), ``hours_lost_median``
-        (float, hours per occurrence), ``example_cases`` (list of str: at most 5 case ids, most hours
-        lost first), ``description`` (str: one sentence with the figures).
+        (float, hours per occurrence), ``wait_hours_p90`` (float, hours: the p90 of the waits of every
+        handover from ``source`` to ``target`` at ``level``, the basis of an SLA timer on that handoff;
+        NaN when they are not performers at ``level``, as for escalation bounces read from a separate
+        support-level column), ``example_cases``
+        (list of str: at most 5 case ids, most hours lost first), ``description`` (str: one sentence
+        with the figures).
     ping_pong, rework_after_handoff : pandas.DataFrame
         One row per bounce (at most :data:`DETAIL_MAX_ROWS`, longest round trip first): ``case_id``,
         ``owner`` (whose work comes back and is redone), ``other`` (who sends it back),
@@ -1510,6 +1515,12 @@ def find_handoff_failures(
         )
 
     failures = _rank(findings, level, n_cases)
+    if len(failures):
+        p90 = execute(
+            h.group_by(["source", "target"]).aggregate(wait_hours_p90=hours(h.wait_us).quantile(P90))
+        )
+        failures = failures.drop(columns="wait_hours_p90").merge(p90, on=["source", "target"], how="left")
+        failures = failures[FAILURE_COLUMNS]
     chains, fit = _chains(log, pe)
     roles = _activity_roles(acts, b, d, st, external, esc_inst)
     return HandoffFailures(
@@ -1636,10 +1647,11 @@ def _rank(findings: list[pd.DataFrame], level: str, n_cases: int) -> pd.DataFram
         out = pd.DataFrame({c: pd.Series(dtype="object") for c in FAILURE_COLUMNS})
         for c in ("rank", "count", "cases"):
             out[c] = out[c].astype("int64")
-        for c in ("share_of_cases", "hours_lost", "hours_lost_median"):
+        for c in ("share_of_cases", "hours_lost", "hours_lost_median", "wait_hours_p90"):
             out[c] = out[c].astype("float64")
         return out
     f["share_of_cases"] = f["cases"] / n_cases
+    f["wait_hours_p90"] = np.nan
     f["_key"] = f["hours_lost"].round(6)
     f = f.sort_values(
         ["_key", "cases", "pattern", "source", "target"],

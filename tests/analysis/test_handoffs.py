@@ -288,6 +288,9 @@ def test_failures_ranked_by_hours_lost(failures):
     assert (d["source"], d["target"], d["after_activity"], d["activity"]) == ("T4", "T5", "Issue", "Register")
     assert d["count"] == d["cases"] == 3 and d["hours_lost"] == pytest.approx(3 * (240 - 1 / 6))
     assert d["example_cases"] == ["b05", "b10", "b15"]  # equal hours lost: by case id
+    # SLA basis: p90 of the pair's 24 waits (21 x 1/6 h, 3 x 240 h), interpolated at 0.9 x 23 = 20.7:
+    # 1/6 + 0.7 x (240 - 1/6).
+    assert d["wait_hours_p90"] == pytest.approx(1 / 6 + 0.7 * (240 - 1 / 6))
     assert (rw["source"], rw["target"], rw["after_activity"], rw["activity"]) == (
         "T3",
         "T1",
