@@ -446,7 +446,8 @@ def test_no_failures_gives_typed_empty_tables():
         and f.failures["rank"].dtype == "int64"
     )
     assert f.dropped_batons.empty and f.ping_pong.empty and f.escalations.empty
-    assert f.chain_fit["slope"] is None
+    assert f.chain_fit["slope"] is None and f.chain_fit["reason"]
+    assert f.plot().data == () and len(f.plot_chains().data) == 2 and "Handoff failures" in f._repr_html_()
     with pytest.raises(AnalysisError, match="non-negative"):
         find_handoff_failures(log, min_wait_hours=-1)
     with pytest.raises(AnalysisError, match="level must be"):
