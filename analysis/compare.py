@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -269,6 +269,140 @@ def _boot_ratios(num: np.ndarray, den: np.ndarray, weights: _Weights) -> np.ndar
     return np.concatenate(out)
 
 
+@dataclass(frozen=True)
+class _Interval:
+    """A case-level interval and p-value (cases taken as independent), the floor of the block bootstrap."""
+
+    low: float
+    high: float
+    p_value: float
+    rel_low: float = math.nan
+    rel_high: float = math.nan
+
+
+def _quantile_distribution(x: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exact bootstrap distribution of the type-1 ``q`` quantile of the sorted sample ``x``.
+
+    A resample of ``n`` values drawn with replacement has its ``k``-th order statistic at most ``x_(j)``
+    exactly when at least ``k`` of its draws are among the ``j`` smallest values:
+    ``P(X*_(k) <= x_(j)) = P(Binomial(n, j / n) >= k)`` (Efron 1979, §3; Maritz & Jarrett 1978). Tied
+    values share one support point; points of negligible probability are left out.
+    """
+    from scipy import stats
+
+    n = len(x)
+    k = max(1, math.ceil(q * n - 1e-9))
+    cdf = stats.binom.sf(k - 1, n, np.arange(1, n + 1) / n)
+    cdf[-1] = 1.0
+    support = np.unique(x)
+    pmf = np.diff(cdf[np.searchsorted(x, support, side="right") - 1], prepend=0.0)
+    keep = pmf > 1e-13
+    support, pmf = support[keep], pmf[keep]
+    if len(support) > 2000:  # merge neighbours (equal-probability groups) to bound the pairing below
+        groups = np.array_split(np.arange(len(support)), 2000)
+        p = np.array([pmf[g].sum() for g in groups])
+        support = np.array([np.dot(support[g], pmf[g]) for g in groups]) / p
+        pmf = p
+    return support, pmf / pmf.sum()
+
+
+def _weighted_quantiles(d: np.ndarray, w: np.ndarray, levels: list[float]) -> list[float]:
+    order = np.argsort(d, kind="stable")
+    d, cw = d[order], np.cumsum(w[order])
+    cw /= cw[-1]
+    return [float(d[min(int(np.searchsorted(cw, lv - 1e-12)), len(d) - 1)]) for lv in levels]
+
+
+def _iid_quantiles(xb: np.ndarray, xa: np.ndarray, q: float, confidence: float) -> _Interval:
+    """Percentile interval and p-value of the exact case-level bootstrap of a quantile difference."""
+    vb, pb = _quantile_distribution(np.sort(xb), q)
+    va, pa = _quantile_distribution(np.sort(xa), q)
+    d = (va[:, None] - vb[None, :]).ravel()
+    w = (pa[:, None] * pb[None, :]).ravel()
+    tail = (1 - confidence) / 2
+    lo, hi = _weighted_quantiles(d, w, [tail, 1 - tail])
+    p = min(1.0, 2 * min(float(w[d <= 0].sum()), float(w[d >= 0].sum())))
+    rel = [math.nan, math.nan]
+    if vb.min() > 0:
+        rel = _weighted_quantiles((va[:, None] / vb[None, :]).ravel() - 1, w, [tail, 1 - tail])
+    return _Interval(lo, hi, p, *rel)
+
+
+def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
+    centre = (x + z * z / 2) / (n + z * z)
+    half = z * math.sqrt(x * (n - x) / n + z * z / 4) / (n + z * z)
+    return centre - half, centre + half
+
+
+def _iid_proportions(xb: float, nb: float, xa: float, na: float, confidence: float) -> _Interval:
+    """Newcombe's hybrid score interval of ``xa/na - xb/nb``; Fisher's exact test when an expected cell
+    is below 5, else the pooled z test; Katz's log interval of the risk ratio (0.5 added to every cell
+    when a count is 0)."""
+    from scipy import stats
+
+    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    p1, p2 = xb / nb, xa / na
+    l1, u1 = _wilson(xb, nb, z)
+    l2, u2 = _wilson(xa, na, z)
+    d = p2 - p1
+    lo, hi = d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    total, hits = nb + na, xb + xa
+    if hits in (0, total):
+        p = 1.0
+    elif min(hits, total - hits) * min(nb, na) / total < 5:
+        table = [[round(xb), round(nb - xb)], [round(xa), round(na - xa)]]
+        p = float(stats.fisher_exact(table).pvalue)
+    else:
+        pooled = hits / total
+        p = float(2 * stats.norm.sf(abs(d) / math.sqrt(pooled * (1 - pooled) * (1 / nb + 1 / na))))
+    a, b, m, n = (xb, xa, nb, na) if xb and xa else (xb + 0.5, xa + 0.5, nb + 1, na + 1)
+    rel = [math.nan, math.nan]
+    if a < m and b < n:
+        log_rr, se = math.log((b / n) / (a / m)), math.sqrt(1 / b - 1 / n + 1 / a - 1 / m)
+        rel = [math.exp(log_rr - z * se) - 1, math.exp(log_rr + z * se) - 1]
+    return _Interval(lo, hi, p, *rel)
+
+
+def _iid_means(
+    sum_b: float, sq_b: float, nb: float, sum_a: float, sq_a: float, na: float, confidence: float
+) -> _Interval:
+    """Welch's interval and t test of a difference of means, from sums and sums of squares; a
+    delta-method interval of the ratio of the means."""
+    from scipy import stats
+
+    mb, ma = sum_b / nb, sum_a / na
+    vb = max(sq_b - nb * mb * mb, 0.0) / (nb - 1) / nb
+    va = max(sq_a - na * ma * ma, 0.0) / (na - 1) / na
+    d = ma - mb
+    if vb + va == 0:
+        return _Interval(d, d, 1.0 if d == 0 else 0.0)
+    df = (vb + va) ** 2 / (vb**2 / (nb - 1) + va**2 / (na - 1))
+    t = float(stats.t.ppf(1 - (1 - confidence) / 2, df))
+    se = math.sqrt(vb + va)
+    p = float(2 * stats.t.sf(abs(d) / se, df))
+    rel = [math.nan, math.nan]
+    if mb > 0 and ma > 0:
+        s = math.sqrt(vb / mb**2 + va / ma**2)
+        rel = [math.exp(math.log(ma / mb) - t * s) - 1, math.exp(math.log(ma / mb) + t * s) - 1]
+    return _Interval(d - t * se, d + t * se, p, *rel)
+
+
+def _iid_rates(cb: float, tb: float, ca: float, ta: float, confidence: float) -> _Interval:
+    """Poisson rates: the exact conditional (binomial) test, a normal interval of the difference and a
+    log interval of the rate ratio."""
+    from scipy import stats
+
+    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    d = ca / ta - cb / tb
+    se = math.sqrt(cb / tb**2 + ca / ta**2)
+    p = float(stats.binomtest(round(ca), round(cb + ca), ta / (tb + ta)).pvalue)
+    rel = [math.nan, math.nan]
+    if cb > 0 and ca > 0:
+        lr, s = math.log((ca / ta) / (cb / tb)), math.sqrt(1 / cb + 1 / ca)
+        rel = [math.exp(lr - z * s) - 1, math.exp(lr + z * s) - 1]
+    return _Interval(d - z * se, d + z * se, p, *rel)
+
+
 def _estimate(
     before: float,
     after: float,
@@ -279,8 +413,10 @@ def _estimate(
     n_before: int,
     n_after: int,
     test: str,
+    floor: _Interval | None = None,
 ) -> Estimate:
-    """Percentile interval and p-value from the bootstrap draws of each side."""
+    """Percentile interval and p-value from the bootstrap draws of each side, widened to ``floor``
+    (the case-level interval) where that is wider."""
     ok = np.isfinite(boot_before) & np.isfinite(boot_after)
     tb, ta = boot_before[ok], boot_after[ok]
     base = {
@@ -311,6 +447,11 @@ def _estimate(
     rel_lo = rel_hi = math.nan
     if np.all(tb > 0):
         rel_lo, rel_hi = np.quantile(ta / tb - 1, [tail, 1 - tail], method="inverted_cdf")
+    if floor is not None:
+        lo, hi, p = min(lo, floor.low), max(hi, floor.high), max(p, floor.p_value)
+        if np.isfinite(rel_lo) and np.isfinite(floor.rel_low):
+            rel_lo, rel_hi = min(rel_lo, floor.rel_low), max(rel_hi, floor.rel_high)
+        test += ", never narrower than the case-level interval"
     return Estimate(
         **base,
         ci_low=float(lo),
@@ -350,6 +491,8 @@ class _Bootstrap:
     after: _Weights
     confidence: float
     test: str
+    #: Widen every interval to the case-level one (when periods group several values).
+    case_floor: bool = True
 
     def quantiles(self, xb, pb, xa, pa, q: float) -> Estimate:
         """Compare the ``q`` quantile of values ``xb``/``xa`` whose periods (weight columns) are
@@ -371,11 +514,22 @@ class _Bootstrap:
             n_before=len(xb),
             n_after=len(xa),
             test=self.test,
+            floor=_iid_quantiles(xb, xa, q, self.confidence) if self.case_floor else None,
         )
 
-    def ratios(self, num_b, den_b, num_a, den_a, n_b: int | None = None, n_a: int | None = None) -> Estimate:
+    def ratios(
+        self,
+        num_b,
+        den_b,
+        num_a,
+        den_a,
+        n_b: int | None = None,
+        n_a: int | None = None,
+        iid: Callable[[], _Interval] | None = None,
+    ) -> Estimate:
         """Compare ``sum(num) / sum(den)``, one entry per period (weight column) on each side.
-        ``n_b``/``n_a`` are the sizes reported (default: the summed denominators)."""
+        ``n_b``/``n_a`` are the sizes reported (default: the summed denominators); ``iid`` computes the
+        case-level interval the result is never narrower than."""
         point_b = float(num_b.sum() / den_b.sum()) if den_b.sum() > 0 else math.nan
         point_a = float(num_a.sum() / den_a.sum()) if den_a.sum() > 0 else math.nan
         size_b = round(float(den_b.sum())) if n_b is None else n_b
@@ -392,6 +546,7 @@ class _Bootstrap:
             n_before=size_b,
             n_after=size_a,
             test=self.test,
+            floor=iid() if (iid is not None and self.case_floor) else None,
         )
 
 
@@ -492,6 +647,7 @@ def compare_quantiles(
         _Weights(int(pa.max(initial=-1)) + 1, int(resamples), seed, 1),
         confidence,
         _test_name(periods_before is not None or periods_after is not None),
+        case_floor=periods_before is not None or periods_after is not None,
     )
     return boot.quantiles(xb, pb, xa, pa, q)
 
@@ -1262,20 +1418,39 @@ def _process_rows(boot, b, a, sb: _PeriodSums, sa: _PeriodSums, ends, period_us,
         ),
     ]
     den_b, den_a = sb.closed_sum("cases"), sa.closed_sum("cases")
-    for measure, column in (
-        ("rework_rate", "rework_cases"),
-        ("ping_pong_rate", "ping_pong_cases"),
-        ("events_per_case", "events_sum"),
-    ):
+    for measure, column in (("rework_rate", "rework_cases"), ("ping_pong_rate", "ping_pong_cases")):
         if measure == "ping_pong_rate" and level is None:
             continue
-        rows.append((measure, boot.ratios(sb.closed_sum(column), den_b, sa.closed_sum(column), den_a)))
+        rows.append((measure, _share(boot, sb.closed_sum(column), den_b, sa.closed_sum(column), den_a)))
+    sum_b, sum_a = sb.closed_sum("events_sum"), sa.closed_sum("events_sum")
+    squares = sb.closed_sum("events_sq_sum").sum(), sa.closed_sum("events_sq_sum").sum()
+    rows.append(("events_per_case", _mean(boot, sum_b, den_b, sum_a, den_a, squares)))
     exposure_b = _exposure_months(b, sb.k, period_us)
     exposure_a = _exposure_months(a, sa.k, period_us)
-    rows.append(
-        ("cases_per_month", boot.ratios(sb.cases, exposure_b, sa.cases, exposure_a, b.cases, a.cases))
+    conf = boot.confidence
+    rate = boot.ratios(
+        sb.cases,
+        exposure_b,
+        sa.cases,
+        exposure_a,
+        b.cases,
+        a.cases,
+        iid=lambda: _iid_rates(sb.cases.sum(), exposure_b.sum(), sa.cases.sum(), exposure_a.sum(), conf),
     )
+    rows.append(("cases_per_month", rate))
     return rows
+
+
+def _share(boot: _Bootstrap, num_b, den_b, num_a, den_a) -> Estimate:
+    """A share of cases per period, never narrower than Newcombe's case-level interval."""
+    totals = num_b.sum(), den_b.sum(), num_a.sum(), den_a.sum()
+    return boot.ratios(num_b, den_b, num_a, den_a, iid=lambda: _iid_proportions(*totals, boot.confidence))
+
+
+def _mean(boot: _Bootstrap, sum_b, den_b, sum_a, den_a, squares: tuple[float, float]) -> Estimate:
+    """A mean per case from per-period sums, never narrower than Welch's case-level interval."""
+    args = (sum_b.sum(), squares[0], den_b.sum(), sum_a.sum(), squares[1], den_a.sum(), boot.confidence)
+    return boot.ratios(sum_b, den_b, sum_a, den_a, iid=lambda: _iid_means(*args))
 
 
 def _failure_rows(boot, b, a, sb, sa, ends, period_us, failures_before, failures_after) -> list:
@@ -1290,7 +1465,7 @@ def _failure_rows(boot, b, a, sb, sa, ends, period_us, failures_before, failures
         sel_a = fa.drop_duplicates(CASE_ID) if kind is None else fa[fa["failure"] == kind]
         count_b = _dense(sel_b.assign(n=1.0), "n", sb.k)
         count_a = _dense(sel_a.assign(n=1.0), "n", sa.k)
-        rows.append((name, boot.ratios(count_b, den_b, count_a, den_a)))
+        rows.append((name, _share(boot, count_b, den_b, count_a, den_a)))
     return rows
 
 
@@ -1345,13 +1520,17 @@ def _step_rows(boot, b, a, sb: _PeriodSums, sa: _PeriodSums, period_us, cap, not
                 )
             )
         pb, pa = acts_b[act], acts_a[act]
-        rework = boot.ratios(
+        rework = _share(
+            boot,
             _dense(pb, "rework_cases", sb.k),
             _dense(pb, "cases", sb.k),
             _dense(pa, "rework_cases", sa.k),
             _dense(pa, "cases", sa.k),
         )
-        volume = boot.ratios(_dense(pb, "events", sb.k), sb.cases, _dense(pa, "events", sa.k), sa.cases)
+        squares = float(pb["events_sq_sum"].sum()), float(pa["events_sq_sum"].sum())
+        volume = _mean(
+            boot, _dense(pb, "events", sb.k), sb.cases, _dense(pa, "events", sa.k), sa.cases, squares
+        )
         rows += [("rework_share", rework), ("events_per_case", volume)]
         keys += [(act, "both")] * (4 if both_start else 3)
     if capped:

@@ -119,7 +119,7 @@ def case_periods(c: ir.Table, pings: ir.Table | None, origin_us: int, period_us:
     -------
     ibis Table
         ``last_activity`` (str), ``period`` (int64), ``cases``, ``rework_cases``, ``ping_pong_cases``,
-        ``events_sum`` (int64).
+        ``events_sum``, ``events_sq_sum`` (int64, the sum of the squared event counts of the cases).
     """
     if pings is not None:
         flagged = pings.select(pp_case=pings[CASE_ID], pp=ibis.literal(True))
@@ -133,6 +133,7 @@ def case_periods(c: ir.Table, pings: ir.Table | None, origin_us: int, period_us:
         rework_cases=c.rework.cast("int64").sum(),
         ping_pong_cases=c.pp_flag.cast("int64").sum(),
         events_sum=c.events.sum(),
+        events_sq_sum=(c.events * c.events).sum(),
     )
 
 
@@ -143,7 +144,8 @@ def activity_periods(o: ir.Table, c: ir.Table, origin_us: int, period_us: int) -
     -------
     ibis Table
         ``activity`` (str), ``period`` (int64), ``events`` (int64), ``cases`` (int64, cases containing
-        it), ``rework_cases`` (int64, cases in which it occurs more than once).
+        it), ``rework_cases`` (int64, cases in which it occurs more than once), ``events_sq_sum``
+        (int64, the sum over those cases of the squared count).
     """
     per_case = o.group_by([CASE_ID, ACTIVITY]).aggregate(n=o.count())
     starts = c.select(s_case=c[CASE_ID], period=_period(c.start_us, origin_us, period_us))
@@ -152,6 +154,7 @@ def activity_periods(o: ir.Table, c: ir.Table, origin_us: int, period_us: int) -
         events=j.n.sum(),
         cases=j.count(),
         rework_cases=(j.n > 1).cast("int64").sum(),
+        events_sq_sum=(j.n * j.n).sum(),
     )
 
 
