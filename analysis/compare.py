@@ -887,8 +887,9 @@ class Comparison:
     ----------
     process : pandas.DataFrame
         One row per process measure (:data:`PROCESS_MEASURES`, in that order; ``ping_pong_rate`` only
-        when measured; then ``handoff_failure_rate`` and ``handoff_failure_rate: <kind>`` when failure
-        flags were given). Columns (:data:`RESULT_COLUMNS`): ``measure`` (str), ``unit`` (str:
+        when measured, ``waiting_hours_per_case_median`` only when both logs have start times; then
+        ``handoff_failure_rate`` and ``handoff_failure_rate: <kind>`` when failure flags were given).
+        Columns (:data:`RESULT_COLUMNS`): ``measure`` (str), ``unit`` (str:
         ``"hours"``, ``"share"``, ``"events per case"``, ``"cases per month"``), ``before``, ``after``,
         ``difference`` (``after - before``), ``relative_change`` (``difference / before``; NaN when
         before is 0), ``ci_low``, ``ci_high`` (interval of the difference), ``rel_ci_low``,
@@ -1395,7 +1396,8 @@ def _case_notes(b: _Side, a: _Side, sb: _PeriodSums, sa: _PeriodSums, ends, cap:
     if not (b.log.has_start_timestamps and a.log.has_start_timestamps):
         notes.append(
             "Waiting is measured between completions (a log has no start times), so it includes the "
-            "processing of the step; processing times are not compared."
+            "processing of the step; processing times are not compared, nor the waiting per case (it "
+            "would equal the cycle time)."
         )
     for side in (b, a):
         if side.cases > cap:
@@ -1412,11 +1414,15 @@ def _process_rows(boot, b, a, sb: _PeriodSums, sa: _PeriodSums, ends, period_us,
     rows = [
         ("cycle_hours_median", boot.quantiles(cb["cycle_hours"], pb, ca["cycle_hours"], pa, 0.5)),
         ("cycle_hours_p90", boot.quantiles(cb["cycle_hours"], pb, ca["cycle_hours"], pa, 0.9)),
-        (
-            "waiting_hours_per_case_median",
-            boot.quantiles(cb["waiting_hours"], pb, ca["waiting_hours"], pa, 0.5),
-        ),
     ]
+    if b.log.has_start_timestamps and a.log.has_start_timestamps:
+        # Without start times the waits of a case add up to its cycle time: the same measure twice.
+        rows.append(
+            (
+                "waiting_hours_per_case_median",
+                boot.quantiles(cb["waiting_hours"], pb, ca["waiting_hours"], pa, 0.5),
+            )
+        )
     den_b, den_a = sb.closed_sum("cases"), sa.closed_sum("cases")
     for measure, column in (("rework_rate", "rework_cases"), ("ping_pong_rate", "ping_pong_cases")):
         if measure == "ping_pong_rate" and level is None:

@@ -232,6 +232,7 @@ def test_without_start_times_processing_is_not_compared():
     a = make_log(strip(AFTER_ROWS), columns=cols)
     c = compare_logs(b, a, resamples=FAST)
     assert "processing_hours_median" not in set(c.steps["measure"])
+    assert "waiting_hours_per_case_median" not in set(c.process["measure"])
     assert any("includes the processing" in n for n in c.notes)
     # Between completions, B waits its wait plus its own hour: 7 h before, 4 h after.
     w = row(c.steps, "waiting_hours_median", "B")
