@@ -181,7 +181,10 @@ def _component_scores(values: pd.Series) -> pd.Series:
     n = len(values)
     if n == 1:
         return pd.Series([1.0], index=values.index)
-    ranks = values.fillna(-np.inf).rank(ascending=False, method="average")
+    # Sums of floats differ in their last bits with the order DuckDB adds them in: rank on 9
+    # significant digits so that equal figures tie.
+    key = values.map(lambda v: float(f"{v:.9g}") if pd.notna(v) else -np.inf)
+    ranks = key.rank(ascending=False, method="average")
     return (n - ranks) / (n - 1)
 
 
