@@ -2,6 +2,7 @@
 
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
+from analysis.compare import Comparison, LogSplit, compare_logs, split_log
 from analysis.findings import Findings, Verdict, analyze, find_verdict
 from analysis.handoffs import (
     find_handoff_cases,
@@ -11,17 +12,22 @@ from analysis.handoffs import (
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
 
 __all__ = [
     "Blueprint",
     "Bottlenecks",
+    "Comparison",
     "Findings",
+    "LogSplit",
+    "ProcessRanking",
     "Readiness",
     "Verdict",
     "analyze",
     "build_blueprint",
+    "compare_logs",
     "export_report",
     "find_bottlenecks",
     "find_handoff_cases",
@@ -32,5 +38,7 @@ __all__ = [
     "plot_blueprint",
     "plot_handoff_matrix",
     "plot_handoff_network",
+    "rank_processes",
     "score_readiness",
+    "split_log",
 ]
