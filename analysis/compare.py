@@ -53,6 +53,8 @@ RESAMPLES = 10_000
 MIN_PERIOD_HOURS = 168.0
 #: ... and every log is cut into at least this many periods (the period is shortened if needed).
 MIN_PERIODS = 10
+#: ``period_hours`` may not cut a log into more periods than this.
+MAX_PERIODS = 10_000
 #: A measure is tested only when each log has values in at least this many periods ...
 MIN_PERIODS_WITH_DATA = 5
 #: ... and at least this many values (cases, instances) in all.
@@ -1236,6 +1238,11 @@ def compare_logs(
     period_us = max(1, int(round(length * _US_PER_HOUR)))
     k_b = int((b.last_us - b.first_us) // period_us) + 1
     k_a = int((a.last_us - a.first_us) // period_us) + 1
+    if max(k_b, k_a) > MAX_PERIODS:
+        raise AnalysisError(
+            f"period_hours={period_hours!r} cuts a log into {max(k_b, k_a):,} periods (at most "
+            f"{MAX_PERIODS:,}); give longer periods, or None for the default."
+        )
     boot = _Bootstrap(
         _Weights(k_b, int(resamples), seed, 0),
         _Weights(k_a, int(resamples), seed, 1),

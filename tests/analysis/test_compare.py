@@ -312,6 +312,7 @@ def test_names_are_escaped_in_the_plot_and_the_html():
         ({"handoff_level": "team"}, "handoff_level"),
         ({"end_activities": ["Z"]}, "end_activities"),
         ({"period_hours": -1}, "period_hours"),
+        ({"period_hours": 0.01}, "at most 10,000"),
         ({"sample_cap": 5}, "sample_cap"),
         ({"resamples": 10}, "resamples"),
         ({"min_share": 1.5}, "min_share"),
