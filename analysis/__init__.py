@@ -11,6 +11,17 @@ from analysis.handoffs import (
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.performance import (
+    PerformanceSpectrum,
+    SlaBreaches,
+    WaitDrivers,
+    WaitingDrift,
+    find_sla_breaches,
+    find_wait_drivers,
+    find_waiting_drift,
+    performance_spectrum,
+    plot_performance_spectrum,
+)
 from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
 
@@ -18,8 +29,12 @@ __all__ = [
     "Blueprint",
     "Bottlenecks",
     "Findings",
+    "PerformanceSpectrum",
     "Readiness",
+    "SlaBreaches",
     "Verdict",
+    "WaitDrivers",
+    "WaitingDrift",
     "analyze",
     "build_blueprint",
     "export_report",
@@ -27,10 +42,15 @@ __all__ = [
     "find_handoff_cases",
     "find_handoffs",
     "find_rework",
+    "find_sla_breaches",
     "find_verdict",
+    "find_wait_drivers",
+    "find_waiting_drift",
     "handoff_matrix",
+    "performance_spectrum",
     "plot_blueprint",
     "plot_handoff_matrix",
     "plot_handoff_network",
+    "plot_performance_spectrum",
     "score_readiness",
 ]
