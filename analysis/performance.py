@@ -1069,10 +1069,10 @@ def find_wait_drivers(
     attributes (varying within more cases), columns with a single value, text identifiers (distinct in
     at least :data:`IDENTIFIER_SHARE`, 90 %, of cases and more than ``max_levels`` values), and other
     text columns with more than ``max_levels`` values. Numbers are never skipped as identifiers: an
-    amount may well differ in every case, and a numeric id cut into bands is visibly meaningless. Numbers with more than ``max_levels`` distinct values are cut
-    into quartile bands (edges at the exact 25/50/75 % quantiles over the cases, labelled
-    by their ranges; equal edges merge); fewer distinct numbers are levels of their own (a
-    score 0-10, a count of documents).
+    amount may well differ in every case, and a numeric id cut into bands is visibly meaningless.
+    Numbers with more than ``max_levels`` distinct values are cut into quartile bands (edges at the
+    exact 25/50/75 % quantiles over the cases, labelled by their ranges; equal edges merge); fewer
+    distinct numbers are levels of their own (a score 0-10, a count of documents).
 
     **Target per case.** ``"cycle_time"``: hours from the case's first start (or completion) to its
     last completion. ``"waiting"``: hours waited before ``activity`` in the case (summed over its
