@@ -90,6 +90,8 @@ OVERTAKING_WINDOW = 10
 
 #: Drift: a month enters a comparison only with at least this many waits (and so does the month before).
 DRIFT_MIN_INSTANCES = 20
+#: Drift: ... and at least this share of the activity's median monthly number of waits.
+DRIFT_MIN_VOLUME_SHARE = 0.25
 #: Drift: a change is flagged only when the ratio of the monthly medians is beyond this (or below 1/it).
 DRIFT_MIN_RATIO = 1.5
 #: Drift: a month is incomplete at the log's start when more than this share of its observed span lies
@@ -106,6 +108,9 @@ IDENTIFIER_SHARE = 0.9
 DRIVER_SAMPLE_CASES = 5000
 #: Drivers: a level enters the tests with at least this many sampled cases.
 MIN_LEVEL_CASES = 5
+#: Drivers: columns that exports derive from each case's path (Disco, ProM), compared without case, ``_``,
+#: ``-``, ``:``, ``(case)``: consequences of the path, never drivers of it.
+DERIVED_COLUMNS = frozenset({"variant", "variantindex"})
 #: Epsilon-squared bounds of small, medium and large effects (Cohen 1988's eta-squared benchmarks).
 EPSILON_SQUARED_EFFECTS = (0.01, 0.06, 0.14)
 #: |Cliff's delta| bounds of small, medium and large effects (Romano et al. 2006).
@@ -558,7 +563,8 @@ class WaitingDrift:
         over every wait), ``complete`` (bool: neither cut short by the end of the log nor missing the
         cases begun before its start, see :func:`find_waiting_drift`).
     changes : pandas.DataFrame
-        One row per comparison of a month with the month before (both with enough waits): ``activity``,
+        One row per comparison of a month with the month before (both with enough waits, rule 1 of
+        :func:`find_waiting_drift`): ``activity``,
         ``month``, ``previous_median``, ``median`` (float, hours), ``ratio`` (float, median /
         previous_median; inf when only the previous median is 0, 1 when both are), ``previous_instances``,
         ``instances`` (int64), ``tested_previous``, ``tested`` (int64, waits in the test's samples),
@@ -571,7 +577,8 @@ class WaitingDrift:
     activities : list of str
         The activities followed, in the order of their total waiting.
     settings : dict
-        ``alpha``, ``min_instances``, ``min_ratio``, ``sample_cap``, ``max_truncated_share``, ``seed``.
+        ``alpha``, ``min_instances``, ``min_volume_share``, ``min_ratio``, ``sample_cap``,
+        ``max_truncated_share``, ``seed``.
     waiting_includes_processing : bool
         True when the log has no start timestamps: a wait then runs to the step's completion.
     """
@@ -668,8 +675,10 @@ def find_waiting_drift(
     The rule for a change at month *m*, per activity:
 
     1. *Enough data*: *m* and the month before, *m-1*, each hold at least :data:`DRIFT_MIN_INSTANCES`
-       (20) waits: the least for which the test's normal approximation holds and a monthly median is
-       not mostly noise.
+       (20) waits, the least for which the test's normal approximation holds and a monthly median is
+       not mostly noise, and at least :data:`DRIFT_MIN_VOLUME_SHARE` (a quarter) of the activity's
+       median monthly number of waits: a month with a fraction of the usual work (the stragglers
+       between two batch runs, a holiday, an outage) holds another population, not a changed process.
     2. *Significant*: Mann-Whitney U, two-sided (waits are skewed and heavy-tailed, so a rank test, not
        a t-test), *m* against *m-1*, on at most :data:`DRIFT_SAMPLE_CAP` (2,000) waits per month drawn in
        the engine by case-id hash (all of them when fewer); p-values Holm-adjusted over every uncensored
@@ -756,6 +765,7 @@ def find_waiting_drift(
     settings = {
         "alpha": alpha,
         "min_instances": DRIFT_MIN_INSTANCES,
+        "min_volume_share": DRIFT_MIN_VOLUME_SHARE,
         "min_ratio": DRIFT_MIN_RATIO,
         "sample_cap": DRIFT_SAMPLE_CAP,
         "max_truncated_share": DRIFT_MAX_TRUNCATED_SHARE,
@@ -817,15 +827,20 @@ def find_waiting_drift(
         )
     }
 
+    # Enough waits: at least DRIFT_MIN_INSTANCES, and at least DRIFT_MIN_VOLUME_SHARE of the activity's
+    # median monthly volume (a month with a fraction of the usual work holds another population).
+    volume = monthly.groupby("activity")["instances"].median()
+    least = {a: max(DRIFT_MIN_INSTANCES, DRIFT_MIN_VOLUME_SHARE * float(v)) for a, v in volume.items()}
+
     def usable_median(a: str, m: pd.Timestamp, *, complete: bool) -> float:
         n, med, c = cell.get((a, m), (0, math.nan, False))
-        return med if n >= DRIFT_MIN_INSTANCES and (c or not complete) else math.nan
+        return med if n >= least[a] and (c or not complete) else math.nan
 
     rows = []
     for (a, m), (n, med, complete) in cell.items():
         prev = m - pd.offsets.MonthBegin(1)
         pn, pmed, pcomplete = cell.get((a, prev), (0, math.nan, False))
-        if n < DRIFT_MIN_INSTANCES or pn < DRIFT_MIN_INSTANCES:
+        if n < least[a] or pn < least[a]:
             continue
         x, y = cells.get((a, m), np.array([])), cells.get((a, prev), np.array([]))
         p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue) if len(x) and len(y) else math.nan
@@ -1041,6 +1056,11 @@ class WaitDrivers:
         )
 
 
+def _plain_name(column: str) -> str:
+    name = column.lower().removeprefix("case:").removeprefix("(case)")
+    return "".join(ch for ch in name if ch.isalnum())
+
+
 def _num_label(x: float) -> str:
     if float(x).is_integer() and abs(x) < 1e15:
         return f"{int(x):,}"
@@ -1065,8 +1085,10 @@ def find_wait_drivers(
     the cases that carry it hold more than one distinct value: constant within most cases (logs often
     repeat a case attribute on every event, or write it on the first event only; a few cases with a
     corrected value should not disqualify it). A case's value is its first non-missing value in event
-    order. Skipped, with the reason in ``skipped``: timestamp columns, columns with no values, event
-    attributes (varying within more cases), columns with a single value, text identifiers (distinct in
+    order. Skipped, with the reason in ``skipped``: timestamp columns (and text whose every value starts
+    with an ISO date), the variant columns that Disco and ProM exports add (:data:`DERIVED_COLUMNS`:
+    derived from the path, so a consequence of it), columns with no values, event attributes (varying
+    within more cases), columns with a single value, text identifiers (distinct in
     at least :data:`IDENTIFIER_SHARE`, 90 %, of cases and more than ``max_levels`` values), and other
     text columns with more than ``max_levels`` values. Numbers are never skipped as identifiers: an
     amount may well differ in every case, and a numeric id cut into bands is visibly meaningless.
@@ -1199,6 +1221,10 @@ def find_wait_drivers(
         varying = int(prof[f"varying{i}"])
         if cases == 0:
             skipped.append((c, "no values"))
+        elif _plain_name(c) in DERIVED_COLUMNS:
+            skipped.append((c, "the case's variant, derived from its path: a consequence, not a driver"))
+        elif int(prof[f"datelike{i}"]) == cases:
+            skipped.append((c, "timestamps written as text"))
         elif varying > CASE_VARYING_SHARE * cases:
             skipped.append(
                 (c, f"changes within {varying / cases:.0%} of the cases that carry it: an event attribute")

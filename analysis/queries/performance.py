@@ -269,7 +269,8 @@ def case_first_values(o: ir.Table, attrs: ir.Table, n: int) -> ir.Table:
 def attribute_profile(f: ir.Table, n: int) -> ir.Table:
     """One row: per attribute ``i``, ``cases{i}`` (cases with a value), ``varying{i}`` (cases with more than
     one value), ``distinct{i}`` (distinct first values), ``nonnumeric{i}`` (first values that are not
-    numbers) and ``atstart{i}`` (cases whose first event carries a value); all int64."""
+    numbers), ``atstart{i}`` (cases whose first event carries a value) and ``datelike{i}`` (first values
+    that start with an ISO date, ``YYYY-MM-DD``); all int64."""
     aggs = {}
     for i in range(n):
         v = f[f"f{i}"]
@@ -278,6 +279,7 @@ def attribute_profile(f: ir.Table, n: int) -> ir.Table:
         aggs[f"distinct{i}"] = v.nunique()
         aggs[f"nonnumeric{i}"] = (v.notnull() & v.try_cast("float64").isnull()).cast("int64").sum()
         aggs[f"atstart{i}"] = f[f"s{i}"].cast("int64").sum()
+        aggs[f"datelike{i}"] = v.re_search(r"^\d{4}-\d{2}-\d{2}").cast("int64").sum().fill_null(0)
     return f.aggregate(**aggs)
 
 

@@ -212,11 +212,12 @@ HIGH = [9.0 + 0.1 * i for i in range(25)]  # 9.0 .. 11.4 h: median 10.2, p90 11.
 
 
 def _drift_rows(months: dict[str, list[float]], final: str | None = "2024-05-10 08:00") -> list[tuple]:
-    """Per month, one case per wait: A done at 08:00 on day i + 1, then X after the wait (30 min)."""
+    """Per month, one case per wait: A done at 08:00 on day i + 1 (wrapping after 28 days, an hour later),
+    then X after the wait (30 min)."""
     rows = []
     for month, waits in months.items():
         for i, w in enumerate(waits):
-            a_end = pd.Timestamp(f"{month}-01 08:00") + pd.Timedelta(days=i)
+            a_end = pd.Timestamp(f"{month}-01 08:00") + pd.Timedelta(days=i % 28, hours=i // 28)
             x_start = a_end + w * H
             case = f"{month}-{i:02d}"
             rows.append((case, "A", _t(a_end - H), _t(a_end), "r1", "T1"))
@@ -278,6 +279,18 @@ def test_drift_ignores_a_one_month_spike_and_its_return():
     assert c["p_value"].iloc[:2].max() < 1e-6
     assert c["step"].tolist() == [False, False, False]
     assert not c["significant"].any()
+
+
+def test_drift_compares_only_months_with_a_usual_volume():
+    # 100 waits a month, except February with 21: at least 20 but below a quarter of the median monthly
+    # volume (100), so neither February vs January nor March vs February is compared.
+    log = make_log(
+        _drift_rows({"2024-01": LOW * 4, "2024-02": HIGH[:21], "2024-03": LOW * 4, "2024-04": LOW * 4})
+    )
+    d = find_waiting_drift(log)
+    assert d.monthly["instances"].tolist() == [100, 21, 100, 100, 1]
+    assert d.changes["month"].dt.strftime("%Y-%m").tolist() == ["2024-04"]
+    assert d.settings["min_volume_share"] == perf.DRIFT_MIN_VOLUME_SHARE
 
 
 def test_drift_censors_the_last_month():
@@ -432,6 +445,18 @@ def test_drivers_numeric_bands_and_levels(drivers):
     assert bands["cases"].tolist() == [10, 10, 10, 10]
     docs = lv[lv["attribute"] == "docs"]
     assert docs["level"].tolist() == ["1", "2", "3"] and docs["cases"].tolist() == [14, 13, 13]
+
+
+def test_drivers_skip_variant_columns_and_text_timestamps():
+    columns = (*DRIVER_COLUMNS, "variant_index", "opened")
+    rows = [
+        r + (str(int(r[0][1:]) % 3), f"2024-03-{int(r[0][1:]) % 28 + 1:02d} 08:00") for r in _driver_rows()
+    ]
+    d = find_wait_drivers(make_log(rows, columns=columns), attributes=["channel", "variant_index", "opened"])
+    assert d.attributes["attribute"].tolist() == ["channel"]
+    reasons = dict(zip(d.skipped["column"], d.skipped["reason"], strict=True))
+    assert reasons["variant_index"].startswith("the case's variant")
+    assert reasons["opened"] == "timestamps written as text"
 
 
 def test_drivers_of_waiting(driver_log):
