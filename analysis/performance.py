@@ -957,7 +957,8 @@ class WaitDrivers:
     levels : pandas.DataFrame
         One row per attribute level: ``attribute``, ``level`` (str; numeric bands read
         ``"5,000 to < 10,000"``), ``cases`` (int64), ``median_hours``, ``other_median_hours`` (float, over
-        the cases of the attribute's other levels; exact), ``ratio`` (float, median / other median),
+        the cases of the attribute's other levels; exact), ``ratio`` (float, median / other median; inf
+        when only the other median is 0, 1 when both are),
         ``tested_cases`` (int64), ``cliffs_delta`` (float in [-1, 1], > 0: this level takes longer than
         the rest), ``p_value``, ``p_adjusted`` (float, Mann-Whitney U against the rest; Holm within the
         attribute), ``significant`` (bool).
@@ -1288,11 +1289,11 @@ def find_wait_drivers(
         h = p = eps = math.nan
         n_tested = int(sum(len(g) for g in tested.values()))
         if len(tested) >= 2:
-            try:
-                h, p = stats.kruskal(*tested.values())
-                h, p = float(h), float(p)
-            except ValueError:  # every value identical: no difference to find
+            values = np.concatenate(list(tested.values()))
+            if np.all(values == values[0]):  # every value identical (all waits 0): nothing differs
                 h, p = 0.0, 1.0
+            else:
+                h, p = (float(v) for v in stats.kruskal(*tested.values()))
             eps = h / (n_tested - 1) if n_tested > 1 else math.nan
         cases = int(per_attr.get(name, 0))
         attr_rows.append(
@@ -1329,9 +1330,7 @@ def find_wait_drivers(
                     "cases": int(r["cases"]),
                     "median_hours": med,
                     "other_median_hours": other,
-                    "ratio": med / other
-                    if other and other > 0
-                    else (math.inf if med > 0 and other == 0 else math.nan),
+                    "ratio": _ratio(med, other),
                     "tested_cases": len(groups.get(lv, [])),
                     "cliffs_delta": delta,
                     "p_value": pv,

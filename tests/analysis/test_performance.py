@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import doctest
+import json
 import math
 
 import numpy as np
@@ -20,7 +20,7 @@ from analysis import (
 )
 from analysis.performance import holm
 from mapper.errors import AnalysisError
-from tests.conftest import ROOT, make_log
+from tests.conftest import SAMPLE, TRUTH, make_log
 
 H = pd.Timedelta(hours=1)
 
@@ -470,6 +470,21 @@ def test_drivers_of_waiting(driver_log):
     assert "waiting before B" in d._repr_html_()
 
 
+def test_drivers_when_every_wait_is_zero():
+    # B starts the moment A ends in every case: waits are all 0, nothing can differ (H = 0, p = 1).
+    rows = []
+    for i in range(12):
+        t0 = pd.Timestamp("2024-01-01 08:00") + pd.Timedelta(days=i)
+        ch = "paper" if i % 2 else "online"
+        rows.append((f"z{i}", "A", _t(t0), _t(t0 + H), "r1", "T1", ch))
+        rows.append((f"z{i}", "B", _t(t0 + H), _t(t0 + 2 * H), "r2", "T2", ch))
+    log = make_log(rows, columns=("case_id", "activity", "start", "end", "resource", "role", "channel"))
+    d = find_wait_drivers(log, target="waiting", activity="B")
+    a = d.attributes.iloc[0]
+    assert (a["h_statistic"], a["p_value"], a["epsilon_squared"], a["significant"]) == (0.0, 1.0, 0.0, False)
+    assert d.levels["ratio"].tolist() == [1.0, 1.0] and d.levels["cliffs_delta"].tolist() == [0.0, 0.0]
+
+
 def test_drivers_without_attribute_columns(spec_log):
     d = find_wait_drivers(spec_log)
     assert d.attributes.empty and d.levels.empty and d.skipped.empty
@@ -597,16 +612,86 @@ def test_sla_figure_escapes_markup():
     assert "<b>x</b>" not in sla._repr_html_()
 
 
-# --- docstring examples --------------------------------------------------------------------------------
-
-
-def test_docstring_examples_run(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    result = doctest.testmod(perf, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 8 and result.failed == 0
+# --- results -------------------------------------------------------------------------------------------
 
 
 def test_results_are_frozen(spectrum):
     with pytest.raises(AttributeError):
         spectrum.transitions = None  # type: ignore[misc]
     assert math.isclose(spectrum.settings["batch_tolerance_share"], perf.BATCH_TOLERANCE_SHARE)
+
+
+# --- the bundled sample: what its generator plants (sample_logs/generate.py, truth.json) -------------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from mapper import load_event_log
+
+    return load_event_log(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def planted() -> dict:
+    return json.loads(TRUTH.read_text())
+
+
+def test_sample_contention_step_drifts_up_with_the_rush(sample, planted):
+    # The rush doubles arrivals from truth["arrival_surge"]["start"] to ["end"]; the understaffed officers'
+    # queue grows through it, so waiting before their step must be flagged up in a month of the rush.
+    step = planted["waiting_causes"]["contention"]
+    surge = planted["arrival_surge"]
+    first = pd.Timestamp(surge["start"]).tz_convert(None).to_period("M").to_timestamp()
+    last = pd.Timestamp(surge["end"]).tz_convert(None).to_period("M").to_timestamp()
+    d = find_waiting_drift(sample, activities=[step])
+    up = d.changes[d.changes["significant"] & (d.changes["direction"] == "up")]
+    assert len(up) >= 1
+    assert ((up["month"] >= first) & (up["month"] <= last)).all()
+    assert (
+        not d.changes[d.changes["significant"] & (d.changes["direction"] == "down")]["month"].lt(first).any()
+    )
+
+
+def test_sample_batched_step_shows_batching_in_the_spectrum(sample, planted):
+    # Letters wait for the weekly run (truth["batch_release"]): their starts come together although the
+    # cases arrive spread over the week.
+    letter = planted["waiting_causes"]["batching"]
+    t = performance_spectrum(sample).transitions
+    into = t[t["target"] == letter]
+    assert len(into) >= 1
+    for _, r in into.iterrows():
+        assert r["batched_share"] >= 0.9 and r["arrivals_bunched_share"] <= 0.1
+    # The officers' queue is first come, first served: no overtaking before their step.
+    contention = t[t["target"] == planted["waiting_causes"]["contention"]]
+    assert len(contention) >= 1 and (contention["overtaking_share"] == 0).all()
+
+
+def test_sample_drivers_behave_as_planted(sample, planted):
+    rule = planted["readiness"]["rule_decision"]
+    cycle = find_wait_drivers(sample)
+    a = cycle.attributes.set_index("attribute")
+    # Applications with too few documents go through the request-response loop with the applicant:
+    # the threshold attribute is the strongest driver of cycle time, every level below the threshold
+    # slower than every level at or above it.
+    assert (
+        cycle.attributes["attribute"].iloc[0] == rule["attribute"] and a.loc[rule["attribute"], "rank"] == 1
+    )
+    lv = cycle.levels[cycle.levels["attribute"] == rule["attribute"]]
+    below = lv[lv["level"].astype(float) < rule["threshold"]]["median_hours"]
+    above = lv[lv["level"].astype(float) >= rule["threshold"]]["median_hours"]
+    assert below.min() > above.max()
+    # Major applications get longer assessments and more Highways consultations: the slowest type.
+    types = cycle.levels[cycle.levels["attribute"] == "application_type"].set_index("level")
+    assert types["median_hours"].idxmax() == "major" and types.loc["major", "ratio"] > 1
+    # The channel changes the decision's outcome only (the equity case), never a duration.
+    assert not a.loc[planted["readiness"]["equity"]["attribute"], "significant"]
+    # The seniors take urgent cases first: priority is the driver of waiting before the overtaken step.
+    step = planted["waiting_causes"]["prioritisation"]
+    w = find_wait_drivers(sample, target="waiting", activity=step)
+    assert w.attributes["attribute"].iloc[0] == "priority" and w.attributes["significant"].iloc[0]
+    pr = w.levels[w.levels["attribute"] == "priority"].set_index("level")
+    assert (
+        pr.loc["urgent", "ratio"] < 1
+        and pr.loc["urgent", "cliffs_delta"] < 0
+        and pr.loc["urgent", "significant"]
+    )
