@@ -407,9 +407,12 @@ def performance_spectrum(
             "compared_pairs": summary["compared_pairs"].astype("int64"),
         }
     )
-    order = {p: i for i, p in enumerate(pairs)}
-    lines = lines.assign(_o=[order[(s, t)] for s, t in zip(lines["source"], lines["target"], strict=True)])
-    lines = lines.sort_values(["_o", "src_us", "case_id"], ignore_index=True)
+    order = pd.DataFrame(
+        {"source": [p[0] for p in pairs], "target": [p[1] for p in pairs], "_o": range(len(pairs))}
+    )
+    lines = lines.merge(order, on=["source", "target"]).sort_values(
+        ["_o", "src_us", "case_id"], ignore_index=True
+    )
     segments = pd.DataFrame(
         {
             "source": lines["source"].astype(str),
@@ -488,20 +491,27 @@ def plot_performance_spectrum(spectrum: PerformanceSpectrum):
     fig = go.Figure()
     band = 3.0  # source axis at -band*i, target axis at -band*i - 2
     index = {(s, t): i for i, (s, t) in enumerate(zip(tr["source"], tr["target"], strict=True))}
-    ys = seg.apply(lambda r: -band * index[(r["source"], r["target"])], axis=1) if len(seg) else pd.Series()
+    bands = pd.MultiIndex.from_tuples(list(index), names=["source", "target"]) if index else None
+    pos = (
+        pd.Series(range(len(index)), index=bands).reindex(pd.MultiIndex.from_frame(seg[["source", "target"]]))
+        if len(seg)
+        else pd.Series(dtype="int64")
+    )
+    y_src = -band * pos.to_numpy(dtype="float64")
     for q in range(1, 5):
-        mask = (seg["quartile"] == q).to_numpy() if len(seg) else np.zeros(0, dtype=bool)
-        xs: list = []
-        yv: list = []
-        for x0, x1, y0 in zip(
-            seg.loc[mask, "source_time"], seg.loc[mask, "target_time"], ys[mask], strict=True
-        ):
-            xs += [x0, x1, None]
-            yv += [y0, y0 - 2.0, None]
+        mask = (seg["quartile"] == q).to_numpy()
+        n = int(mask.sum())
+        # One trace per quartile: each line is (source, target, gap), so thousands of lines stay one trace.
+        xs = np.empty(3 * n, dtype=object)
+        yv = np.empty(3 * n, dtype=object)
+        xs[0::3] = seg["source_time"].to_numpy()[mask]
+        xs[1::3] = seg["target_time"].to_numpy()[mask]
+        yv[0::3] = y_src[mask]
+        yv[1::3] = y_src[mask] - 2.0
         fig.add_trace(
             go.Scatter(
-                x=xs,
-                y=yv,
+                x=list(xs),
+                y=list(yv),
                 mode="lines",
                 line={"color": _QUARTILE_COLOURS[q - 1], "width": 1},
                 opacity=0.6,

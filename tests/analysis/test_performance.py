@@ -133,6 +133,16 @@ def test_spectrum_segments(spectrum):
     assert c1["duration_hours"] == pytest.approx(48.0)
     assert spectrum.waiting_includes_processing is False
     assert spectrum.settings["batch_min_others"] == perf.BATCH_MIN_OTHERS
+    # The figure: one trace per quartile, three points per line (source, target, gap); A -> B is the
+    # upper band (axes at y 0 and -2), C -> D the lower one (-3 and -5). Q4 holds c1 and d1.
+    fig = spectrum.plot()
+    assert sum(len(t.x) for t in fig.data) == 3 * len(s)
+    assert list(fig.data[3].y) == [0.0, -2.0, None, -3.0, -5.0, None]
+    assert list(fig.data[3].x)[:2] == [
+        pd.Timestamp("2024-01-01", tz="UTC"),
+        pd.Timestamp("2024-01-03", tz="UTC"),
+    ]
+    assert list(fig.layout.yaxis.tickvals) == [0.0, -2.0, -3.0, -5.0]
 
 
 def test_spectrum_samples_lines_deterministically(spec_log):
