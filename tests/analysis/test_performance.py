@@ -705,3 +705,47 @@ def test_sample_drivers_behave_as_planted(sample, planted):
         and pr.loc["urgent", "cliffs_delta"] < 0
         and pr.loc["urgent", "significant"]
     )
+
+
+# --- real logs (slow) --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bpic15_due_dates_are_all_read():
+    from mapper import load_event_log
+    from tests.conftest import shared_log
+
+    log = load_event_log(shared_log("BPIC15_1.csv.gz"))
+    sla = find_sla_breaches(log, due_column="dueDate")
+    s = sla.summary
+    # 3,340 events carry a dueDate (ISO 8601 with offsets), at least one in each of the 1,199 cases.
+    assert (s["due_values"], s["unparseable"], s["cases_with_due"]) == (3340, 0, 1199)
+    assert int(sla.activities["instances"].sum()) == 3340
+    assert 0 < s["cases_breached"] == len(sla.cases) < 1199
+    assert (sla.cases["hours_over_max"] > 0).all()
+
+
+@pytest.mark.slow
+def test_road_traffic_views_on_a_dates_only_log():
+    from mapper import load_event_log
+    from tests.conftest import shared_log
+
+    log = load_event_log(shared_log("Road_Traffic_Fine_Management_Process.csv.gz"))
+    ps = performance_spectrum(log)
+    t = ps.transitions
+    assert (t["drawn"] == t["occurrences"].clip(upper=2000)).all() and ps.waiting_includes_processing
+    # Dates only: instants coincide by the day at both ends, so the indicator shows no batching signal.
+    assert (t["arrivals_bunched_share"] > 0.9).all()
+    d = find_waiting_drift(log)
+    # Credit collection comes a year or more after the penalty: the months of the last year and a half
+    # before the log's end (June 2013) are incomplete, and so are the comparisons touching them.
+    m = d.monthly[
+        (d.monthly["activity"] == "Send for Credit Collection") & (d.monthly["month"] >= "2012-01-01")
+    ]
+    assert len(m) and not m["complete"].any()
+    c = d.changes[
+        (d.changes["activity"] == "Send for Credit Collection") & (d.changes["month"] >= "2012-01-01")
+    ]
+    assert c["censored"].all() and not c["significant"].any()
+    drivers = find_wait_drivers(log)
+    assert set(drivers.skipped["column"]) >= {"matricola", "totalPaymentAmount"}
