@@ -12,6 +12,17 @@ from analysis.handoffs import (
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.performance import (
+    PerformanceSpectrum,
+    SlaBreaches,
+    WaitDrivers,
+    WaitingDrift,
+    find_sla_breaches,
+    find_wait_drivers,
+    find_waiting_drift,
+    performance_spectrum,
+    plot_performance_spectrum,
+)
 from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
@@ -22,9 +33,13 @@ __all__ = [
     "Comparison",
     "Findings",
     "LogSplit",
+    "PerformanceSpectrum",
     "ProcessRanking",
     "Readiness",
+    "SlaBreaches",
     "Verdict",
+    "WaitDrivers",
+    "WaitingDrift",
     "analyze",
     "build_blueprint",
     "compare_logs",
@@ -33,11 +48,16 @@ __all__ = [
     "find_handoff_cases",
     "find_handoffs",
     "find_rework",
+    "find_sla_breaches",
     "find_verdict",
+    "find_wait_drivers",
+    "find_waiting_drift",
     "handoff_matrix",
+    "performance_spectrum",
     "plot_blueprint",
     "plot_handoff_matrix",
     "plot_handoff_network",
+    "plot_performance_spectrum",
     "rank_processes",
     "score_readiness",
     "split_log",
