@@ -4,14 +4,12 @@ planted change of the bundled sample; two halves of a real log."""
 from __future__ import annotations
 
 import dataclasses
-import doctest
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import analysis.compare as compare_module
 from analysis.compare import (
     Comparison,
     adjust_p_values,
@@ -442,12 +440,6 @@ def test_compare_ratios_and_errors():
         compare_quantiles([1.0, 2.0], [1.0], periods_before=[0])
     small = compare_quantiles([1.0] * 5, [2.0] * 5)
     assert small.difference == 1.0 and np.isnan(small.ci_low)
-
-
-def test_docstring_examples_run():
-    globs = {"load_event_log": load_event_log, "np": np}
-    result = doctest.testmod(compare_module, extraglobs=globs)
-    assert result.attempted >= 8 and result.failed == 0
 
 
 # --- the bundled sample: a planted change, and none ------------------------------------------------------

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import analysis.portfolio as portfolio_module
 from analysis.portfolio import RANKING_COLUMNS, rank_processes
-from mapper import load_event_log
 from mapper.errors import AnalysisError
 from tests.conftest import SAMPLE, make_log
 
@@ -176,8 +173,3 @@ def test_inputs_unchanged_outputs_and_escaping(logs):
 def test_invalid_arguments(args, kwargs, match):
     with pytest.raises(AnalysisError, match=match):
         rank_processes(args, **kwargs)
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(portfolio_module, extraglobs={"load_event_log": load_event_log})
-    assert result.attempted >= 1 and result.failed == 0
