@@ -2,15 +2,41 @@
 
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
+from analysis.compare import Comparison, LogSplit, compare_logs, split_log
 from analysis.findings import Findings, Verdict, analyze, find_verdict
 from analysis.handoffs import (
+    HandoffFailures,
+    HandoverNetwork,
     find_handoff_cases,
+    find_handoff_failures,
     find_handoffs,
     find_rework,
     handoff_matrix,
+    handover_network,
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.performance import (
+    PerformanceSpectrum,
+    SlaBreaches,
+    WaitDrivers,
+    WaitingDrift,
+    find_sla_breaches,
+    find_wait_drivers,
+    find_waiting_drift,
+    performance_spectrum,
+    plot_performance_spectrum,
+)
+from analysis.performers import (
+    DiscoveredRoles,
+    Performers,
+    classify_performers,
+    discover_roles,
+    load_performer_types,
+    performer_types,
+    with_discovered_roles,
+)
+from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.readiness import Readiness, score_readiness
 from analysis.report import export_report
 from analysis.waiting import (
@@ -25,26 +51,52 @@ from analysis.waiting import (
 __all__ = [
     "Blueprint",
     "Bottlenecks",
+    "Comparison",
+    "DiscoveredRoles",
     "Findings",
+    "HandoffFailures",
+    "HandoverNetwork",
+    "LogSplit",
+    "PerformanceSpectrum",
+    "Performers",
+    "ProcessRanking",
     "Readiness",
+    "SlaBreaches",
     "Verdict",
+    "WaitDrivers",
     "WaitingCauses",
+    "WaitingDrift",
     "WorkingCalendars",
     "analyze",
     "build_blueprint",
     "build_calendars",
+    "classify_performers",
+    "compare_logs",
     "discover_calendars",
+    "discover_roles",
     "export_report",
     "find_bottlenecks",
     "find_handoff_cases",
+    "find_handoff_failures",
     "find_handoffs",
     "find_rework",
+    "find_sla_breaches",
     "find_verdict",
+    "find_wait_drivers",
     "find_waiting_causes",
+    "find_waiting_drift",
     "find_waiting_instances",
     "handoff_matrix",
+    "handover_network",
+    "load_performer_types",
+    "performance_spectrum",
+    "performer_types",
     "plot_blueprint",
     "plot_handoff_matrix",
     "plot_handoff_network",
+    "plot_performance_spectrum",
+    "rank_processes",
     "score_readiness",
+    "split_log",
+    "with_discovered_roles",
 ]

@@ -204,12 +204,18 @@ def test_network_escapes_every_name_and_uses_synthetic_ids(net):
         assert "<b>x</b>" not in svg and "&lt;b&gt;x&lt;/b&gt;" in svg
 
 
-def test_network_on_the_sample_marks_slow_and_ping_pong(sample_log):
+def test_network_on_the_sample_marks_ping_pong_red_and_names_slow_pairs(sample_log):
     h = find_handoffs(sample_log, level="role")
     g = plot_handoff_network(h, level="role", top=2)
-    red = [e for e in _edges(g.source) if "#c0392b" in e]
-    assert len(red) == int(h["failing"].sum())
-    assert any("slow" in e for e in red) and any("ping-pong" in e for e in red)
+    edges = _edges(g.source)
+    red = [e for e in edges if "#c0392b" in e]
+    assert len(red) == int(h["failing"].sum()) > 0
+    assert all("ping-pong" in e for e in red)
+    # A slow pair is a queue at the receiver (capacity), named on its edge but not failing (not red).
+    slow = h[h["failure"].str.contains("slow")]
+    assert len(slow) and (slow["failing"] == slow["failure"].str.contains("ping-pong")).all()
+    every = _edges(plot_handoff_network(h, level="role", top=None).source)
+    assert sum("slow" in e and "#c0392b" not in e for e in every) == len(slow)
 
 
 # --- plot_handoff_matrix -----------------------------------------------------------------------------
