@@ -24,6 +24,7 @@ import pandas as pd
 
 from analysis.bottlenecks import Bottlenecks
 from analysis.bpmn_xml import to_bpmn_xml
+from analysis.handoffs import HandoffFailures
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
 from analysis.readiness import Readiness
@@ -81,9 +82,12 @@ class Blueprint:
         not drawn).
     orchestration : pandas.DataFrame
         One row per orchestration step inserted at failing handoffs: ``id`` (str), ``before_activity``
-        (str), ``level`` (str), ``handoffs`` (list of dict: ``source``, ``target``, ``failure``,
-        ``count``, ``delay_hours_median``), ``sla_hours`` (float, p90 handoff delay today),
-        ``action`` (str).
+        (str), ``level`` (str), ``handoffs`` (list of dict: ``source``, ``target``, ``failure`` (the
+        pattern: ping-pong, rework, dropped-baton, escalation-bounce), ``after_activity``, ``cases``,
+        ``count``, ``hours_lost``, ``wait_hours_p90``; built from ping-pong pairs alone, without a
+        failure analysis: ``source``, ``target``, ``failure``, ``count``, ``delay_hours_median``),
+        ``sla_hours`` (float: the SLA timer, the p90 of today's waits at those handoffs; None when
+        unknown), ``action`` (str: routing, the SLA timer, the alert, and what to do about each failure).
     kpis : dict
         Name -> {"baseline": float (int for counts of cases), "unit": str, "description": str}.
     governance : dict
@@ -247,6 +251,8 @@ def build_blueprint(
     bottlenecks: Bottlenecks,
     handoffs: pd.DataFrame,
     rework: pd.DataFrame,
+    *,
+    failures: HandoffFailures | None = None,
 ) -> Blueprint:
     """Build the orchestration blueprint from the discovered model and the findings.
 
@@ -263,6 +269,11 @@ def build_blueprint(
         From :func:`analysis.find_handoffs` (one level; the role level when the log has roles).
     rework : pandas.DataFrame
         From :func:`analysis.find_rework`.
+    failures : HandoffFailures, optional
+        From :func:`analysis.find_handoff_failures`: every failure becomes an orchestration step before
+        the activity that receives it (routing with full context, an SLA timer at the p90 of that
+        handoff's waits today, an alert on breach), naming the failure. Without it, the pairs of
+        ``handoffs`` failing by ping-pong are routed.
 
     Returns
     -------
@@ -276,7 +287,7 @@ def build_blueprint(
     """
     acts = bottlenecks.activities.set_index("activity")
     scores = readiness.scores.set_index("activity")
-    routes = _routes(log, handoffs, acts)
+    routes = _failure_routes(failures) if failures is not None else _routes(log, handoffs, acts)
 
     steps = []
     for activity, r in scores.iterrows():
@@ -325,7 +336,7 @@ def build_blueprint(
         ]
     ]
 
-    kpis = _kpis(log, bottlenecks, handoffs)
+    kpis = _kpis(log, bottlenecks, handoffs, failures)
     governance = {
         "retry_policy": RETRY_POLICY,
         "audit_events": AUDIT_EVENTS,
@@ -394,6 +405,68 @@ def _routes(log: EventLog, handoffs: pd.DataFrame, acts: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(rows, columns=cols)
 
 
+#: An SLA timer is never shorter than this (hours): a handoff that is instant today (p90 of 0) would
+#: otherwise breach at once.
+MIN_SLA_HOURS = 1.0
+#: What the orchestration step does about each failure pattern (:func:`analysis.find_handoff_failures`).
+FAILURE_ACTIONS = {
+    "ping-pong": "answer the receiving team's questions inside the case instead of sending it back",
+    "rework": "send the reviewer's findings with the case, so the revision fixes them in one pass",
+    "dropped-baton": "assign the case to a named owner on arrival and chase it when nobody picks it up",
+    "escalation-bounce": "escalate with the full history, and close it at the higher level",
+}
+
+
+def _failure_routes(failures: HandoffFailures) -> pd.DataFrame:
+    """One orchestration step per activity that receives a handoff failure, naming the failures."""
+    cols = ["id", "before_activity", "level", "handoffs", "sla_hours", "action"]
+    f = failures.failures
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    order = (
+        f.groupby("activity", sort=False)["hours_lost"]
+        .sum()
+        .sort_values(ascending=False, kind="stable")
+        .index
+    )
+    rows = []
+    for i, activity in enumerate(order):
+        grp = f[f["activity"] == activity].head(10)
+        p90 = grp["wait_hours_p90"].dropna()
+        patterns = list(dict.fromkeys(grp["pattern"]))
+        rows.append(
+            {
+                "id": f"route_{i + 1}",
+                "before_activity": activity,
+                "level": failures.level,
+                "handoffs": [
+                    {
+                        "source": r.source,
+                        "target": r.target,
+                        "failure": r.pattern,
+                        "after_activity": r.after_activity,
+                        "cases": int(r.cases),
+                        "count": int(r.count),
+                        "hours_lost": round(float(r.hours_lost), 3),
+                        "wait_hours_p90": None
+                        if pd.isna(r.wait_hours_p90)
+                        else round(float(r.wait_hours_p90), 3),
+                    }
+                    for r in grp.itertuples()
+                ],
+                "sla_hours": round(max(float(p90.max()), MIN_SLA_HOURS), 3) if len(p90) else None,
+                "action": (
+                    f"route the case to the receiving {failures.level} with its full context (documents, "
+                    "history, the question to answer); start an SLA timer at today's p90 wait of this "
+                    "handoff (at least one hour); alert the owner and escalate on breach; "
+                    + "; ".join(FAILURE_ACTIONS.get(p, p) for p in patterns)
+                    + f" (failure: {', '.join(patterns)})"
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
 def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
     """Rewrite the discovered BPMN into the blueprint graph (nodes, flows, tasks per activity)."""
     nodes: list[dict] = []
@@ -430,7 +503,8 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
                 add(
                     "serviceTask",
                     f"{ROUTE_PREFIX}{activity}",
-                    f"Orchestration step at a failing handoff. {route.action}. SLA {route.sla_hours:.1f} h.",
+                    f"Orchestration step at a failing handoff. {route.action}."
+                    + ("" if route.sla_hours is None else f" SLA {route.sla_hours:.1f} h."),
                 )
             )
         rec, sla = s["recommendation"], s["sla_hours"]
@@ -463,7 +537,9 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
     )
 
 
-def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> dict:
+def _kpis(
+    log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame, failures: HandoffFailures | None = None
+) -> dict:
     k = execute(process_kpis(log.tables().ordered)).iloc[0]
     cyc = bottlenecks.cycle
     delay = None
@@ -474,6 +550,16 @@ def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> di
             h.aggregate(delay=hours(h.delay_us).median(), ping=h.case_id.nunique(where=h.ping_pong))
         )
         delay, ping = agg["delay"].iloc[0], int(agg["ping"].iloc[0])
+    ping_text = "cases in which work went straight back to its sender and was redone"
+    failed = None
+    if failures is not None:
+        # Ping-pong proper: bouncing between people or teams without a quality gate; a review sending work
+        # back is rework after a handoff, counted in handoff_failure_cases.
+        ping = int(failures.ping_pong["case_id"].nunique()) if len(failures.ping_pong) else 0
+        ping_text = "cases in which work bounced straight back between teams and was redone (no review)"
+        cases = [failures.ping_pong, failures.rework_after_handoff, failures.dropped_batons]
+        ids = set().union(*(set(c["case_id"]) for c in cases if len(c)))
+        failed = len(ids)
 
     def kpi(value, unit, text):
         if value is None or pd.isna(value):
@@ -495,8 +581,17 @@ def _kpis(log: EventLog, bottlenecks: Bottlenecks, handoffs: pd.DataFrame) -> di
             "cases in which some activity is repeated",
         ),
         "handoff_delay_median": kpi(delay, "hours", "median delay at a handoff of work"),
-        "ping_pong_cases": kpi(
-            ping, "cases", "cases in which work went straight back to its sender and was redone"
-        ),
+        "ping_pong_cases": kpi(ping, "cases", ping_text),
         "stuck_cases": kpi(cyc["stuck_cases"], "cases", "open cases older than the p95 cycle time"),
+        **(
+            {}
+            if failed is None
+            else {
+                "handoff_failure_cases": kpi(
+                    failed,
+                    "cases",
+                    "cases with a failing handoff: ping-pong, rework after a handoff or a dropped baton",
+                )
+            }
+        ),
     }

@@ -10,15 +10,38 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.blueprint import Blueprint, build_blueprint
-from analysis.bottlenecks import Bottlenecks, find_bottlenecks
-from analysis.handoffs import HANDOFF_COLUMNS, find_handoffs, find_rework
+from analysis.bottlenecks import CAUSE_COLUMNS, Bottlenecks, find_bottlenecks
+from analysis.handoffs import (
+    HANDOFF_COLUMNS,
+    HandoffFailures,
+    find_handoff_failures,
+    find_handoffs,
+    find_rework,
+)
+from analysis.performance import (
+    PerformanceSpectrum,
+    SlaBreaches,
+    WaitDrivers,
+    WaitingDrift,
+    find_sla_breaches,
+    find_wait_drivers,
+    find_waiting_drift,
+    performance_spectrum,
+)
+from analysis.performers import (
+    DiscoveredRoles,
+    Performers,
+    classify_performers,
+    discover_roles,
+    with_discovered_roles,
+)
 from analysis.readiness import Readiness, score_readiness
 from mapper.discovery import (
     DirectlyFollowsGraph,
@@ -29,7 +52,7 @@ from mapper.discovery import (
 )
 from mapper.log import DataQuality, EventLog
 
-FINDINGS_SCHEMA_VERSION = "1.2"
+FINDINGS_SCHEMA_VERSION = "1.3"
 #: Verdict thresholds (see :func:`find_verdict`).
 VERDICT_REWORK_CASES = 0.10
 VERDICT_PING_PONG_CASES = 0.05
@@ -72,14 +95,18 @@ def find_verdict(
     handoffs: pd.DataFrame,
     variants: pd.DataFrame,
     kpis: dict,
+    failures: HandoffFailures | None = None,
 ) -> Verdict:
     """Decide whether the process needs orchestrating before automating.
 
     The verdict is ``orchestrate_first = True`` when any of these holds (each adds a reason):
     some step is ``fix_first``; at least 10% of cases contain rework; at least 5% of cases ping-pong
-    between performers; some handoff fails (ping-pong or slow); one step accounts for at least 30% of
-    all waiting; the ten most frequent variants cover less than half of the cases (the process is not
-    standardised); at least 5% of cases look stuck.
+    between performers; some handoff fails (:func:`analysis.find_handoff_failures`: ping-pong, rework
+    after a handoff, dropped batons, escalations that bounce back; without it, a pair failing by
+    ping-pong); one step accounts for at least 30% of the waiting that can be fixed (everything but
+    nights and weekends: :attr:`Bottlenecks.activities` ``fixable_hours``); the ten most frequent
+    variants cover less than half of the cases (the process is not standardised); at least 5% of cases
+    look stuck.
 
     Parameters
     ----------
@@ -88,6 +115,8 @@ def find_verdict(
         :func:`mapper.discover_variants`.
     kpis : dict
         :attr:`Blueprint.kpis` (baseline rework rate and ping-pong cases).
+    failures : HandoffFailures, optional
+        :func:`analysis.find_handoff_failures`; the failing pairs of ``handoffs`` otherwise.
 
     Returns
     -------
@@ -115,18 +144,48 @@ def find_verdict(
     ping = kpis["ping_pong_cases"]["baseline"] or 0
     if ping / cases >= VERDICT_PING_PONG_CASES:
         reasons.append(f"{ping / cases:.0%} of cases bounce straight back between performers (ping-pong).")
-    failing = handoffs[handoffs["failing"]] if len(handoffs) else handoffs
-    if len(failing):
-        top = failing.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(3)
-        pairs = "; ".join(
-            f"{s} → {t} ({f})" for s, t, f in zip(top["source"], top["target"], top["failure"], strict=True)
-        )
-        reasons.append(f"{len(failing)} handoff pair(s) fail: {pairs}.")
-    top_b = bottlenecks.activities.head(1)
-    if len(top_b) and top_b["share_of_waiting"].iloc[0] >= VERDICT_DOMINANT_WAIT:
+    if failures is not None:
+        found = failures.failures
+        if len(found):
+            shown = found.head(3)
+            items = "; ".join(
+                f"{p} {s} → {t} after {a} ({c:,} cases)"
+                for p, s, t, a, c in zip(
+                    shown["pattern"],
+                    shown["source"],
+                    shown["target"],
+                    shown["after_activity"],
+                    shown["cases"],
+                    strict=True,
+                )
+            )
+            more = f", and {len(found) - 3} more" if len(found) > 3 else ""
+            reasons.append(f"{len(found)} handoff failure(s), by hours lost: {items}{more}.")
+    else:
+        failing = handoffs[handoffs["failing"]] if len(handoffs) else handoffs
+        if len(failing):
+            top = failing.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(3)
+            pairs = "; ".join(
+                f"{s} → {t} ({f})"
+                for s, t, f in zip(top["source"], top["target"], top["failure"], strict=True)
+            )
+            more = f", and {len(failing) - 3} more" if len(failing) > 3 else ""
+            reasons.append(f"{len(failing)} handoff pair(s) fail: {pairs}{more}.")
+    acts = bottlenecks.activities
+    if len(acts) and "fixable_hours" in acts and acts["fixable_hours"].sum() > 0:
+        fixable = acts["fixable_hours"] / acts["fixable_hours"].sum()
+        top = acts.iloc[int(fixable.to_numpy().argmax())]
+        share = float(fixable.max())
+        if share >= VERDICT_DOMINANT_WAIT:
+            cause = str(top.get("dominant_cause", ""))
+            reasons.append(
+                f"One step, {top['activity']}, holds {share:.0%} of the waiting that can be fixed"
+                + (f" (mostly {cause}: {top['remedy']})." if cause and cause != "unknown" else ".")
+            )
+    elif len(acts) and acts["share_of_waiting"].iloc[0] >= VERDICT_DOMINANT_WAIT:
         reasons.append(
-            f"One step, {top_b['activity'].iloc[0]}, accounts for "
-            f"{top_b['share_of_waiting'].iloc[0]:.0%} of all waiting time."
+            f"One step, {acts['activity'].iloc[0]}, accounts for "
+            f"{acts['share_of_waiting'].iloc[0]:.0%} of all waiting time."
         )
     if len(variants):
         top10 = float(variants["share"].head(10).sum())
@@ -139,6 +198,67 @@ def find_verdict(
     if stuck / cases >= VERDICT_STUCK_CASES:
         reasons.append(f"{stuck:,} cases ({stuck / cases:.0%}) are open and older than the p95 cycle time.")
     return Verdict(bool(reasons), reasons)
+
+
+@dataclass(frozen=True)
+class PerformanceViews:
+    """The performance views of one analysis (:mod:`analysis.performance`).
+
+    Attributes
+    ----------
+    spectrum : PerformanceSpectrum
+        :func:`analysis.performance_spectrum` of the transitions that lose most waiting hours.
+    drift : WaitingDrift
+        :func:`analysis.find_waiting_drift`: monthly waiting before the main bottlenecks, changes flagged.
+    drivers : WaitDrivers
+        :func:`analysis.find_wait_drivers`: the case attributes that go with long cycle times.
+    sla : SlaBreaches or None
+        :func:`analysis.find_sla_breaches`, when targets per step or a due-date column were given.
+    """
+
+    spectrum: PerformanceSpectrum
+    drift: WaitingDrift
+    drivers: WaitDrivers
+    sla: SlaBreaches | None = None
+
+    def to_dict(self) -> dict:
+        """The ``performance`` section of ``findings.json`` (see ``docs/findings.md``)."""
+        s, d, r = self.spectrum, self.drift, self.drivers
+        sig = d.changes[d.changes["significant"]] if len(d.changes) else d.changes
+        return {
+            "spectrum": {"transitions": _records(s.transitions), "settings": dict(s.settings)},
+            "drift": {
+                "activities": list(d.activities),
+                "monthly": _records(d.monthly),
+                "changes": _records(sig),
+                "comparisons": int(len(d.changes)),
+                "settings": dict(d.settings),
+            },
+            "drivers": {
+                "target": r.target,
+                "activity": r.activity,
+                "attributes": _records(r.attributes),
+                "levels": _records(r.levels),
+                "skipped": _records(r.skipped),
+                "settings": dict(r.settings),
+            },
+            "sla": None
+            if self.sla is None
+            else {
+                "activities": _records(self.sla.activities),
+                "cases": _records(self.sla.cases.head(200)),
+                "summary": dict(self.sla.summary),
+            },
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Records of a table for JSON (dates as ISO strings, lists kept)."""
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].map(lambda x: None if pd.isna(x) else x.isoformat())
+    return out.to_dict(orient="records")
 
 
 @dataclass(frozen=True)
@@ -161,6 +281,15 @@ class Findings:
     readiness : Readiness
     blueprint : Blueprint
     verdict : Verdict
+    performers : Performers or None
+        :func:`analysis.classify_performers`: who does the work (people, systems, bots, outside parties).
+    handoff_failures : HandoffFailures or None
+        :func:`analysis.find_handoff_failures` at the blueprint's level.
+    roles : DiscoveredRoles or None
+        The roles :func:`analysis.discover_roles` found when the log named resources but no roles; ``log``
+        then carries them in its ``role`` column (and says so in its notes).
+    performance : PerformanceViews or None
+        Spectrum, drift, drivers and SLA breaches.
     """
 
     log: EventLog
@@ -174,6 +303,10 @@ class Findings:
     readiness: Readiness
     blueprint: Blueprint
     verdict: Verdict
+    performers: Performers | None = None
+    handoff_failures: HandoffFailures | None = None
+    roles: DiscoveredRoles | None = None
+    performance: PerformanceViews | None = None
 
     @property
     def quality(self) -> DataQuality:
@@ -188,13 +321,57 @@ class Findings:
         ]
 
     def failing_handoffs(self, top: int = 5) -> pd.DataFrame:
-        """Failing handoff pairs at the blueprint's level (teams when the log has them), ping-pong first."""
+        """The handoff failures that cost the most hours (:attr:`HandoffFailures.failures`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            At most ``top`` rows, most hours lost first: ``level``, ``pattern`` (``"ping-pong"``,
+            ``"rework"``, ``"dropped-baton"``, ``"escalation-bounce"``), ``source``, ``target``,
+            ``after_activity``, ``activity`` (str), ``cases`` (int64: cases in which it happened),
+            ``share_of_cases``, ``hours_lost`` (float, hours), ``description`` (str). Without a failure
+            analysis (a log naming no performers), the pairs of :attr:`handoffs` failing by ping-pong, in
+            the same columns (``hours_lost`` NaN).
+        """
+        cols = [
+            "level",
+            "pattern",
+            "source",
+            "target",
+            "after_activity",
+            "activity",
+            "cases",
+            "share_of_cases",
+            "hours_lost",
+            "description",
+        ]
+        if self.handoff_failures is not None:
+            return self.handoff_failures.failures[cols].head(top).reset_index(drop=True)
         h = self.handoffs
         level = self.blueprint.governance.get("handoff_level")
         h = h[h["failing"] & (h["level"] == level)] if level else h[h["failing"]]
-        return h.sort_values(
+        h = h.sort_values(
             ["ping_pong_cases", "count", "source", "target"], ascending=[False, False, True, True]
-        ).head(top)
+        )
+        n = self.summary["cases"] or 1
+        out = pd.DataFrame(
+            {
+                "level": h["level"],
+                "pattern": "ping-pong",
+                "source": h["source"],
+                "target": h["target"],
+                "after_activity": "",
+                "activity": "",
+                "cases": h["ping_pong_cases"].astype("int64"),
+                "share_of_cases": h["ping_pong_cases"] / n,
+                "hours_lost": float("nan"),
+                "description": [
+                    f"{s} and {t} send {c:,} cases back and forth, redoing work"
+                    for s, t, c in zip(h["source"], h["target"], h["ping_pong_cases"], strict=True)
+                ],
+            }
+        )
+        return out[cols].head(top).reset_index(drop=True)
 
     def to_dict(self) -> dict:
         """The ``findings.json`` document (see ``docs/findings.md``)."""
@@ -236,8 +413,11 @@ class Findings:
                         "hours_lost_total",
                         "share_of_waiting",
                         "rank",
+                        *[c for c in CAUSE_COLUMNS if c in b.activities],
                     ]
                 ].to_dict(orient="records"),
+                "waiting_causes": self._waiting_causes(),
+                "calendars": self._calendars(),
                 "transitions": b.transitions.head(50).to_dict(orient="records"),
                 "stuck_cases": {
                     "count": len(b.stuck_cases),
@@ -262,8 +442,93 @@ class Findings:
                 ],
                 "verdict": self.verdict.to_dict(),
                 "kpis": self.blueprint.kpis,
+                "performers": self._performers(),
+                "automation": []
+                if self.performers is None
+                else _records(self.performers.activity_automation),
+                "roles": self._roles(),
+                "handoff_failures": self._handoff_failures(),
+                "performance": None if self.performance is None else self.performance.to_dict(),
             }
         )
+
+    def _waiting_causes(self) -> dict | None:
+        c = self.bottlenecks.causes
+        if c is None:
+            return None
+        return {
+            "start_times": c.start_times,
+            "process": c.process,
+            "transitions": _records(c.transitions.head(50)),
+            "batches": _records(c.batches),
+            "notes": list(c.notes),
+        }
+
+    def _calendars(self) -> dict | None:
+        cal = self.bottlenecks.calendars
+        if cal is None:
+            return None
+        return {
+            "level": cal.level,
+            "granularity_minutes": cal.granularity_minutes,
+            "log_basis": cal.log_basis,
+            "performers": _records(cal.summary),
+            "notes": list(cal.notes),
+        }
+
+    def _performers(self) -> dict | None:
+        p = self.performers
+        if p is None:
+            return None
+        keep = [
+            "performer",
+            "type",
+            "confidence",
+            "reason",
+            "overridden",
+            "rule",
+            "events",
+            "cases",
+            "activities",
+            "instant_share",
+            "night_share",
+            "weekend_share",
+            "after_request_share",
+        ]
+        return {
+            "level": p.level,
+            "summary": p.summary(),
+            "performers": _records(p.table[[c for c in keep if c in p.table]]),
+            "notes": list(p.notes),
+        }
+
+    def _roles(self) -> dict:
+        r = self.roles
+        if r is None:
+            return {"discovered": False}
+        return {
+            "discovered": True,
+            "note": r.note,
+            "threshold": r.threshold,
+            "assignment": _records(r.assignment),
+            "roles": _records(r.roles),
+        }
+
+    def _handoff_failures(self) -> dict | None:
+        h = self.handoff_failures
+        if h is None:
+            return None
+        return {
+            "level": h.level,
+            "failures": _records(h.failures),
+            "waits_on_outside_parties": _records(h.request_response),
+            "dropped_batons": _records(h.dropped_batons.head(100)),
+            "escalations": _records(h.escalations),
+            "chains": {"table": _records(h.chains), "fit": dict(h.chain_fit)},
+            "activity_roles": _records(h.activity_roles),
+            "escalation_column": h.escalation_column,
+            "notes": list(h.notes),
+        }
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The result tables, by name, for CSV/Excel export (:func:`analysis.export.export_tables`).
@@ -294,7 +559,45 @@ class Findings:
             "variants": v,
             "dfg": self.dfg.edges.copy(),
             "import_report": self.quality.to_frame(),
+            **self._extra_tables(),
         }
+
+    def _extra_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables of the analyses added in schema 1.3 (those that ran)."""
+        out: dict[str, pd.DataFrame] = {}
+        c = self.bottlenecks.causes
+        if c is not None:
+            out["waiting_causes"] = c.activities.copy()
+            out["waiting_causes_transitions"] = c.transitions.copy()
+            out["batches"] = c.batches.copy()
+        if self.bottlenecks.calendars is not None:
+            out["calendars"] = self.bottlenecks.calendars.summary.copy()
+        if self.performers is not None:
+            out["performers"] = self.performers.table.copy()
+            out["automation"] = self.performers.activity_automation.copy()
+        h = self.handoff_failures
+        if h is not None:
+            out["handoff_failures"] = h.failures.assign(
+                example_cases=h.failures["example_cases"].map(", ".join)
+            )
+            out["waits_on_outside_parties"] = h.request_response.assign(
+                example_cases=h.request_response["example_cases"].map(", ".join)
+            )
+            out["dropped_batons"] = h.dropped_batons.copy()
+            out["handoff_chains"] = h.chains.copy()
+            out["activity_handoff_roles"] = h.activity_roles.copy()
+        if self.roles is not None:
+            out["discovered_roles"] = self.roles.assignment.copy()
+        p = self.performance
+        if p is not None:
+            out["performance_spectrum"] = p.spectrum.transitions.copy()
+            out["waiting_drift"] = p.drift.monthly.copy()
+            out["waiting_drift_changes"] = p.drift.changes.copy()
+            out["wait_drivers"] = p.drivers.attributes.copy()
+            out["wait_driver_levels"] = p.drivers.levels.copy()
+            if p.sla is not None:
+                out["sla_breaches"] = p.sla.activities.copy()
+        return out
 
     def to_json(self, path: str | Path) -> Path:
         """Write ``findings.json``; returns the path."""
@@ -332,8 +635,10 @@ def _jsonable(x):
 ANALYSIS_STEPS = (
     "Discovering the process",
     "Mining the BPMN model",
-    "Finding bottlenecks",
-    "Finding handoffs and rework",
+    "Finding who does the work",
+    "Finding bottlenecks and why cases wait",
+    "Finding handoffs that fail, and rework",
+    "Measuring drift, drivers and SLAs",
     "Scoring automation readiness",
     "Building the blueprint",
 )
@@ -345,8 +650,15 @@ def analyze(
     noise_threshold: float = 0.2,
     end_activities: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    performer_types: Mapping[str, str] | None = None,
+    sla_targets: Mapping[str, float] | None = None,
+    due_column: str | None = None,
+    escalation_column: str | None = None,
+    escalation_order: Sequence[str] | None = None,
+    discover_missing_roles: bool = True,
 ) -> Findings:
-    """Run the whole analysis: discovery, bottlenecks, handoffs, rework, readiness, blueprint, verdict.
+    """Run the whole analysis: discovery, performers, bottlenecks and their causes, handoffs and their
+    failures, rework, performance views, readiness, blueprint, verdict.
 
     This is the one function the CLI, the app, the notebook and the report call, so they all show the
     same numbers.
@@ -362,28 +674,61 @@ def analyze(
     progress : callable, optional
         Called with the name of each step as it starts (for progress bars): the names in
         :data:`ANALYSIS_STEPS`, in order.
+    performer_types : mapping of str to str, optional
+        Performer -> ``"human"``, ``"system"``, ``"bot"`` or ``"external"``, overriding what
+        :func:`analysis.classify_performers` finds (see :func:`analysis.load_performer_types`).
+    sla_targets : mapping of str to float, optional
+        Activity -> target hours from enabling to completion (:func:`analysis.find_sla_breaches`).
+    due_column : str, optional
+        A column of the log holding each event's due time (:func:`analysis.find_sla_breaches`).
+    escalation_column : str, optional
+        A column holding the support level or line, for escalations that bounce back
+        (:func:`analysis.find_handoff_failures`); detected when not given.
+    escalation_order : sequence of str, optional
+        Its values from the lowest level to the highest, when they cannot be read (e.g. "L1", "2nd line").
+    discover_missing_roles : bool, default True
+        When the log names resources but no roles (teams), discover roles from the activities the
+        resources perform (:func:`analysis.discover_roles`) and analyse handoffs between them; the
+        findings say that they were discovered.
 
     Returns
     -------
     Findings
 
+    Raises
+    ------
+    AnalysisError
+        When an argument names an activity, performer or column the log does not have (the message
+        names the parameter and lists what exists).
+
     Examples
     --------
-    >>> from mapper import load_event_log
     >>> findings = analyze(load_event_log("sample_logs/council_permits.csv"))
     >>> findings.verdict.orchestrate_first
     True
+    >>> findings.bottlenecks.activities["activity"].iloc[0]
+    'Assess application'
     """
     step = progress or (lambda _name: None)
     step(ANALYSIS_STEPS[0])
-    summary = log.summary()
+    roles = None
+    if discover_missing_roles and log.has_resources and not log.has_roles:
+        roles = discover_roles(log)
+        log = with_discovered_roles(log, roles)
+    summary = {**log.summary(), "roles_discovered": roles is not None}
     dfg = discover_dfg(log)
     variants = discover_variants(log)
     step(ANALYSIS_STEPS[1])
     model = discover_bpmn(log, noise_threshold=noise_threshold, variants=variants)
     step(ANALYSIS_STEPS[2])
-    bottlenecks = find_bottlenecks(log, end_activities=end_activities)
+    performers = (
+        classify_performers(log, overrides=dict(performer_types or {}))
+        if log.has_resources or log.has_roles
+        else None
+    )
     step(ANALYSIS_STEPS[3])
+    bottlenecks = find_bottlenecks(log, end_activities=end_activities)
+    step(ANALYSIS_STEPS[4])
     levels = ("resource", "role", "system") if log.has_systems else ("resource", "role")
     frames = [find_handoffs(log, level=lvl) for lvl in levels]
     handoffs = (
@@ -391,20 +736,55 @@ def analyze(
         if any(len(f) for f in frames)
         else frames[0]
     )
-    rework = find_rework(log)
-    step(ANALYSIS_STEPS[4])
-    readiness = score_readiness(log, handoffs=handoffs)
-    step(ANALYSIS_STEPS[5])
     blueprint_level = "role" if log.has_roles else "resource"
+    failures = (
+        find_handoff_failures(
+            log,
+            level=blueprint_level,
+            performers=performers,
+            escalation_column=escalation_column,
+            escalation_order=list(escalation_order) if escalation_order else None,
+        )
+        if performers is not None
+        else None
+    )
+    rework = find_rework(log)
+    step(ANALYSIS_STEPS[5])
+    performance = PerformanceViews(
+        spectrum=performance_spectrum(log),
+        drift=find_waiting_drift(log),
+        drivers=find_wait_drivers(log),
+        sla=find_sla_breaches(log, targets=dict(sla_targets), due_column=due_column)
+        if sla_targets or due_column
+        else None,
+    )
+    step(ANALYSIS_STEPS[6])
+    readiness = score_readiness(log, handoffs=handoffs)
+    step(ANALYSIS_STEPS[7])
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs
-    blueprint = build_blueprint(log, model, readiness, bottlenecks, bp_handoffs, rework)
+    blueprint = build_blueprint(log, model, readiness, bottlenecks, bp_handoffs, rework, failures=failures)
     verdict = find_verdict(
         readiness=readiness,
         bottlenecks=bottlenecks,
         handoffs=bp_handoffs,
         variants=variants,
         kpis=blueprint.kpis,
+        failures=failures,
     )
     return Findings(
-        log, summary, dfg, variants, model, bottlenecks, handoffs, rework, readiness, blueprint, verdict
+        log,
+        summary,
+        dfg,
+        variants,
+        model,
+        bottlenecks,
+        handoffs,
+        rework,
+        readiness,
+        blueprint,
+        verdict,
+        performers=performers,
+        handoff_failures=failures,
+        roles=roles,
+        performance=performance,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from pathlib import Path
 
 import jinja2
@@ -23,6 +24,7 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["hours"] = humanize_hours
 _ENV.filters["pct"] = lambda x: "—" if x is None else f"{x:.0%}"
+_ENV.filters["pct2"] = lambda x: "—" if x is None else f"{x:.2%}"
 _ENV.filters["num"] = lambda x: "—" if x is None else f"{x:,.0f}"
 
 
@@ -33,6 +35,17 @@ def _missing(x) -> bool:
 _ENV.filters["g"] = lambda x: "—" if _missing(x) else f"{x:,.4g}"
 _ENV.filters["signed_pct"] = lambda x: "—" if _missing(x) else f"{x:+.0%}"
 _ENV.filters["p"] = lambda x: "—" if _missing(x) else (f"{x:.2g}" if x >= 0.001 else "< 0.001")
+
+#: How the report names the waiting causes and performer types.
+CAUSE_LABELS = {
+    "batching": "batching",
+    "contention": "resource contention",
+    "prioritisation": "prioritisation",
+    "unavailability": "unavailability (off hours)",
+    "extraneous": "extraneous (outside party, other system)",
+    "unknown": "unknown (no performer recorded)",
+}
+TYPE_LABELS = {"human": "people", "system": "systems", "bot": "bots", "external": "outside parties"}
 
 REC_LABELS = {
     "automate": "Automate",
@@ -45,6 +58,16 @@ REC_LABELS = {
 def _figures(findings: Findings) -> dict[str, str]:
     """Plotly charts as HTML fragments; the first carries plotly.js inline, the rest reuse it."""
     figs = {"bottlenecks": findings.bottlenecks.plot(), "readiness": findings.readiness.plot()}
+    if findings.handoff_failures is not None and len(findings.handoff_failures.failures):
+        figs["failures"] = findings.handoff_failures.plot()
+    p = findings.performance
+    if p is not None:
+        if len(p.spectrum.segments):
+            figs["spectrum"] = p.spectrum.plot()
+        if len(p.drift.monthly):
+            figs["drift"] = p.drift.plot()
+        if "significant" in p.drivers.attributes and p.drivers.attributes["significant"].any():
+            figs["drivers"] = p.drivers.plot()
     v = findings.variants.head(10).assign(label=lambda d: "Variant " + d["variant"].astype(str))
     figs["variants"] = px.bar(
         v,
@@ -104,8 +127,24 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         }
         for r in f.readiness.scores.to_dict(orient="records")
     ]
-    top3 = b.activities.head(3).to_dict(orient="records")
-    impact_hours = sum(x["hours_lost_total"] for x in top3)
+    ranked = b.activities[b.activities["bottleneck"]] if "bottleneck" in b.activities else b.activities
+    top3 = ranked.head(3).to_dict(orient="records")
+    fixable_total = float(b.activities["fixable_hours"].sum()) if "fixable_hours" in b.activities else 0.0
+    impact_hours = sum(x.get("fixable_hours", x["hours_lost_total"]) for x in top3)
+    off_hours = (
+        b.activities.loc[b.activities["off_hours_only"], "activity"].tolist()
+        if "off_hours_only" in b.activities
+        else []
+    )
+    failures = f.handoff_failures
+    p = f.performance
+    drift_changes = []
+    if p is not None and len(p.drift.changes):
+        ch = p.drift.changes[p.drift.changes["significant"]]
+        drift_changes = ch.assign(month=ch["month"].dt.strftime("%b %Y")).to_dict(orient="records")
+    drivers = []
+    if p is not None and "significant" in p.drivers.attributes:
+        drivers = p.drivers.attributes[p.drivers.attributes["significant"]].head(8).to_dict(orient="records")
     html = _ENV.get_template("report.html.j2").render(
         f=f,
         s=f.summary,
@@ -113,8 +152,23 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         verdict=f.verdict,
         top_bottlenecks=top3,
         impact_hours=impact_hours,
-        impact_share=sum(x["share_of_waiting"] for x in top3),
+        impact_share=(impact_hours / fixable_total)
+        if fixable_total
+        else sum(x["share_of_waiting"] for x in top3),
+        off_hours=off_hours,
+        cause_labels=CAUSE_LABELS,
+        type_labels=TYPE_LABELS,
+        causes=b.causes,
         failing=f.failing_handoffs(5).to_dict(orient="records"),
+        n_failures=len(failures.failures) if failures is not None else len(f.failing_handoffs(10_000)),
+        failures_all=[] if failures is None else failures.failures.head(15).to_dict(orient="records"),
+        outside=[] if failures is None else failures.request_response.head(10).to_dict(orient="records"),
+        chain_fit=None if failures is None else failures.chain_fit,
+        failures_level=None if failures is None else failures.level,
+        performers=f.performers,
+        drift_changes=drift_changes,
+        drivers=drivers,
+        sla=[] if p is None or p.sla is None else p.sla.activities.to_dict(orient="records"),
         candidates=f.automation_candidates(5).to_dict(orient="records"),
         fix_first=[r for r in readiness if r["recommendation"] == "fix_first"],
         readiness=readiness,
@@ -129,7 +183,7 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         kpis=f.blueprint.kpis,
         governance=f.blueprint.governance,
         # Trusted markup: plotly output and graphviz SVG built from escaped labels.
-        figures={k: Markup(v) for k, v in _figures(f).items()},
+        figures=defaultdict(Markup, {k: Markup(v) for k, v in _figures(f).items()}),
         process_map=Markup(_inline_svg(process_map or render_process_map(f.dfg))),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=_version(),

@@ -74,11 +74,20 @@ with left:
     else:
         st.caption("No step is recommended for straight automation yet.")
 with right:
-    st.subheader("Failing handoffs")
+    st.subheader("Handoffs that fail")
     if len(failing):
+        total = len(f.handoff_failures.failures) if f.handoff_failures is not None else len(failing)
         st.dataframe(
-            failing[["level", "source", "target", "failure", "count", "ping_pong_cases"]], hide_index=True
+            failing[["pattern", "source", "target", "after_activity", "cases", "hours_lost"]],
+            hide_index=True,
+            column_config={
+                "after_activity": st.column_config.TextColumn("after"),
+                "cases": st.column_config.NumberColumn("cases", format="%d"),
+                "hours_lost": st.column_config.NumberColumn("hours lost", format="%.0f"),
+            },
         )
+        if total > len(failing):
+            st.caption(f"The {len(failing)} that cost most hours, of {total}; all on Handoffs & rework.")
     else:
         st.caption("No failing handoff.")
 

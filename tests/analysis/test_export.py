@@ -72,6 +72,23 @@ def test_findings_tables_export_round_trip(tmp_path, sample_findings):
         "variants",
         "dfg",
         "import_report",
+        # schema 1.3
+        "waiting_causes",
+        "waiting_causes_transitions",
+        "batches",
+        "calendars",
+        "performers",
+        "automation",
+        "handoff_failures",
+        "waits_on_outside_parties",
+        "dropped_batons",
+        "handoff_chains",
+        "activity_handoff_roles",
+        "performance_spectrum",
+        "waiting_drift",
+        "waiting_drift_changes",
+        "wait_drivers",
+        "wait_driver_levels",
     }
     path = export_tables(tables, tmp_path / "all.xlsx")
     wb = openpyxl.load_workbook(path, read_only=True)

@@ -250,8 +250,11 @@ def test_overview_shows_verdict_and_summary(sample_findings):
     assert metrics["Rows read"] == N_EVENTS
     candidates = _frame(at, "activity", "score", "volume")
     assert list(candidates["activity"]) == list(f.automation_candidates()["activity"])
-    failing = _frame(at, "level", "source", "target", "failure")
-    assert len(failing) == len(f.failing_handoffs()) > 0
+    failing = _frame(at, "pattern", "source", "target", "after_activity", "cases")
+    expected = f.failing_handoffs()
+    assert len(failing) == len(expected) > 0
+    assert list(failing["pattern"]) == list(expected["pattern"])
+    assert list(failing["cases"]) == list(expected["cases"])  # cases that failed, not all handovers
 
 
 def test_process_map_view_toggle_and_statistic(sample_findings):
