@@ -368,6 +368,7 @@ def test_analyze_a_filtered_sample_log(sample_log, tmp_path):
     import json
 
     from analysis import analyze
+    from analysis.findings import FINDINGS_SCHEMA_VERSION
 
     ward = attribute_values(sample_log, "ward")["value"].iloc[0]
     filtered = filter_log(sample_log, attributes={"ward": [ward]}, case_hours=(None, 400))
@@ -376,7 +377,7 @@ def test_analyze_a_filtered_sample_log(sample_log, tmp_path):
     assert findings.summary["filters"] == [f"ward in {{{ward}}} (cases with)", "cycle time ≤ 400 hours"]
     doc = json.loads(findings.to_json(tmp_path / "findings.json").read_text())
     assert doc["log"]["filters"] == findings.summary["filters"]
-    assert doc["schema_version"] == "1.2"
+    assert doc["schema_version"] == FINDINGS_SCHEMA_VERSION
 
 
 def test_cycle_time_bounds_are_described_readably(log):
