@@ -103,12 +103,45 @@ def _mapping_kwargs(
     )
 
 
+#: The library's messages name Python parameters; on the command line they are these options.
+PARAMETER_FLAGS = {
+    "time_range": "--from/--to",
+    "time_mode": "--time-mode",
+    "attribute_mode": "--attribute-mode",
+    "case_hours": "--min-case-hours/--max-case-hours",
+    "sla_targets": "--sla",
+    "targets": "--sla",
+    "due_column": "--due-column",
+    "performer_types": "--performer-type",
+    "overrides": "--performer-type",
+    "escalation_column": "--escalation-column",
+    "escalation_order": "--escalation-order",
+    "end_activities": "--end-activity",
+    "noise_threshold": "--noise-threshold",
+    "equity_attributes": "--equity-attribute",
+    "profile": "--profile",
+}
+
+
+def cli_message(message: str) -> str:
+    """A library message with its Python parameter names replaced by the command's options."""
+    import re
+
+    return re.sub(
+        r"(?<![\w-])(" + "|".join(map(re.escape, PARAMETER_FLAGS)) + r")(?![\w])",
+        lambda m: PARAMETER_FLAGS[m.group(1)],
+        message,
+    )
+
+
 def _guarded(run) -> None:
     """Run ``run()``; a FlowreadyError is one clear message (exit 2), anything else an internal error (1)."""
     try:
         run()
     except FlowreadyError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {cli_message(str(exc))}", highlight=False, markup=True, soft_wrap=True
+        )
         raise typer.Exit(2) from None
     except typer.Exit:
         raise
@@ -231,6 +264,34 @@ def analyze(
             "--end-activity", help="An activity that closes a case (repeatable); detected by default."
         ),
     ] = None,
+    performer_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--performer-type",
+            help="NAME=TYPE: set who a performer is, human, system, bot or external (repeatable; "
+            "overrides what flowready finds).",
+        ),
+    ] = None,
+    performer_types: Annotated[
+        Path | None,
+        typer.Option(help="CSV file with the columns performer,type (as --performer-type, one per row)."),
+    ] = None,
+    sla: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sla", help="STEP=HOURS: a target from enabling to completion of a step (repeatable)."
+        ),
+    ] = None,
+    due_column: Annotated[
+        str | None, typer.Option(help="Column holding each event's due time (SLA breaches).")
+    ] = None,
+    escalation_column: Annotated[
+        str | None, typer.Option(help="Column with the support level or line (escalations that bounce back).")
+    ] = None,
+    escalation_order: Annotated[
+        str | None,
+        typer.Option(help="The values of --escalation-column from lowest to highest, comma-separated."),
+    ] = None,
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
     process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
@@ -276,7 +337,22 @@ def analyze(
         else None,
     }
 
+    analysis_kwargs = {
+        "sla_targets": _pairs(sla, "--sla", "STEP=HOURS", "--sla 'Assess application=72'", number=True),
+        "due_column": due_column,
+        "escalation_column": escalation_column,
+        "escalation_order": [v.strip() for v in escalation_order.split(",") if v.strip()]
+        if escalation_order
+        else None,
+    }
+    types = _pairs(performer_type, "--performer-type", "NAME=TYPE", "--performer-type 'Portal=system'")
+
     def run() -> None:
+        from analysis.performers import load_performer_types
+
+        overrides = dict(load_performer_types(performer_types)) if performer_types is not None else {}
+        overrides.update(types or {})
+        analysis_kwargs["performer_types"] = overrides or None
         key = None
         if pseudonymise or pseudonym_key_file is not None or pseudonymise_column:
             from mapper.pseudonymise import load_pseudonym_key
@@ -298,9 +374,31 @@ def analyze(
             system,
             case_map,
             filters,
+            analysis_kwargs,
         )
 
     _guarded(run)
+
+
+def _pairs(
+    items: list[str] | None, flag: str, form: str, example: str, *, number: bool = False
+) -> dict | None:
+    """``NAME=VALUE`` options as a dict (exits 2 with the flag's form on a malformed item)."""
+    out: dict = {}
+    for item in items or []:
+        name, sep, value = item.rpartition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            err.print(f"[bold red]error:[/] {flag} {item!r}: write {form}, e.g. {example}.", highlight=False)
+            raise typer.Exit(2)
+        if number:
+            try:
+                value = float(value)
+            except ValueError:
+                err.print(f"[bold red]error:[/] {flag} {item!r}: {value!r} is not a number of hours.")
+                raise typer.Exit(2) from None
+        out[name] = value
+    return out or None
 
 
 def _analyze(
@@ -312,6 +410,7 @@ def _analyze(
     systems: list[str] | None = None,
     case_map: Path | None = None,
     filters: dict | None = None,
+    analysis_kwargs: dict | None = None,
 ) -> None:
     from analysis.export import export_table, export_tables
     from analysis.findings import analyze as run_analysis
@@ -345,7 +444,11 @@ def _analyze(
             step("Filtering")
             event_log = filter_log(event_log, **filters)
         findings = run_analysis(
-            event_log, noise_threshold=noise_threshold, end_activities=ends, progress=step
+            event_log,
+            noise_threshold=noise_threshold,
+            end_activities=ends,
+            progress=step,
+            **(analysis_kwargs or {}),
         )
         step("Writing outputs")
         out_dir.mkdir(parents=True, exist_ok=True)

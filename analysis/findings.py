@@ -50,6 +50,7 @@ from mapper.discovery import (
     discover_dfg,
     discover_variants,
 )
+from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
 
 FINDINGS_SCHEMA_VERSION = "1.3"
@@ -709,6 +710,7 @@ def analyze(
     >>> findings.bottlenecks.activities["activity"].iloc[0]
     'Assess application'
     """
+    _check_arguments(log, sla_targets=sla_targets, due_column=due_column, escalation_column=escalation_column)
     step = progress or (lambda _name: None)
     step(ANALYSIS_STEPS[0])
     roles = None
@@ -788,3 +790,25 @@ def analyze(
         roles=roles,
         performance=performance,
     )
+
+
+def _check_arguments(
+    log: EventLog, *, sla_targets: Mapping[str, float] | None, due_column: str | None, escalation_column
+) -> None:
+    """Refuse arguments that name what the log does not have, before any work is done."""
+    if sla_targets:
+        known = sorted(discover_dfg(log).activities["activity"])
+        unknown = sorted(set(sla_targets) - set(known))
+        if unknown:
+            raise AnalysisError(
+                f"sla_targets name {unknown}, which are not activities of {log.source}; known activities: "
+                f"{known}."
+            )
+        bad = {k: v for k, v in sla_targets.items() if not (isinstance(v, int | float) and v > 0)}
+        if bad:
+            raise AnalysisError(f"sla_targets must be positive hours; got {bad}.")
+    for name, column in (("due_column", due_column), ("escalation_column", escalation_column)):
+        if column is not None and column not in log.events.columns:
+            raise AnalysisError(
+                f"{name} {column!r} is not a column of {log.source}; columns: {list(log.events.columns)}."
+            )

@@ -285,3 +285,57 @@ def test_rank_orders_processes_and_writes_the_ranking(tmp_path):
     assert [p["rank"] for p in doc["processes"]] == [1, 2]
     assert (out / "ranking.csv").stat().st_size > 0
     assert "Where to start" in result.stdout
+
+
+def test_performer_types_and_sla_targets_reach_the_findings(tmp_path):
+    types = tmp_path / "types.csv"
+    types.write_text("performer,type\nmailroom_01,bot\n")
+    out = tmp_path / "o"
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(SAMPLE),
+            "--out",
+            str(out),
+            "--performer-types",
+            str(types),
+            "--performer-type",
+            "Portal=human",
+            "--sla",
+            "Assess application=72",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text())
+    typed = {p["performer"]: p for p in doc["performers"]["performers"]}
+    assert typed["mailroom_01"]["type"] == "bot" and typed["mailroom_01"]["overridden"]
+    assert typed["Portal"]["type"] == "human" and typed["Portal"]["overridden"]
+    assert typed["rpa_fee_bot"]["type"] == "bot" and not typed["rpa_fee_bot"]["overridden"]
+    sla = {r["activity"]: r for r in doc["performance"]["sla"]["activities"]}
+    assert sla["Assess application"]["target_hours"] == 72.0
+    assert sla["Assess application"]["breaches"] > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sla", "Assess application"], "--sla 'Assess application': write STEP=HOURS"),
+        (["--sla", "Assess application=soon"], "is not a number of hours"),
+        (["--sla", "Nope=3"], "--sla name ['Nope'], which are not activities"),
+        (["--performer-type", "Portal"], "--performer-type 'Portal': write NAME=TYPE"),
+        (["--performer-type", "Portal=robot"], "--performer-type"),
+        (["--due-column", "deadline"], "--due-column 'deadline' is not a column"),
+    ],
+)
+def test_analysis_options_are_checked_and_named_as_flags(tmp_path, args, message):
+    result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_filter_messages_name_the_flags_not_the_parameters(tmp_path):
+    result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path), "--min-case-hours", "-5"])
+    assert result.exit_code == 2
+    assert "case_hours" not in result.stderr and "--min-case-hours/--max-case-hours" in result.stderr
