@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) does not add the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
+from analysis.waiting import CAUSES  # noqa: E402
 from mapper import FlowreadyError, filter_log, load_event_log  # noqa: E402
 
 APP = str(REPO_ROOT / "app.py")
@@ -319,23 +320,31 @@ def test_variants_table_and_detail(sample_findings):
     assert text in _texts(at.markdown)
 
 
-def test_bottlenecks_rank_assess_application_first(sample_findings):
+def test_bottlenecks_rank_assess_application_first(sample_findings, truth):
     b = sample_findings.bottlenecks
     at = _page(sample_findings, "app_pages/bottlenecks.py")
-    ranked = _frame(at, "rank", "activity", "waiting_hours_median")
+    ranked = _frame(at, "rank", "activity", "dominant_cause", "remedy", "fixable_hours")
     assert ranked["activity"].iloc[0] == "Assess application"
     assert ranked["rank"].iloc[0] == 1
     assert list(ranked["activity"]) == list(b.activities["activity"])
+    assert list(ranked["dominant_cause"]) == list(b.activities["dominant_cause"])
     assert at.get("plotly_chart")
     assert _metrics(at)["Closed cases"] == f"{b.cycle['closed_cases']:,}"
+    # The office-hours step is named as not a bottleneck.
+    assert truth["waiting_causes"]["unavailability"] in _texts(at.caption)
 
     assert at.selectbox(key="bottleneck_activity").value == "Assess application"
-    assert _metrics(at)["Rank"] == "#1"
-    assert "Most of the wait follows" in _texts(at.markdown)
-    second = b.activities["activity"].iloc[1]
-    at.selectbox(key="bottleneck_activity").set_value(second).run()
-    _ok(at)
-    assert _metrics(at)["Rank"] == "#2"
+    metrics = _metrics(at)
+    assert metrics["Rank"] == "#1" and metrics["Mostly"] == "Resource contention"
+    causes = _frame(at, "cause", "hours", "share of its waiting", "remedy")
+    row = b.activities.set_index("activity").loc["Assess application"]
+    assert causes["hours"].tolist() == pytest.approx([row[f"{c}_hours"] for c in CAUSES])
+    examples = _frame(at, "case_id", "waiting_hours", "contention_hours")
+    assert 0 < len(examples) <= 25 and (examples["activity"] == "Assess application").all()
+    for cause, activity in truth["waiting_causes"].items():
+        at.selectbox(key="bottleneck_activity").set_value(activity).run()
+        _ok(at)
+        assert cause[:8] in _metrics(at)["Mostly"].lower(), (activity, cause)
 
 
 def test_handoff_network_matrix_and_example_cases(sample_findings):
