@@ -713,8 +713,8 @@ def analyze(
     _check_arguments(log, sla_targets=sla_targets, due_column=due_column, escalation_column=escalation_column)
     step = progress or (lambda _name: None)
     step(ANALYSIS_STEPS[0])
-    roles = None
-    if discover_missing_roles and log.has_resources and not log.has_roles:
+    roles = log.discovered_roles  # a log whose roles were discovered before (e.g. a filtered view)
+    if roles is None and discover_missing_roles and log.has_resources and not log.has_roles:
         roles = discover_roles(log)
         log = with_discovered_roles(log, roles)
     summary = {**log.summary(), "roles_discovered": roles is not None}

@@ -131,8 +131,16 @@ def analysis_key(data: bytes, options: dict) -> str:
     return digest(data)[:32] + ":" + hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:16]
 
 
+#: Session-state key: keyword arguments of analysis.analyze set on the pages (performer types...).
+ANALYSIS_OPTIONS = "analysis_options"
+
+
 def analyse(log: EventLog, label: str) -> Findings:
-    """:func:`analysis.analyze` with a progress bar that names each step as it starts."""
+    """:func:`analysis.analyze` with a progress bar that names each step as it starts.
+
+    The session's :data:`ANALYSIS_OPTIONS` (set on the pages, e.g. the performer types chosen on the
+    Handoffs page) are passed on, so the loaded log and its filtered views are analysed alike.
+    """
     bar = st.progress(0.0, text=label)
     done = [0]
 
@@ -141,9 +149,33 @@ def analyse(log: EventLog, label: str) -> Findings:
         bar.progress(min(done[0] / len(ANALYSIS_STEPS), 1.0), text=f"{label} {name}…")
 
     try:
-        return analyze(log, progress=step)
+        return analyze(log, progress=step, **st.session_state.get(ANALYSIS_OPTIONS, {}))
     finally:
         bar.empty()
+
+
+def reanalyse(options: dict) -> None:
+    """Analyse the loaded log again with these :func:`analysis.analyze` options; the filters stay applied.
+
+    Raises
+    ------
+    FlowreadyError
+        From the analysis (e.g. an option naming what the log does not have); nothing changes then.
+    """
+    base: Findings = st.session_state[FINDINGS]
+    previous = st.session_state.get(ANALYSIS_OPTIONS, {})
+    st.session_state[ANALYSIS_OPTIONS] = dict(options)
+    try:
+        findings = analyse(base.log, "Analysing again:")
+    except FlowreadyError:
+        st.session_state[ANALYSIS_OPTIONS] = previous
+        raise
+    key = st.session_state.get(ANALYSIS_KEY, "").split("|options:")[0]
+    st.session_state[FINDINGS] = findings
+    st.session_state[ANALYSIS_KEY] = (
+        key + "|options:" + hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:12]
+    )
+    st.session_state[VIEWS] = {}
 
 
 def set_loaded(findings: Findings, key: str) -> None:
@@ -152,6 +184,7 @@ def set_loaded(findings: Findings, key: str) -> None:
     st.session_state[ANALYSIS_KEY] = key
     st.session_state[FILTERS] = {}
     st.session_state[VIEWS] = {}
+    st.session_state[ANALYSIS_OPTIONS] = {}
 
 
 # --------------------------------------------------------------------------------------------- filters

@@ -1,11 +1,20 @@
-"""Handoffs & rework: where work changes hands badly (network, matrix, example cases), what is redone."""
+"""Handoffs & rework: who does the work, which handoffs fail and why, the network, what is redone."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analysis import find_handoff_cases, handoff_matrix, plot_handoff_matrix, plot_handoff_network
-from app_pages.common import diagram, md_escape, require_findings, table
+from analysis.performers import PERFORMER_TYPES
+from app_pages.common import (
+    ANALYSIS_OPTIONS,
+    bullet_list,
+    diagram,
+    md_escape,
+    reanalyse,
+    require_findings,
+    table,
+)
 from mapper import FlowreadyError
 
 LEVELS = {
@@ -15,6 +24,14 @@ LEVELS = {
 }
 #: Performers drawn in the matrix chart at most (the busiest); the table has them all.
 MAX_MATRIX = 60
+#: How the page names the performer types and the failure patterns.
+TYPE_LABELS = {"human": "person", "system": "system", "bot": "bot", "external": "outside party"}
+PATTERN_HELP = {
+    "ping-pong": "work bounces between two teams and is redone, with no review in between",
+    "rework": "a review sends work back to be corrected and checked again",
+    "dropped-baton": "the case sat untouched far longer than usual after the handoff, later ones went first",
+    "escalation-bounce": "a case went up a support level and came back down",
+}
 MATRIX_VALUES = {
     "count": "handovers",
     "cases": "cases",
@@ -24,8 +41,103 @@ MATRIX_VALUES = {
 
 f = require_findings()
 h = f.handoffs
+failures = f.handoff_failures
 
 st.title("Handoffs & rework")
+
+if f.performers is not None:
+    st.subheader("Who does the work")
+    perf = f.performers
+    counts = perf.summary()
+    cols = st.columns(4)
+    for col, t in zip(cols, PERFORMER_TYPES, strict=True):
+        col.metric(
+            TYPE_LABELS[t].capitalize() + ("s" if counts[t]["performers"] != 1 else ""),
+            counts[t]["performers"],
+        )
+    if f.roles is not None:
+        st.info(f.roles.note, icon=":material/group_work:")
+    st.caption(
+        "Each performer is typed from its name and its behaviour (instant processing, work around the clock, "
+        "answering requests only…); the reason quotes the numbers. Correct any type below and analyse again: "
+        "the automation rate of each step and the handoff analysis follow the types."
+    )
+    editable = perf.table[["performer", "type", "confidence", "reason", "overridden", "events"]].copy()
+    edited = st.data_editor(
+        editable,
+        hide_index=True,
+        disabled=["performer", "confidence", "reason", "overridden", "events"],
+        column_config={
+            "type": st.column_config.SelectboxColumn("type", options=list(PERFORMER_TYPES), required=True),
+            "confidence": st.column_config.NumberColumn(format="%.2f"),
+            "reason": st.column_config.TextColumn(width="large"),
+        },
+        key="performer_types_editor",
+    )
+    changed = {
+        p: t
+        for p, t, old in zip(edited["performer"], edited["type"], editable["type"], strict=True)
+        if t != old
+    }
+    current = dict(st.session_state.get(ANALYSIS_OPTIONS, {}).get("performer_types") or {})
+    if st.button(
+        f"Analyse again with {len(changed)} changed type(s)" if changed else "Analyse again with these types",
+        disabled=not changed,
+        key="performer_types_apply",
+    ):
+        try:
+            reanalyse(
+                {**st.session_state.get(ANALYSIS_OPTIONS, {}), "performer_types": {**current, **changed}}
+            )
+        except FlowreadyError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    if current:
+        st.caption("Set by you: " + ", ".join(f"{md_escape(p)} = {t}" for p, t in current.items()) + ".")
+    with st.expander("Automation rate of each step (share of its events done by systems and bots)"):
+        table(perf.activity_automation)
+    if perf.notes:
+        bullet_list(perf.notes)
+
+if failures is not None:
+    st.subheader("Handoffs that fail")
+    if len(failures.failures):
+        st.caption(
+            f"At the {failures.level} level, ranked by the hours they cost. "
+            + " ".join(
+                f"**{p}**: {t}." for p, t in PATTERN_HELP.items() if p in set(failures.failures["pattern"])
+            )
+        )
+        st.plotly_chart(failures.plot(), key="handoff_failures_chart")
+        table(
+            failures.failures.assign(example_cases=failures.failures["example_cases"].map(", ".join)),
+            column_config={"description": st.column_config.TextColumn(width="large")},
+        )
+    else:
+        st.caption(f"No failing handoff at the {failures.level} level.")
+    if len(failures.request_response):
+        st.markdown("**Waiting on outside parties** (a request and its answer: not a failure of the teams)")
+        rr = failures.request_response
+        table(rr.assign(example_cases=rr["example_cases"].map(", ".join)))
+    if len(failures.dropped_batons):
+        with st.expander(f"Every dropped baton ({len(failures.dropped_batons):,}, most hours lost first)"):
+            table(failures.dropped_batons)
+    fit = failures.chain_fit
+    if fit.get("factor") is not None:
+        st.markdown(
+            f"**Handoff chains**: each extra {failures.level} a case crosses multiplies its cycle time by "
+            f"**{fit['factor']:.2f}** (95 % interval {fit['factor_low']:.2f}–{fit['factor_high']:.2f}, "
+            f"{fit['cases']:,} closed cases). An association: harder cases also need more teams."
+        )
+        st.plotly_chart(failures.plot_chains(), key="handoff_chains_chart")
+    if len(failures.escalations):
+        st.markdown("**Escalations**")
+        table(failures.escalations)
+    if failures.notes:
+        with st.expander("How the failures were found"):
+            bullet_list(failures.notes)
+
 if h.empty:
     st.info("The log names no resources or roles, so handovers of work cannot be measured.")
 else:
@@ -46,14 +158,15 @@ else:
     c2.metric("Handovers", f"{int(at_level['count'].sum()):,}")
     c3.metric("Failing pairs", f"{len(failing):,}")
 
-    st.subheader("Failing handoffs")
+    st.subheader("Handover of work")
     if len(failing):
         st.caption(
-            "Pairs whose work bounces straight back and is redone (ping-pong) or waits unusually long."
+            "Pairs whose work bounces straight back and is redone (failing); a pair that is only slow is a "
+            "queue at the receiver (see Bottlenecks), flagged but not failing."
         )
         table(failing)
     else:
-        st.caption("No failing handoff at this level.")
+        st.caption("No pair bounces work straight back at this level.")
 
     network, matrix, all_pairs = st.tabs(["Network", "Matrix", "All pairs"])
     with network:

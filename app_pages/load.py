@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from app_pages.common import (
+    ANALYSIS_OPTIONS,
     FINDINGS,
     SAMPLE,
     analyse,
@@ -249,6 +250,7 @@ if raw is not None:
                 st.write("Reading the file and accounting for every row…")
                 log = load_log(data, filename, options)
                 st.write(f"{len(log.events):,} events kept. Analysing…")
+                st.session_state[ANALYSIS_OPTIONS] = {}  # options chosen for another log do not carry over
                 findings = analyse(log, "Analysing:")
                 status.update(label=f"Analysed {md_escape(filename)}", state="complete", expanded=False)
         except FlowreadyError as exc:

@@ -143,6 +143,11 @@ class EventLog:
         What :func:`mapper.filter_log` kept, one human-readable description per filter, in the order
         applied (e.g. ``"variants 1, 2, 3"``); empty for a log as loaded. ``quality`` still describes
         the file as read, before any filter.
+    discovered_roles : object or None
+        When the ``role`` column was not read from the file but discovered from the activities the
+        resources perform (:func:`analysis.with_discovered_roles`), the discovery result; it travels with
+        the log through filters, so every analysis of it says the roles were discovered. ``None`` when
+        the roles (if any) are the file's own.
     """
 
     events: pd.DataFrame
@@ -151,6 +156,7 @@ class EventLog:
     quality: DataQuality
     timezone: str = "UTC"
     filters: tuple = ()
+    discovered_roles: object | None = field(default=None, repr=False)
 
     @property
     def has_start_timestamps(self) -> bool:

@@ -383,7 +383,9 @@ def test_handoff_network_matrix_and_example_cases(sample_findings):
     people = _graphviz(_ok(at))
     assert people != top5 and "between resources" in people
     assert _metrics(at)["Handover pairs"] == f"{int((h['level'] == 'resource').sum()):,}"
-    assert set(_frame(at, "level", "source", "target", "count", "cases")["level"]) == {"resource"}
+    assert set(_frame(at, "level", "source", "target", "count", "delay_hours_median")["level"]) == {
+        "resource"
+    }
     assert "Rework" in [s.value for s in at.subheader]
 
 
@@ -934,3 +936,47 @@ def test_compare_page_reads_another_log_with_the_loaded_columns(sample_findings)
     _ok(at)
     # The same log on both sides: nothing changed.
     assert _metrics(at)["Significant changes"] == "0"
+
+
+def test_handoffs_page_shows_the_failures_and_the_performer_types(sample_findings, truth):
+    f = sample_findings
+    at = _ok(_page(f, "app_pages/handoffs.py"))
+    shown = _frame(at, "rank", "pattern", "source", "target", "after_activity", "hours_lost")
+    assert list(shown["pattern"]) == list(f.handoff_failures.failures["pattern"])
+    assert shown["pattern"].iloc[0] == "dropped-baton"
+    outside = _frame(at, "requester", "party", "request_activity")
+    assert set(outside["party"]) == {truth["handoffs"]["request_response"]["external"]}
+    types = _frame(at, "performer", "type", "reason")
+    assert dict(zip(types["performer"], types["type"], strict=True)) == truth["performer_types"]
+    assert _metrics(at)["Bot"] == "1" and _metrics(at)["Outside party"] == "1"
+    assert "each extra role a case crosses multiplies its cycle time" in _flat(_texts(at.markdown))
+
+
+def _reanalyse_script():
+    import streamlit as st
+
+    from app_pages.common import reanalyse
+
+    if st.button("go", key="go"):
+        reanalyse({"performer_types": {"mailroom_01": "bot"}})
+    st.write(st.session_state["findings"].performers.types()["mailroom_01"])
+
+
+def test_performer_type_picker_analyses_again_with_the_new_type(sample_findings):
+    at = _ok(_page(sample_findings, "app_pages/handoffs.py"))
+    assert at.button(key="performer_types_apply").disabled  # nothing changed yet
+    # The picker's button calls common.reanalyse with the edited types (AppTest cannot edit a data editor).
+    script = AppTest.from_function(_reanalyse_script, default_timeout=TIMEOUT)
+    script.session_state["findings"] = sample_findings
+    script.session_state["analysis_key"] = "k"
+    script.session_state["filters"] = {"variants": [1]}
+    script.session_state["filtered_views"] = {"old": object()}
+    script.run()
+    assert script.markdown[0].value == "human"
+    script.button(key="go").click().run()
+    _ok(script)
+    assert script.markdown[0].value == "bot"
+    assert script.session_state["analysis_options"] == {"performer_types": {"mailroom_01": "bot"}}
+    assert script.session_state["filters"] == {"variants": [1]}  # kept; the views are redone
+    assert script.session_state["filtered_views"] == {}
+    assert script.session_state["analysis_key"].startswith("k|options:")
