@@ -252,7 +252,7 @@ def handoff_matrix(
     --------
     >>> h = find_handoffs(load_event_log("sample_logs/council_permits.csv"), level="role")
     >>> int(handoff_matrix(h, level="role").loc["Assessment", "Highways"])
-    1060
+    949
     """
     if value not in _MATRIX_VALUES:
         raise AnalysisError(f"value must be one of {', '.join(map(repr, _MATRIX_VALUES))}, not {value!r}.")

@@ -295,7 +295,7 @@ def abstract_dfg(
     >>> dfg = discover_dfg(load_event_log("sample_logs/council_permits.csv"))
     >>> small = dfg.abstract(activity_share=0.5, path_share=0.2)
     >>> len(small.activities), small.hidden_activities
-    (7, 6)
+    (9, 9)
     """
     _check_share("activity_share", activity_share, "activities")
     _check_share("path_share", path_share, "paths")
@@ -496,7 +496,7 @@ def plot_process_map(
     --------
     >>> dfg = discover_dfg(load_event_log("sample_logs/council_permits.csv"))
     >>> g = plot_process_map(dfg, activity_share=0.5, path_share=0.2, statistic="p90")
-    >>> "6 rarer activities" in g.source
+    >>> "9 rarer activities" in g.source
     True
     """
     _check_share("activity_share", activity_share, "activities")
