@@ -720,7 +720,9 @@ def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attribu
         flagged = eq[eq["flagged"]].sort_values("disparity_ratio")
         for act, g in flagged.groupby("activity", sort=False):
             m.loc[m["activity"] == act, "equity_flag"] = True
-            m.loc[m["activity"] == act, "equity_note"] = _equity_text(g.iloc[0])
+            m.loc[m["activity"] == act, "equity_note"] = _equity_text(
+                g.iloc[0], profile.get("equity", "disparity_ratio")
+            )
     m["decision_point"] = m["decision_point"].fillna(False).astype(bool)
     meta = {
         "notes": notes,
@@ -1221,8 +1223,17 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
         text += f" Orchestration: the work is dropped after it in {n:,} cases (route it, set an SLA)."
     if isinstance(r["dominant_wait_cause"], str) and kind not in ("fix", "already"):
         text += f" Waits mostly on {r['dominant_wait_cause']}."
-    if r["equity_flag"] and b["recommendation"] in ("automate", "ai_assist") and r["decision_point"]:
-        text += " " + r["equity_note"]
+    if r["equity_flag"] and r["decision_point"]:
+        if b["recommendation"] in ("automate", "ai_assist"):
+            text += (
+                f" {r['equity_note']}: a model or rule learned from this history inherits the gap; a person "
+            )
+            text += "checks every decision."
+        else:
+            text += (
+                f" {r['equity_note']}: if it is ever automated, a model or rule learned from this history "
+            )
+            text += "inherits the gap."
     if not pd.isna(stability):
         text += f" Stability {stability:.0%}."
     return text
@@ -1248,7 +1259,7 @@ def _weakest(b) -> str:
     return ", ".join(f"{names[f]} {v:.2f}" for f, v in s.head(2).items()) or "no factor known"
 
 
-def _equity_text(row) -> str:
+def _equity_text(row, threshold: float) -> str:
     rates = row["rates"]
     lo, hi = rates.get(row["low_group"]), rates.get(row["high_group"])
     if row["test"] == "outcome":
@@ -1260,8 +1271,7 @@ def _equity_text(row) -> str:
         )
     return (
         f"Equity: {row['test']}s differ by {row['attribute']} ({what}; ratio {row['disparity_ratio']:.2f} < "
-        f"0.8, Holm-adjusted p = {row['p_holm']:.2g}) — a model or rule learned from this history inherits "
-        "the gap: a person checks every decision."
+        f"{threshold:g}, Holm-adjusted p = {row['p_holm']:.2g})"
     )
 
 

@@ -249,15 +249,3 @@ def test_inputs_unchanged():
     before = log.events.copy()
     mine_decisions(log, equity_attributes=["channel"])
     pd.testing.assert_frame_equal(log.events, before)
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import analysis.decisions
-    import analysis.profile
-    import analysis.readiness
-
-    for module in (analysis.decisions, analysis.profile, analysis.readiness):
-        result = doctest.testmod(module, extraglobs={"load_event_log": __import__("mapper").load_event_log})
-        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -520,3 +520,111 @@ def test_gate_without_roles_asks_about_teams():
     assert c.loc["The work spans more than one team or system", "answer"] == "ask"
     assert not gate.orchestrate_first
     assert np.isnan(gate.metrics.set_index("metric").loc["ping_pong_cases", "value"])
+
+
+# --- Detection on the bundled sample (v2): every planted readiness effect, read from truth.json ----------
+
+
+@pytest.fixture(scope="module")
+def sample_readiness(sample_log, truth):
+    return score_readiness(sample_log, equity_attributes=[truth["readiness"]["equity"]["attribute"]])
+
+
+def test_sample_rule_like_step_is_the_top_candidate(sample_readiness, truth):
+    s = sample_readiness.scores.set_index("activity")
+    step = truth["readiness"]["rule_like"]
+    assert s.loc[step, "recommendation"] == "automate" and s.loc[step, "rule"] == "routine"
+    # The most feasible candidate (the candidates list itself is ordered by value: workload x score).
+    cands = sample_readiness.candidates(top=None)
+    assert cands.sort_values("score", ascending=False)["activity"].iloc[0] == step
+    assert step in set(cands["activity"].head(3))
+
+
+def test_sample_threshold_rule_is_recovered(sample_readiness, truth):
+    planted = truth["readiness"]["rule_decision"]
+    s = sample_readiness.scores.set_index("activity").loc[planted["activity"]]
+    assert s["decision_point"] and s["determinism"] > 0.9
+    assert s["recommendation"] == "automate" and s["rule"] == "rule"
+    rules = sample_readiness.decisions.rules_for(planted["activity"])
+    below = rules[rules["outcome"] == planted["below"]]
+    assert len(below) == 1 and below.iloc[0]["precision"] == 1.0
+    assert below.iloc[0]["conditions"] == [
+        {
+            "attribute": planted["attribute"],
+            "operator": "<",
+            "value": planted["threshold"],
+            "or_missing": False,
+        }
+    ]
+    other = rules[rules["outcome"] == planted["otherwise"]].iloc[0]["conditions"]
+    assert other == [
+        {
+            "attribute": planted["attribute"],
+            "operator": ">=",
+            "value": planted["threshold"],
+            "or_missing": False,
+        }
+    ]
+    assert f"{planted['attribute']} < {planted['threshold']} → {planted['below']}" in s["rationale"]
+
+
+def test_sample_judgment_step_stays_with_people(sample_readiness, truth):
+    s = sample_readiness.scores.set_index("activity").loc[truth["readiness"]["judgment"]]
+    assert s["decision_point"] and s["determinism"] < 0.2
+    assert s["recommendation"] in ("ai_assist", "keep_human")
+
+
+def test_sample_routine_step_after_the_merge_is_automated(sample_readiness, truth):
+    s = sample_readiness.scores.set_index("activity").loc[truth["readiness"]["routine_after_merge"]]
+    assert s["standardisation"] > 0.95  # after Issue approval or Issue refusal: both in its top 2
+    assert s["recommendation"] == "automate"
+
+
+def test_sample_fix_first_rests_on_own_evidence(sample_readiness, truth):
+    s = sample_readiness.scores.set_index("activity")["recommendation"]
+    for step in truth["readiness"]["fix_first"]:
+        assert s[step] == "fix_first", step
+    for step in truth["readiness"]["not_fix_first"]:
+        assert s[step] != "fix_first", step
+    share = sample_readiness.fix_first_share
+    assert share == pytest.approx((s == "fix_first").mean()) and share < 0.5
+
+
+def test_sample_already_automated_steps_are_marked_not_candidates(sample_readiness, truth):
+    s = sample_readiness.scores.set_index("activity")
+    cands = set(sample_readiness.candidates(top=None)["activity"])
+    for step in truth["readiness"]["already_automated"]:
+        assert s.loc[step, "already_automated"] and step not in cands
+
+
+def test_sample_equity_gap_is_flagged_for_the_named_attribute(sample_readiness, truth):
+    planted = truth["readiness"]["equity"]
+    eq = sample_readiness.equity
+    row = eq[(eq["activity"] == planted["activity"]) & (eq["test"] == "outcome")].iloc[0]
+    assert row["attribute"] == planted["attribute"] and row["flagged"]
+    for group, rate in planted["refusal_rate_by_channel"].items():
+        assert row["rates"][group] == pytest.approx(rate, abs=0.01)
+    s = sample_readiness.scores.set_index("activity").loc[planted["activity"]]
+    assert s["equity_flag"] and planted["attribute"] in s["rationale"]
+
+
+def test_sample_performer_types_keep_the_outside_party_human(sample_log, truth):
+    # What the performer-types helper (issue 10) will pass: per activity, the share of its events by
+    # systems or bots, and by outside parties.
+    types = pd.Series(truth["performer_types"])
+    ev = sample_log.events.assign(kind=sample_log.events["resource"].map(types))
+    auto = (
+        ev.groupby("activity")["kind"]
+        .agg(
+            automation_rate=lambda k: k.isin(["system", "bot"]).mean(),
+            external_rate=lambda k: (k == "external").mean(),
+        )
+        .reset_index()
+    )
+    r = score_readiness(sample_log, automation=auto, sensitivity="none")
+    s = r.scores.set_index("activity")
+    outside = truth["handoffs"]["request_response"]["activities"][1]  # Provide further information
+    assert s.loc[outside, "recommendation"] == "keep_human" and s.loc[outside, "rule"] == "external"
+    assert r.automation_source == "performer types"
+    for step in truth["readiness"]["already_automated"]:
+        assert s.loc[step, "already_automated"]
