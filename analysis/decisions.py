@@ -98,7 +98,8 @@ class Decisions:
         One row per leaf of each fitted tree (siblings with the same outcome merged), most supported
         first: ``activity``, ``rule`` (int, 1-based within the activity), ``conditions`` (list of dict:
         ``attribute``, ``operator`` (``<``, ``>=``, ``<=``, ``>``, ``==``, ``!=``, ``in``, ``not in``,
-        ``is missing``), ``value`` (number, str or list), ``or_missing`` (bool)), ``outcome`` (str),
+        ``is missing``, ``is not missing``), ``value`` (number, str or list), ``or_missing`` (bool)),
+        ``outcome`` (str),
         ``support`` (int64, instances reaching the leaf), ``correct`` (int64, of them going to
         ``outcome``), ``precision`` (float), ``text`` (str, e.g. ``"documents_submitted < 4 -> Request
         further information (312 of 312)"``).
@@ -577,8 +578,12 @@ def _merge_conditions(path, meta, integer) -> list[dict]:
             order.append(attr)
         if level is None:
             d = nums.setdefault(
-                attr, {"lo": None, "hi": None, "missing": True, "int": integer.get(col, False)}
+                attr, {"lo": None, "hi": None, "missing": True, "int": integer.get(col, False), "null": None}
             )
+            if math.isinf(thr):  # CART's split of the missing values from all the others
+                d["null"] = "present" if side == "le" else "missing"
+                d["missing"] = d["missing"] and side == "gt"
+                continue
             if side == "le":
                 d["hi"] = thr if d["hi"] is None else min(d["hi"], thr)
             else:
@@ -594,6 +599,13 @@ def _merge_conditions(path, meta, integer) -> list[dict]:
     for attr in order:
         if attr in nums:
             d = nums[attr]
+            if d["null"] == "missing":
+                conds.append({"attribute": attr, "operator": "is missing", "value": None, "or_missing": True})
+                continue
+            if d["null"] == "present":
+                conds.append(
+                    {"attribute": attr, "operator": "is not missing", "value": None, "or_missing": False}
+                )
             for bound, op_int, op_real in (("lo", ">=", ">"), ("hi", "<", "<=")):
                 thr = d[bound]
                 if thr is None:
@@ -648,8 +660,8 @@ def _merge_conditions(path, meta, integer) -> list[dict]:
 
 def _cond_text(c: dict) -> str:
     a, op, v = c["attribute"], c["operator"], c["value"]
-    if op == "is missing":
-        return f"{a} is missing"
+    if op in ("is missing", "is not missing"):
+        return f"{a} {op}"
     if op in ("in", "not in"):
         s = f"{a} {op} {{{', '.join(map(str, v))}}}"
     else:

@@ -139,7 +139,7 @@ class Readiness:
         ``events_per_month``, ``case_coverage``, ``workload_hours_per_year`` (float; NaN without start
         times), ``volume`` (float, = ``case_coverage``, kept for older readers), and the measured
         values: ``standardisation``, ``outcome_entropy``, ``determinism``, ``processing_cv``,
-        ``rework_share``, ``self_repeat_share``, ``abandoned_share``, ``cancelled_share``,
+        ``rework_share``, ``self_repeat_share``, ``abandoned_share``, ``cancelled_share``, ``lost_share``,
         ``failure_rate``, ``handoff_redone_share``, ``dropped_after_cases``,
         ``dropped_receiver_cases``, ``volume_drift``, ``flow_drift``, ``automation_rate``,
         ``external_rate``, ``performers`` (int), ``performer_hhi``, ``unstructured_share``,
@@ -1070,6 +1070,7 @@ def _assemble(m, base, profile, stab, stab_joint, decisions) -> pd.DataFrame:
                 "self_repeat_share": float(r["self_repeat_share"]),
                 "abandoned_share": float(r["abandoned_share"]),
                 "cancelled_share": float(r["cancelled_share"]),
+                "lost_share": float(r["lost_share"]),
                 "failure_rate": float(r["failure_rate"]),
                 "handoff_redone_share": float(r["handoff_redone_share"]),
                 "dropped_after_cases": int(r["dropped_after_cases"]),

@@ -249,3 +249,24 @@ def test_inputs_unchanged():
     before = log.events.copy()
     mine_decisions(log, equity_attributes=["channel"])
     pd.testing.assert_frame_equal(log.events, before)
+
+
+def test_a_split_on_missing_values_is_written_as_is_missing():
+    # "amount" is recorded (on the earlier Check) only in the cases that go on to Audit.
+    rows = []
+    for i in range(100):
+        day = i % 28
+        audit = i % 3 == 0
+        rows += [
+            (f"c{i}", "Check", _t(day, 8), _t(day, 8, 10), "r", "T", float(50 + i) if audit else None),
+            (f"c{i}", "Route", _t(day, 9), _t(day, 9, 10), "r", "T", None),
+            (f"c{i}", "Audit" if audit else "Pay", _t(day, 10), _t(day, 10, 10), "r", "T", None),
+        ]
+    log = make_log(rows, columns=("case_id", "activity", "start", "end", "resource", "role", "amount"))
+    d = mine_decisions(log, activities=["Route"])
+    assert d.points.iloc[0]["determinism"] == pytest.approx(1.0)
+    conds = {r["outcome"]: r["conditions"] for r in d.rules_for("Route").to_dict("records")}
+    assert conds["Pay"] == [
+        {"attribute": "amount", "operator": "is missing", "value": None, "or_missing": True}
+    ]
+    assert conds["Audit"][0]["operator"] == "is not missing"
