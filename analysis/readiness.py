@@ -77,6 +77,9 @@ SYSTEM_PATTERN = (
 )
 #: Activity names that mark a cancellation: a case whose next step matches was lost after this one.
 CANCEL_PATTERN = r"(?i)(cancel|abort|withdraw|annul|revoke)"
+#: Activity names that mark an outcome (a case that reaches one has ended, and the outcome step itself
+#: is not charged with the cases lost after it): cancellations, declines, rejections, refusals.
+OUTCOME_PATTERN = r"(?i)(cancel|abort|withdr|annul|revok|declin|reject|refus|denied|deny|dismiss)"
 #: An activity is an end activity when it is the last event of at least this share of its cases (as in
 #: :func:`analysis.find_bottlenecks`), unless ``end_activities`` is given.
 END_ACTIVITY_SHARE = 0.5
@@ -375,10 +378,12 @@ def score_readiness(
     The decision rule, first branch that applies (thresholds from ``profile.rules``):
 
     1. ``fix_first`` on the step's **own** evidence: repeated after other work in at least
-       ``fix_first_rework`` of its cases; or lost right after it (abandoned or cancelled) in at least
-       ``fix_first_lost``; or its own part in a failing handoff (sender or receiver of redone work) in
-       at least ``fix_first_handoff``; each with at least ``fix_first_min_cases`` cases. A neighbour's
-       failure, or a baton dropped into the step, never makes it fix-first.
+       ``fix_first_rework`` of its cases (unless it repeats in at least ``recurring_share`` of them: then
+       the repetition is how the step works, "recurring", not rework); or abandoned right after it (the
+       case stops without reaching an end) in at least ``fix_first_abandoned``; or its own part in a
+       failing handoff (sender or receiver of redone work) in at least ``fix_first_handoff``; each with
+       at least ``fix_first_min_cases`` cases. A neighbour's failure, or a baton dropped into the step,
+       never makes it fix-first; a cancellation (a recorded outcome) lowers the failure factor only.
     2. already automated: ``automation_rate >= already_automated``: ``automate``, marked
        ``already_automated`` (orchestrate it).
     3. done by an outside party (``external_rate >= external``, from the performer types):
@@ -390,8 +395,9 @@ def score_readiness(
        ``ai_assist_min_events_per_month`` events a month to learn from *and* something a model can use
        (determinism at least ``ai_assist_min_determinism``, or free text on at least
        ``ai_assist_min_unstructured`` of its events); else ``keep_human``.
-    7. not a decision: ``automate`` from ``automate_score`` (routine); ``ai_assist`` from
-       ``ai_assist_score`` with the volume above; else ``keep_human``.
+    7. not a decision: ``automate`` from ``automate_score`` when its handling is steady (processing
+       CV below ``routine_max_cv``, or not measured) (routine); ``ai_assist`` from ``ai_assist_score``
+       with the volume above; else ``keep_human``.
 
     Equity: a decision point recommended ``automate`` or ``ai_assist`` whose outcomes or waiting differ
     across a sensitive attribute (:func:`analysis.find_equity_gaps` flags it) gets the warning in its
@@ -574,7 +580,7 @@ def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attribu
     rep = execute(repeat_cases(o)).rename(columns={"cases": "_cases"})
     m = m.merge(rep[["activity", "loop_cases", "self_cases"]], on="activity", how="left")
     ends = _ends(o, end_activities, m["activity"].tolist())
-    lost = execute(lost_cases(o, ends, int(counts["end_us"]), CANCEL_PATTERN))
+    lost = execute(lost_cases(o, ends, int(counts["end_us"]), CANCEL_PATTERN, OUTCOME_PATTERN))
     m = m.merge(lost, on="activity", how="left")
     for c in ("loop_cases", "self_cases", "abandoned_cases", "cancelled_cases"):
         m[c] = m[c].fillna(0).astype("int64")
@@ -584,7 +590,8 @@ def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attribu
     m["abandoned_share"] = m["abandoned_cases"] / m["cases"]
     m["cancelled_share"] = m["cancelled_cases"] / m["cases"]
     m["lost_share"] = (m["lost_cases"] / m["cases"]).clip(upper=1)
-    m["failure_rate"] = (m["rework_share"] + m["lost_share"]).clip(upper=1)
+    # The failure rate (rework counted only when it is an exception) is set by the rule: it depends on
+    # the recurring threshold of the profile.
 
     # Handoffs: the step's own part.
     level = "role" if log.has_roles else ("resource" if log.has_resources else None)
@@ -667,7 +674,11 @@ def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attribu
         m["performer_hhi"] = np.nan
 
     # Decisions (and equity) before unstructured input: both read the attribute summary.
-    decision_acts = sorted(m.loc[m["decision_point"].fillna(False).astype(bool), "activity"])
+    # Rare decision points are "too rare to judge" whatever their rule: not mined.
+    dp_mask = m["decision_point"].fillna(False).astype(bool) & (
+        m["events"] >= profile.get("rules", "min_events")
+    )
+    decision_acts = sorted(m.loc[dp_mask, "activity"])
     decisions = mine_decisions(
         log, activities=decision_acts, profile=profile, equity_attributes=equity_attributes
     )
@@ -849,7 +860,6 @@ _ARRAY_COLUMNS = (
     "standardisation",
     "outcome_entropy",
     "processing_cv",
-    "failure_rate",
     "volume_drift",
     "flow_drift",
     "automation_rate",
@@ -861,6 +871,8 @@ _ARRAY_COLUMNS = (
     "loop_cases",
     "lost_share",
     "lost_cases",
+    "abandoned_share",
+    "abandoned_cases",
     "handoff_redone_share",
     "handoff_redone_cases",
     "events",
@@ -877,8 +889,15 @@ def _arrays(m: pd.DataFrame) -> dict[str, np.ndarray]:
     return a
 
 
+def _failure_rate(a: dict[str, np.ndarray], profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+    """(recurring, failure rate): rework counts as failure only when it is an exception."""
+    recurring = a["rework_share"] >= profile.get("rules", "recurring_share")
+    return recurring, np.minimum(1.0, np.where(recurring, 0.0, a["rework_share"]) + a["lost_share"])
+
+
 def _factor_scores(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
     sc = profile["scoring"]
+    _, failure_rate = _failure_rate(a, profile)
     d = np.where(a["decision_point"] & ~np.isnan(a["determinism"]), a["determinism"], 0.0)
     vd = a["volume_drift"] / sc["volume_drift_zero"]
     fd = a["flow_drift"] / sc["flow_drift_zero"]
@@ -887,7 +906,7 @@ def _factor_scores(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.n
         "standardisation": np.clip(a["standardisation"], 0, 1),
         "predictability": np.clip(1 - a["outcome_entropy"] * (1 - d), 0, 1),
         "time_dispersion": np.clip(1 - a["processing_cv"] / sc["cv_zero"], 0, 1),
-        "failure": np.clip(1 - a["failure_rate"] / sc["failure_zero"], 0, 1),
+        "failure": np.clip(1 - failure_rate / sc["failure_zero"], 0, 1),
         "maturity": np.clip(1 - drift, 0, 1),
         "automation_rate": np.clip(a["automation_rate"], 0, 1),
         "performer_concentration": np.clip(1 - a["performer_hhi"], 0, 1),
@@ -941,8 +960,9 @@ def _rule(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
 
     minc = r["fix_first_min_cases"]
     with np.errstate(invalid="ignore"):
-        fix_rework = (a["rework_share"] >= r["fix_first_rework"]) & (a["loop_cases"] >= minc)
-        fix_lost = (a["lost_share"] >= r["fix_first_lost"]) & (a["lost_cases"] >= minc)
+        recurring, failure_rate = _failure_rate(a, profile)
+        fix_rework = (a["rework_share"] >= r["fix_first_rework"]) & (a["loop_cases"] >= minc) & ~recurring
+        fix_lost = (a["abandoned_share"] >= r["fix_first_abandoned"]) & (a["abandoned_cases"] >= minc)
         fix_handoff = (a["handoff_redone_share"] >= r["fix_first_handoff"]) & (
             a["handoff_redone_cases"] >= minc
         )
@@ -953,6 +973,7 @@ def _rule(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
         det = np.nan_to_num(a["determinism"], nan=-1.0)
         rule_det = dp & (det >= r["determinism_rule"])
         routine_ok = score >= r["automate_score"]
+        steady = ~(a["processing_cv"] >= r["routine_max_cv"])  # unknown CV: not held against it
         volume = a["events_per_month"] >= r["ai_assist_min_events_per_month"]
         signal = (det >= r["ai_assist_min_determinism"]) | (
             np.nan_to_num(a["unstructured_share"]) >= r["ai_assist_min_unstructured"]
@@ -968,7 +989,7 @@ def _rule(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
         rule_det,
         dp & volume & signal,
         dp,
-        routine_ok,
+        routine_ok & steady,
         assist,
     ]
     kind = np.select(conds, list(_KINDS), default="human").astype(object)
@@ -981,6 +1002,8 @@ def _rule(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
         "rule": kind,
         "fix_rework": fix_rework,
         "fix_lost": fix_lost,
+        "recurring": recurring,
+        "failure_rate": failure_rate,
         "fix_handoff": fix_handoff,
         **fs,
     }
@@ -1034,7 +1057,8 @@ def _assemble(m, base, profile, stab, stab_joint, decisions) -> pd.DataFrame:
     for i, r in m.iterrows():  # one row per activity: a compact loop
         b = base.loc[i]
         factors = {
-            f: {"value": _r(_factor_value(f, r)), "score": _r(b[f]), "weight": float(w[f])} for f in FACTORS
+            f: {"value": _r(_factor_value(f, r, b)), "score": _r(b[f]), "weight": float(w[f])}
+            for f in FACTORS
         }
         factors["volume"] = {"value": _r(r["events_per_month"]), "score": None, "weight": 0.0}
         factors["case_coverage"] = {"value": _r(r["case_coverage"]), "score": None, "weight": 0.0}
@@ -1071,7 +1095,8 @@ def _assemble(m, base, profile, stab, stab_joint, decisions) -> pd.DataFrame:
                 "abandoned_share": float(r["abandoned_share"]),
                 "cancelled_share": float(r["cancelled_share"]),
                 "lost_share": float(r["lost_share"]),
-                "failure_rate": float(r["failure_rate"]),
+                "failure_rate": float(b["failure_rate"]),
+                "recurring": bool(b["recurring"]),
                 "handoff_redone_share": float(r["handoff_redone_share"]),
                 "dropped_after_cases": int(r["dropped_after_cases"]),
                 "dropped_receiver_cases": int(r["dropped_receiver_cases"]),
@@ -1096,12 +1121,12 @@ def _assemble(m, base, profile, stab, stab_joint, decisions) -> pd.DataFrame:
     )
 
 
-def _factor_value(f: str, r: pd.Series) -> float:
+def _factor_value(f: str, r: pd.Series, b: pd.Series) -> float:
     return {
         "standardisation": r["standardisation"],
         "predictability": r["outcome_entropy"],
         "time_dispersion": r["processing_cv"],
-        "failure": r["failure_rate"],
+        "failure": b["failure_rate"],
         "maturity": np.nanmax([r["volume_drift"], r["flow_drift"]])
         if not (pd.isna(r["volume_drift"]) and pd.isna(r["flow_drift"]))
         else np.nan,
@@ -1125,8 +1150,8 @@ def _fix_reasons(r, b) -> list[str]:
         )
     if b["fix_lost"]:
         reasons.append(
-            f"cases lost right after it in {r['lost_share']:.0%} of its cases "
-            f"({r['abandoned_cases']:,} abandoned, {r['cancelled_cases']:,} cancelled)"
+            f"cases abandoned right after it in {r['abandoned_share']:.0%} of its cases "
+            f"({r['abandoned_cases']:,} cases stop there without reaching an end)"
         )
     if b["fix_handoff"]:
         reasons.append(
@@ -1202,9 +1227,10 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
         )
     elif kind == "routine":
         what = "a rule-decided decision" if r["decision_point"] else "not a decision"
+        timed = "" if cv else ", handling time not measured (no start times: check it is routine)"
         text = (
             f"Automate: routine — {r['standardisation']:.0%} of its flow through its top {k} "
-            f"neighbours, {what}{cv}, failure {r['failure_rate']:.0%}; feasibility {score:.0f}/100."
+            f"neighbours, {what}{cv}{timed}, failure {b['failure_rate']:.0%}; feasibility {score:.0f}/100."
         )
     else:
         weak = _weakest(b)
@@ -1218,7 +1244,21 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
                 else ""
             )
         )
-        text = f"{lead}: feasibility {score:.0f}/100 (weakest: {weak}){tail}."
+        unsteady = (
+            f", handling too dispersed for routine (CV {r['processing_cv']:.2f} >= "
+            f"{rules['routine_max_cv']:g})"
+            if r["processing_cv"] >= rules["routine_max_cv"]
+            else ""
+        )
+        text = f"{lead}: feasibility {score:.0f}/100 (weakest: {weak}){unsteady}{tail}."
+    if b["recurring"] and kind != "fix":
+        text += (
+            f" Repeated after other work in {r['rework_share']:.0%} of its cases: that is how it works "
+            "(recurring: monitoring, follow-ups, work resumed), not counted as rework."
+        )
+    elif b["recurring"]:
+        share = r["rework_share"]
+        text += f" (Its repeats, in {share:.0%} of its cases, recur by design: not counted as rework.)"
     if r["dropped_after_cases"] > 0:
         n = r["dropped_after_cases"]
         text += f" Orchestration: the work is dropped after it in {n:,} cases (route it, set an SLA)."
@@ -1517,13 +1557,15 @@ def _conditions(log: EventLog, readiness: Readiness, n_cases: int) -> pd.DataFra
             + ".",
             "Does the work cross more than one team or IT system?",
         )
-    lost = int((s["abandoned_share"] * s["cases"]).sum() + (s["cancelled_share"] * s["cases"]).sum())
-    rework = int((s["rework_share"] * s["cases"]).max()) if len(s) else 0
+    abandoned = int(round((s["abandoned_share"] * s["cases"]).sum()))
+    cancelled = int(round((s["cancelled_share"] * s["cases"]).sum()))
+    exc = s[~s["recurring"]]
+    rework = int(round((exc["rework_share"] * exc["cases"]).max())) if len(exc) else 0
     c2 = (
         "ask",
-        f"Failures happen: up to {rework:,} cases repeat one step after other work, and {lost:,} "
-        f"case ends are losses (abandoned or cancelled) among {n_cases:,} cases; the log does not "
-        "say what a failure costs.",
+        f"Failures happen: up to {rework:,} cases repeat one step after other work, {abandoned:,} "
+        f"cases stop without reaching an end and {cancelled:,} are cancelled, among {n_cases:,} cases; "
+        "the log does not say what a failure costs.",
         "Is a failed or late case costly (money, a legal deadline, harm to the person)?",
     )
     dps = s[s["decision_point"]]

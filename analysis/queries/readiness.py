@@ -106,29 +106,39 @@ def repeat_cases(o: ir.Table) -> ir.Table:
     )
 
 
-def lost_cases(o: ir.Table, ends: list[str], log_end_us: int, cancel_pattern: str) -> ir.Table:
+def lost_cases(
+    o: ir.Table, ends: list[str], log_end_us: int, cancel_pattern: str, outcome_pattern: str
+) -> ir.Table:
     """Per activity: cases abandoned right after it, and cases cancelled right after it.
 
-    A case is **abandoned** after an activity when that activity is its last event, is not an end
-    activity (``ends``), and the log runs on after it for longer than the 95th percentile of the time
-    the activity normally waits for its next event: the case had time to continue and did not (a case
-    cut by the end of the log is not abandoned). An activity never followed by anything has no normal
-    waiting time and no abandoned cases. A case is **cancelled** after an activity when the next event
-    is an activity whose name matches ``cancel_pattern``.
+    A case is **abandoned** after an activity when that activity is its last event, the case never
+    reached an end (no event of the case is an end activity, ``ends``, or an outcome, an activity whose
+    name matches ``outcome_pattern``: cancelled, declined, rejected ...), and the log runs on after it
+    for longer than the 95th percentile of the time the activity normally waits for its next event: the
+    case had time to continue and did not (a case cut by the end of the log is not abandoned). An
+    activity never followed by anything has no normal waiting time and no abandoned cases. A case is
+    **cancelled** after an activity when the next event is an activity whose name matches
+    ``cancel_pattern``. An outcome activity itself is charged with neither: it *is* the outcome.
 
     Returns
     -------
     ibis Table
         ``activity``, ``abandoned_cases``, ``cancelled_cases`` (int64).
     """
+    outcome = o[ACTIVITY].re_search(outcome_pattern)
+    is_end = (o[ACTIVITY].isin(ends) | outcome) if ends else outcome
+    reached = o.mutate(reached=is_end.fill_null(False).any().over(ibis.window(group_by=o[CASE_ID])))
     step = o.filter(o.next_t_us.notnull())
     gaps = step.group_by(ACTIVITY).aggregate(p95=(step.next_t_us - step.t_us).cast("float64").quantile(0.95))
-    last = o.filter(o.pos == o.n_events - 1)
+    last = reached.filter((reached.pos == reached.n_events - 1) & ~reached.reached)
     j = last.join(gaps, ACTIVITY)
-    is_end = j[ACTIVITY].isin(ends) if ends else ibis.literal(False)
-    gone = (~is_end) & ((ibis.literal(int(log_end_us)) - j.t_us).cast("float64") > j.p95)
+    gone = (ibis.literal(int(log_end_us)) - j.t_us).cast("float64") > j.p95
     abandoned = j.group_by(ACTIVITY).aggregate(abandoned_cases=j[CASE_ID].nunique(where=gone))
-    canc = o.filter(o.next_activity.notnull() & o.next_activity.re_search(cancel_pattern))
+    canc = o.filter(
+        o.next_activity.notnull()
+        & o.next_activity.re_search(cancel_pattern)
+        & ~o[ACTIVITY].re_search(outcome_pattern)
+    )
     cancelled = canc.group_by(ACTIVITY).aggregate(cancelled_cases=canc[CASE_ID].nunique())
     acts = o.select(ACTIVITY).distinct()
     out = acts.left_join(abandoned, ACTIVITY).drop(f"{ACTIVITY}_right")
