@@ -628,3 +628,70 @@ def test_sample_performer_types_keep_the_outside_party_human(sample_log, truth):
     assert r.automation_source == "performer types"
     for step in truth["readiness"]["already_automated"]:
         assert s.loc[step, "already_automated"]
+
+
+def test_a_step_repeated_in_most_of_its_cases_recurs_by_design():
+    # A lab test repeated after other work in 16 of 20 cases (80 %): monitoring, not rework.
+    rows = []
+    for i in range(20):
+        day = i % 28
+        seq = ["Admit", "Lab test", "Treat"] + (["Lab test", "Treat"] if i < 16 else []) + ["Release"]
+        for j, act in enumerate(seq):
+            rows.append((f"c{i}", act, _t(day, 8 + j), _t(day, 8 + j, 10), f"r{j % 2}", "T"))
+    s = score_readiness(make_log(rows), sensitivity="none").scores.set_index("activity")
+    lab = s.loc["Lab test"]
+    assert lab["rework_share"] == pytest.approx(0.8) and lab["recurring"]
+    assert lab["recommendation"] != "fix_first"
+    assert lab["failure_rate"] == 0.0  # its repeats are not failures
+    assert "recurring" in lab["rationale"]
+    # With recurring_share raised above 0.8 the same repeats are rework again.
+    vals = load_profile().to_dict()
+    vals["rules"]["recurring_share"] = 0.9
+    s2 = score_readiness(make_log(rows), profile=Profile(vals, "t"), sensitivity="none").scores
+    assert s2.set_index("activity").loc["Lab test", "recommendation"] == "fix_first"
+
+
+def test_outcomes_end_a_case_and_cancellations_do_not_make_a_step_fix_first():
+    # 40 cases over 80 days: Apply -> Review -> then Approve (24), Decline (8: the case then ends, or a
+    # trailing Archive step follows in 4 of them), or Cancel (8, by the applicant).
+    rows = []
+    for i in range(40):
+        d = 2 * i
+        rows += [
+            (f"c{i}", "Apply", _t(d, 8), _t(d, 9), "a", "T"),
+            (f"c{i}", "Review", _t(d, 9), _t(d, 10), "b", "T"),
+        ]
+        if i % 5 == 0:
+            rows.append((f"c{i}", "Decline", _t(d, 11), _t(d, 11, 5), "b", "T"))
+            if i % 10 == 0:
+                rows.append((f"c{i}", "Archive", _t(d, 12), _t(d, 12, 1), "c", "T"))
+        elif i % 5 == 1:
+            rows.append((f"c{i}", "Cancel", _t(d, 11), _t(d, 11, 5), "a", "T"))
+        else:
+            rows.append((f"c{i}", "Approve", _t(d, 11), _t(d, 11, 5), "b", "T"))
+    s = score_readiness(make_log(rows), sensitivity="none").scores.set_index("activity")
+    # Decline is an outcome: not abandoned though it is last in only 4 of its 8 cases, and the trailing
+    # Archive after it is not an abandonment either.
+    assert s.loc["Decline", "abandoned_share"] == 0.0 and s.loc["Archive", "abandoned_share"] == 0.0
+    # Review is followed by Cancel in 8 of 40 cases: a failure (score) but not fix-first.
+    assert s.loc["Review", "cancelled_share"] == pytest.approx(0.2)
+    assert s.loc["Review", "failure_rate"] == pytest.approx(0.2)
+    assert s.loc["Review", "recommendation"] != "fix_first"
+
+
+def test_routine_needs_steady_handling():
+    # File: always between Open and Close, but its handling takes 1 min to 10 h (CV > 1).
+    rows = []
+    for i in range(40):
+        day = i % 28
+        minutes = 600 if i % 8 == 0 else 1
+        end = pd.Timestamp(_t(day, 9)) + pd.Timedelta(minutes=minutes)
+        rows += [
+            (f"c{i}", "Open", _t(day, 8), _t(day, 8, 5), "a", "T"),
+            (f"c{i}", "File", _t(day, 9), end.strftime("%Y-%m-%d %H:%M"), f"c{i % 3}", "T"),
+            (f"c{i}", "Close", _t(day, 20), _t(day, 20, 5), "a", "T"),
+        ]
+    s = score_readiness(make_log(rows), sensitivity="none").scores.set_index("activity").loc["File"]
+    # 5 of 40 take 600 min, 35 take 1 min: mean 75.875, sample sd sqrt(1569755.4 / 39) = 200.62 -> CV 2.644.
+    assert s["processing_cv"] == pytest.approx(2.644, abs=0.001)
+    assert s["recommendation"] != "automate" and "too dispersed for routine" in s["rationale"]
