@@ -404,27 +404,32 @@ def _encode(
     rows: pd.DataFrame, features: list[str], numeric: dict, max_levels: int
 ) -> tuple[pd.DataFrame, dict]:
     """One-hot categoricals (top levels), numbers as float with NaN; returns X and column -> (attr, level)."""
+    rows = rows.reset_index(drop=True)
+    # Columns that do not vary at this step (often most of a wide log's) are dropped first, in one pass.
+    cols = [*features, TIMES_BEFORE]
+    varying = rows[cols].nunique(dropna=False)
+    cols = [c for c in cols if varying[c] > 1]
     parts, meta = [], {}
-    for name in [*features, TIMES_BEFORE]:
+    for name in cols:
         col = rows[name]
         if name == TIMES_BEFORE or numeric.get(name, False):
             x = pd.to_numeric(col, errors="coerce").astype("float64")
             if x.nunique(dropna=False) <= 1:
                 continue
-            parts.append(x.rename(name).reset_index(drop=True))
+            parts.append(x.rename(name))
             meta[name] = (name, None)
             continue
         v = col.astype("string").fillna("missing")
-        top = v.value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-        keep = list(top.index[:max_levels])
-        v = v.where(v.isin(keep), "other")
-        if v.nunique() <= 1:
-            continue
-        levels = sorted(v.unique())
-        for lev in levels:
-            key = f"{name}={lev}"
-            parts.append((v == lev).astype("float64").rename(key).reset_index(drop=True))
-            meta[key] = (name, lev)
+        counts = v.value_counts()
+        # Most frequent first, ties by name: the same levels on every run.
+        order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        keep = [k for k, _ in order[:max_levels]]
+        if len(counts) > max_levels:
+            v = v.where(v.isin(keep), "other")
+        dummies = pd.get_dummies(v, prefix=name, prefix_sep="=", dtype="float64")
+        parts.append(dummies)
+        for key in dummies.columns:
+            meta[key] = (name, key[len(name) + 1 :])
     x = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=range(len(rows)))
     return x, meta
 

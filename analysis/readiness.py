@@ -377,15 +377,18 @@ def score_readiness(
 
     The decision rule, first branch that applies (thresholds from ``profile.rules``):
 
-    1. ``fix_first`` on the step's **own** evidence: repeated after other work in at least
+    1. already automated: ``automation_rate >= already_automated``: ``automate``, marked
+       ``already_automated`` (an orchestration concern: its own failures are the orchestration's to
+       handle with retries and alerts, and are named in its rationale).
+    2. ``fix_first`` on the step's **own** evidence: repeated after other work in at least
        ``fix_first_rework`` of its cases (unless it repeats in at least ``recurring_share`` of them: then
        the repetition is how the step works, "recurring", not rework); or abandoned right after it (the
        case stops without reaching an end) in at least ``fix_first_abandoned``; or its own part in a
-       failing handoff (sender or receiver of redone work) in at least ``fix_first_handoff``; each with
-       at least ``fix_first_min_cases`` cases. A neighbour's failure, or a baton dropped into the step,
-       never makes it fix-first; a cancellation (a recorded outcome) lowers the failure factor only.
-    2. already automated: ``automation_rate >= already_automated``: ``automate``, marked
-       ``already_automated`` (orchestrate it).
+       failing handoff (sender or receiver of redone work) in at least ``fix_first_handoff`` (for a
+       recurring step, only when such bounces make up at least ``recurring_share`` of its repeats);
+       each with at least ``fix_first_min_cases`` cases. A neighbour's failure, or a baton dropped into
+       the step, never makes it fix-first; a cancellation (a recorded outcome) lowers the failure factor
+       only.
     3. done by an outside party (``external_rate >= external``, from the performer types):
        ``keep_human`` (not ours to automate).
     4. fewer than ``min_events`` events: ``keep_human`` (too rare to judge).
@@ -916,8 +919,8 @@ def _factor_scores(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.n
 
 
 _KINDS = (
-    "fix",
     "already",
+    "fix",
     "external",
     "rare",
     "rule",
@@ -963,8 +966,13 @@ def _rule(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
         recurring, failure_rate = _failure_rate(a, profile)
         fix_rework = (a["rework_share"] >= r["fix_first_rework"]) & (a["loop_cases"] >= minc) & ~recurring
         fix_lost = (a["abandoned_share"] >= r["fix_first_abandoned"]) & (a["abandoned_cases"] >= minc)
-        fix_handoff = (a["handoff_redone_share"] >= r["fix_first_handoff"]) & (
-            a["handoff_redone_cases"] >= minc
+        # A step that recurs by design bounces by design too, unless most of its repeats are bounces:
+        # the work going back to the other party and coming back redone.
+        bounces = ~recurring | (a["handoff_redone_cases"] >= r["recurring_share"] * a["loop_cases"])
+        fix_handoff = (
+            (a["handoff_redone_share"] >= r["fix_first_handoff"])
+            & (a["handoff_redone_cases"] >= minc)
+            & bounces
         )
         already = np.nan_to_num(a["automation_rate"]) >= r["already_automated"]
         external = np.nan_to_num(a["external_rate"]) >= r["external"]
@@ -981,8 +989,8 @@ def _rule(a: dict[str, np.ndarray], profile: Profile) -> dict[str, np.ndarray]:
         assist = (score >= r["ai_assist_score"]) & volume
     fix = fix_rework | fix_lost | fix_handoff
     conds = [
-        fix,
         already,
+        fix,
         external,
         rare,
         rule_det & routine_ok,
@@ -1077,7 +1085,7 @@ def _assemble(m, base, profile, stab, stab_joint, decisions) -> pd.DataFrame:
                 "rule": b["rule"],
                 "factors": factors,
                 "decision_point": bool(r["decision_point"]),
-                "fix_first_reasons": reasons,
+                "fix_first_reasons": reasons if b["recommendation"] == "fix_first" else [],
                 "equity_flag": bool(r["equity_flag"]),
                 "equity_note": r["equity_note"],
                 "events": int(r["events"]),
@@ -1180,6 +1188,8 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
             f"Already automated: {r['automation_rate']:.0%} of its events are done by systems or bots — an "
             "orchestration concern (monitor, retry, audit), not an automation candidate."
         )
+        if reasons:
+            text += " For the orchestration to handle: " + "; ".join(reasons) + "."
     elif kind == "external":
         text = (
             f"Keep human: done by an outside party in {r['external_rate']:.0%} of its events — not ours to "
@@ -1222,8 +1232,8 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
         )
         perf = "" if pd.isna(r["performers"]) else f", {int(r['performers'])} performer(s)"
         text = (
-            f"Keep human: a judgment — the attributes known before it do not predict its outcome "
-            f"(rule-determinism {_num(det)}; {top_out}){cv}{perf}; {why}."
+            f"Keep human: the route after it is not predictable from the data — a person, or an outside "
+            f"event, decides it (rule-determinism {_num(det)}; {top_out}){cv}{perf}; {why}."
         )
     elif kind == "routine":
         what = "a rule-decided decision" if r["decision_point"] else "not a decision"

@@ -8,6 +8,8 @@ decision instances (at most ``max_instances`` per decision point).
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 
 import ibis
 import ibis.expr.types as ir
@@ -54,6 +56,11 @@ CANONICAL_COLUMNS = frozenset(
 #: Attribute names that describe the whole trace, so they leak where a case goes: a variant or
 #: cluster label is computed from the finished trace, and a case id predicts nothing.
 LEAKY_NAME = re.compile(r"(?i)variant|cluster|concept:name|(^|[^a-z])id$")
+
+# Per log: the attribute table and its summary, computed once (the engine's tables live as long as the
+# log; so do these).
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.RLock()
 
 # Knuth's multiplicative hash: a fixed pseudo-random order of the rows, the same on every run and backend.
 _HASH_MUL, _HASH_MOD = 2654435761, 4294967296
@@ -221,6 +228,14 @@ def attribute_table(log: EventLog) -> ir.Table:
         ``row_nr`` (int64) and one column per :func:`attribute_names` entry: float64 for numeric
         columns, string otherwise (booleans and mixed values as their text).
     """
+    with _LOCK:
+        memo = _CACHE.setdefault(log, {})
+        if "table" not in memo:
+            memo["table"] = _attribute_table(log)
+        return memo["table"]
+
+
+def _attribute_table(log: EventLog) -> ir.Table:
     tables = log.tables()
     names = attribute_names(log)
     ev = log.events
@@ -250,6 +265,14 @@ def attribute_summary(log: EventLog) -> pd.DataFrame:
         value in which it has one value only), ``cases_with_value`` (int64), ``step_constant``
         (float: share of the events with a value whose activity always has the same value).
     """
+    with _LOCK:
+        memo = _CACHE.setdefault(log, {})
+        if "summary" not in memo:
+            memo["summary"] = _attribute_summary(log)
+        return memo["summary"].copy()
+
+
+def _attribute_summary(log: EventLog) -> pd.DataFrame:
     names = attribute_names(log)
     columns = [
         "engine",
@@ -272,7 +295,9 @@ def attribute_summary(log: EventLog) -> pd.DataFrame:
     for a in names:
         col = ev[a]
         aggs[f"{a}__values"] = col.count()
-        aggs[f"{a}__distinct"] = col.nunique()
+        # HyperLogLog: the distinct count only feeds thresholds (identifier, constant), and the exact
+        # count over hundreds of columns dominated the run time on wide logs.
+        aggs[f"{a}__distinct"] = col.approx_nunique()
         if col.type().is_string():
             aggs[f"{a}__num"] = col.try_cast("float64").count()
             aggs[f"{a}__len"] = col.length().cast("float64").mean()
@@ -282,20 +307,34 @@ def attribute_summary(log: EventLog) -> pd.DataFrame:
             aggs[f"{a}__len"] = ibis.literal(None, "float64")
             aggs[f"{a}__spaces"] = ibis.literal(None, "float64")
     basic = execute(ev.aggregate(**aggs)).iloc[0]
-    per_case = ev.group_by(CASE_ID).aggregate(**{a: ev[a].nunique() for a in names})
+    # One value within a case (an activity) is min == max over its non-missing values: cheaper than a
+    # distinct count.
+    per_case = ev.group_by(CASE_ID).aggregate(
+        **{f"{a}__lo": ev[a].min() for a in names}, **{f"{a}__hi": ev[a].max() for a in names}
+    )
     case = execute(
         per_case.aggregate(
-            **{f"{a}__const": (per_case[a] == 1).cast("int64").sum() for a in names},
-            **{f"{a}__cases": (per_case[a] >= 1).cast("int64").sum() for a in names},
+            **{
+                f"{a}__const": (per_case[f"{a}__lo"] == per_case[f"{a}__hi"])
+                .fill_null(False)
+                .cast("int64")
+                .sum()
+                for a in names
+            },
+            **{f"{a}__cases": per_case[f"{a}__lo"].count() for a in names},
         )
     ).iloc[0]
     per_act = ev.group_by(ACTIVITY).aggregate(
-        **{f"{a}__d": ev[a].nunique() for a in names}, **{f"{a}__v": ev[a].count() for a in names}
+        **{f"{a}__lo": ev[a].min() for a in names},
+        **{f"{a}__hi": ev[a].max() for a in names},
+        **{f"{a}__v": ev[a].count() for a in names},
     )
     step = execute(
         per_act.aggregate(
             **{
-                f"{a}__fixed": ibis.ifelse(per_act[f"{a}__d"] <= 1, per_act[f"{a}__v"], 0).sum()
+                f"{a}__fixed": ibis.ifelse(
+                    (per_act[f"{a}__lo"] == per_act[f"{a}__hi"]).fill_null(True), per_act[f"{a}__v"], 0
+                ).sum()
                 for a in names
             }
         )

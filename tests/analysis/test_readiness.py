@@ -695,3 +695,29 @@ def test_routine_needs_steady_handling():
     # 5 of 40 take 600 min, 35 take 1 min: mean 75.875, sample sd sqrt(1569755.4 / 39) = 200.62 -> CV 2.644.
     assert s["processing_cv"] == pytest.approx(2.644, abs=0.001)
     assert s["recommendation"] != "automate" and "too dispersed for routine" in s["rationale"]
+
+
+def test_a_recurring_bounce_between_two_teams_is_still_fix_first():
+    # A (X) <-> Q (Y) in 14 of 20 cases: both repeat in 70 % of their cases (recurring), but every
+    # repeat is a bounce straight back between the two teams (handoff_redone_cases 14 >= 0.5 * 14).
+    s = score_readiness(_pair_log(20, 14), sensitivity="none").scores.set_index("activity")
+    assert s.loc["A", "recurring"] and s.loc["A", "rework_share"] == pytest.approx(0.7)
+    assert s.loc["A", "recommendation"] == "fix_first"
+    assert "failing handoff in 70%" in s.loc["A", "rationale"]
+
+
+def test_an_already_automated_step_is_not_fix_first_but_its_failures_are_named():
+    rows = []
+    for i in range(20):
+        day = i % 28
+        seq = [("Import", "SYSTEM"), ("Check", "clerk")]
+        if i < 6:
+            seq += [("Import", "SYSTEM"), ("Check", "clerk")]
+        for j, (act, res) in enumerate(seq):
+            rows.append((f"c{i}", act, _t(day, 8 + j), _t(day, 8 + j, 10), res, "T"))
+    r = score_readiness(make_log(rows), sensitivity="none")
+    s = r.scores.set_index("activity").loc["Import"]
+    assert s["already_automated"] and s["recommendation"] == "automate"
+    assert s["rework_share"] == pytest.approx(0.3)
+    assert "For the orchestration to handle: repeated after other work in 30%" in s["rationale"]
+    assert s["fix_first_reasons"] == []
