@@ -28,6 +28,7 @@ page = st.navigation(
             st.Page("app_pages/handoffs.py", title="Handoffs & rework", icon=":material/swap_horiz:"),
             st.Page("app_pages/readiness.py", title="Readiness", icon=":material/smart_toy:"),
             st.Page("app_pages/blueprint.py", title="Blueprint", icon=":material/schema:"),
+            st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
             st.Page("app_pages/downloads.py", title="Downloads", icon=":material/download:"),
         ],
     }

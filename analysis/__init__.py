@@ -2,6 +2,7 @@
 
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
+from analysis.compare import Comparison, LogSplit, compare_logs, split_log
 from analysis.decisions import Decisions, decision_outcomes, find_equity_gaps, mine_decisions
 from analysis.findings import Findings, Verdict, analyze, find_verdict
 from analysis.handoffs import (
@@ -12,6 +13,18 @@ from analysis.handoffs import (
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.performance import (
+    PerformanceSpectrum,
+    SlaBreaches,
+    WaitDrivers,
+    WaitingDrift,
+    find_sla_breaches,
+    find_wait_drivers,
+    find_waiting_drift,
+    performance_spectrum,
+    plot_performance_spectrum,
+)
+from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.profile import Profile, load_profile
 from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
 from analysis.report import export_report
@@ -19,14 +32,22 @@ from analysis.report import export_report
 __all__ = [
     "Blueprint",
     "Bottlenecks",
+    "Comparison",
     "Decisions",
     "Findings",
+    "LogSplit",
     "OrchestrationGate",
+    "PerformanceSpectrum",
+    "ProcessRanking",
     "Profile",
     "Readiness",
+    "SlaBreaches",
     "Verdict",
+    "WaitDrivers",
+    "WaitingDrift",
     "analyze",
     "build_blueprint",
+    "compare_logs",
     "decision_outcomes",
     "export_report",
     "find_bottlenecks",
@@ -35,12 +56,19 @@ __all__ = [
     "find_handoffs",
     "find_orchestration_gate",
     "find_rework",
+    "find_sla_breaches",
     "find_verdict",
+    "find_wait_drivers",
+    "find_waiting_drift",
     "handoff_matrix",
     "load_profile",
     "mine_decisions",
+    "performance_spectrum",
     "plot_blueprint",
     "plot_handoff_matrix",
     "plot_handoff_network",
+    "plot_performance_spectrum",
+    "rank_processes",
     "score_readiness",
+    "split_log",
 ]

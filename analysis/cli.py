@@ -37,6 +37,94 @@ def _main() -> None:
     """flowready command line."""
 
 
+# --- options shared by the commands that read logs (declared once) -----------------------------------
+CaseIdOpt = Annotated[str | None, typer.Option(help="Column with the case id.")]
+ActivityOpt = Annotated[str | None, typer.Option(help="Column with the activity name.")]
+TimestampOpt = Annotated[str | None, typer.Option(help="Column with the completion time.")]
+StartTimestampOpt = Annotated[str | None, typer.Option(help="Column with the start time.")]
+ResourceOpt = Annotated[str | None, typer.Option(help="Column with the resource (person/system).")]
+RoleOpt = Annotated[str | None, typer.Option(help="Column with the role or team.")]
+LifecycleOpt = Annotated[str | None, typer.Option(help="Column with lifecycle transitions (start/complete).")]
+TimestampFormatOpt = Annotated[str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")]
+DayfirstOpt = Annotated[bool, typer.Option("--dayfirst", help="Read 01/02/2024 as 1 February (UK).")]
+MonthfirstOpt = Annotated[bool, typer.Option("--monthfirst", help="Read 01/02/2024 as 2 January (US).")]
+TimezoneOpt = Annotated[str, typer.Option(help="IANA zone of naive timestamps.")]
+DropBadOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-bad-timestamps",
+        help="Drop rows whose timestamp cannot be parsed (reported) instead of stopping.",
+    ),
+]
+SheetOpt = Annotated[str | None, typer.Option(help="Excel: the worksheet to read (default the first).")]
+XesReaderOpt = Annotated[
+    str, typer.Option(help="XES parser: auto (rustxes when installed, else lxml), rustxes or lxml.")
+]
+
+
+def _mapping_kwargs(
+    *,
+    case_id,
+    activity,
+    timestamp,
+    start_timestamp,
+    resource,
+    role,
+    lifecycle,
+    timestamp_format,
+    dayfirst,
+    monthfirst,
+    timezone,
+    drop_bad_timestamps,
+    sheet,
+    xes_reader,
+) -> dict:
+    """The ``load_event_log`` keywords of the shared reading options (exits 2 on contradictions)."""
+    if dayfirst and monthfirst:
+        err.print("[bold red]error:[/] --dayfirst and --monthfirst exclude each other; pass one.")
+        raise typer.Exit(2)
+    if xes_reader not in ("auto", "rustxes", "lxml"):
+        err.print("[bold red]error:[/] --xes-reader is auto, rustxes or lxml.")
+        raise typer.Exit(2)
+    return dict(
+        case_id=case_id,
+        activity=activity,
+        timestamp=timestamp,
+        start_timestamp=start_timestamp,
+        resource=resource,
+        role=role,
+        lifecycle=lifecycle,
+        timestamp_format=timestamp_format,
+        dayfirst=True if dayfirst else (False if monthfirst else None),
+        timezone=timezone,
+        on_bad_timestamp="drop" if drop_bad_timestamps else "error",
+        sheet=sheet,
+        xes_reader=xes_reader,
+    )
+
+
+def _guarded(run) -> None:
+    """Run ``run()``; a FlowreadyError is one clear message (exit 2), anything else an internal error (1)."""
+    try:
+        run()
+    except FlowreadyError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug in flowready or a library: one line, the traceback on request
+        if os.environ.get("FLOWREADY_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a flowready bug, not a "
+            "problem with your file's format; please report it. Set FLOWREADY_DEBUG=1 to see the traceback.",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def analyze(
     logs: Annotated[
@@ -48,30 +136,18 @@ def analyze(
         ),
     ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path("out"),
-    case_id: Annotated[str | None, typer.Option(help="Column with the case id.")] = None,
-    activity: Annotated[str | None, typer.Option(help="Column with the activity name.")] = None,
-    timestamp: Annotated[str | None, typer.Option(help="Column with the completion time.")] = None,
-    start_timestamp: Annotated[str | None, typer.Option(help="Column with the start time.")] = None,
-    resource: Annotated[str | None, typer.Option(help="Column with the resource (person/system).")] = None,
-    role: Annotated[str | None, typer.Option(help="Column with the role or team.")] = None,
-    lifecycle: Annotated[
-        str | None, typer.Option(help="Column with lifecycle transitions (start/complete).")
-    ] = None,
-    timestamp_format: Annotated[
-        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
-    ] = None,
-    dayfirst: Annotated[bool, typer.Option("--dayfirst", help="Read 01/02/2024 as 1 February (UK).")] = False,
-    monthfirst: Annotated[
-        bool, typer.Option("--monthfirst", help="Read 01/02/2024 as 2 January (US).")
-    ] = False,
-    timezone: Annotated[str, typer.Option(help="IANA zone of naive timestamps.")] = "UTC",
-    drop_bad_timestamps: Annotated[
-        bool,
-        typer.Option(
-            "--drop-bad-timestamps",
-            help="Drop rows whose timestamp cannot be parsed (reported) instead of stopping.",
-        ),
-    ] = False,
+    case_id: CaseIdOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    start_timestamp: StartTimestampOpt = None,
+    resource: ResourceOpt = None,
+    role: RoleOpt = None,
+    lifecycle: LifecycleOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    dayfirst: DayfirstOpt = False,
+    monthfirst: MonthfirstOpt = False,
+    timezone: TimezoneOpt = "UTC",
+    drop_bad_timestamps: DropBadOpt = False,
     drop_duplicates: Annotated[
         bool,
         typer.Option("--drop-duplicates", help="Drop rows that repeat an earlier row exactly (reported)."),
@@ -101,15 +177,11 @@ def analyze(
         list[str] | None,
         typer.Option("--pseudonymise-column", help="Another column to pseudonymise (repeatable)."),
     ] = None,
-    sheet: Annotated[
-        str | None, typer.Option(help="Excel: the worksheet to read (default the first).")
-    ] = None,
+    sheet: SheetOpt = None,
     object_type: Annotated[
         str | None, typer.Option(help="OCEL 2.0: the object type whose objects are the cases.")
     ] = None,
-    xes_reader: Annotated[
-        str, typer.Option(help="XES parser: auto (rustxes when installed, else lxml), rustxes or lxml.")
-    ] = "auto",
+    xes_reader: XesReaderOpt = "auto",
     system: Annotated[
         list[str] | None,
         typer.Option(
@@ -162,12 +234,22 @@ def analyze(
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
     process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
-    if dayfirst and monthfirst:
-        err.print("[bold red]error:[/] --dayfirst and --monthfirst exclude each other; pass one.")
-        raise typer.Exit(2)
-    if xes_reader not in ("auto", "rustxes", "lxml"):
-        err.print("[bold red]error:[/] --xes-reader is auto, rustxes or lxml.")
-        raise typer.Exit(2)
+    load_kwargs = _mapping_kwargs(
+        case_id=case_id,
+        activity=activity,
+        timestamp=timestamp,
+        start_timestamp=start_timestamp,
+        resource=resource,
+        role=role,
+        lifecycle=lifecycle,
+        timestamp_format=timestamp_format,
+        dayfirst=dayfirst,
+        monthfirst=monthfirst,
+        timezone=timezone,
+        drop_bad_timestamps=drop_bad_timestamps,
+        sheet=sheet,
+        xes_reader=xes_reader,
+    )
     if system and len(system) != len(logs):
         err.print(f"[bold red]error:[/] {len(logs)} logs but {len(system)} --system names; give one per log.")
         raise typer.Exit(2)
@@ -193,7 +275,8 @@ def analyze(
         if min_case_hours is not None or max_case_hours is not None
         else None,
     }
-    try:
+
+    def run() -> None:
         key = None
         if pseudonymise or pseudonym_key_file is not None or pseudonymise_column:
             from mapper.pseudonymise import load_pseudonym_key
@@ -202,46 +285,22 @@ def analyze(
         _analyze(
             logs,
             out_dir,
-            dict(
-                case_id=case_id,
-                activity=activity,
-                timestamp=timestamp,
-                start_timestamp=start_timestamp,
-                resource=resource,
-                role=role,
-                lifecycle=lifecycle,
-                timestamp_format=timestamp_format,
-                dayfirst=True if dayfirst else (False if monthfirst else None),
-                timezone=timezone,
-                on_bad_timestamp="drop" if drop_bad_timestamps else "error",
-                drop_duplicates=drop_duplicates,
-                estimate_start_times=estimate_start_times,
-                pseudonym_key=key,
-                pseudonymise=["case_id", "resource", *(pseudonymise_column or [])],
-                sheet=sheet,
-                object_type=object_type,
-                xes_reader=xes_reader,
-            ),
+            {
+                **load_kwargs,
+                "drop_duplicates": drop_duplicates,
+                "estimate_start_times": estimate_start_times,
+                "pseudonym_key": key,
+                "pseudonymise": ["case_id", "resource", *(pseudonymise_column or [])],
+                "object_type": object_type,
+            },
             noise_threshold,
             end_activity or None,
             system,
             case_map,
             filters,
         )
-    except FlowreadyError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # a bug in flowready or a library: one line, the traceback on request
-        if os.environ.get("FLOWREADY_DEBUG"):
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a flowready bug, not a "
-            "problem with your file's format; please report it. Set FLOWREADY_DEBUG=1 to see the traceback.",
-            highlight=False,
-            markup=True,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
+
+    _guarded(run)
 
 
 def _analyze(
@@ -346,6 +405,196 @@ def _print_summary(f, out_dir: Path) -> None:
     recs = f.readiness.scores["recommendation"].value_counts().to_dict()
     out.print("Recommendations: " + ", ".join(f"{k} {v}" for k, v in sorted(recs.items())), highlight=False)
     out.print(f"Report: [bold]{(out_dir / 'report.html').resolve()}[/]", highlight=False)
+
+
+@app.command()
+def compare(
+    logs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="BEFORE AFTER: two logs of the same process (before and after a change); or one log with "
+            "--split-at.",
+            metavar="BEFORE [AFTER]",
+        ),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path("out"),
+    split_at: Annotated[
+        str | None,
+        typer.Option(help="Compare the cases started before this date with those started from it (one log)."),
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(help="Significance level (after the multiple-testing adjustment).")
+    ] = 0.05,
+    adjust: Annotated[str, typer.Option(help="Multiple-testing adjustment: fdr_bh or holm.")] = "fdr_bh",
+    case_id: CaseIdOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    start_timestamp: StartTimestampOpt = None,
+    resource: ResourceOpt = None,
+    role: RoleOpt = None,
+    lifecycle: LifecycleOpt = None,
+    timestamp_format: TimestampFormatOpt = None,
+    dayfirst: DayfirstOpt = False,
+    monthfirst: MonthfirstOpt = False,
+    timezone: TimezoneOpt = "UTC",
+    drop_bad_timestamps: DropBadOpt = False,
+    sheet: SheetOpt = None,
+    xes_reader: XesReaderOpt = "auto",
+) -> None:
+    """Did the process change? Compare cycle time, waiting, rework and handoff failures, per step and for
+    the process, with confidence intervals; write comparison.json, comparison.csv and comparison.html."""
+    load_kwargs = _mapping_kwargs(
+        case_id=case_id,
+        activity=activity,
+        timestamp=timestamp,
+        start_timestamp=start_timestamp,
+        resource=resource,
+        role=role,
+        lifecycle=lifecycle,
+        timestamp_format=timestamp_format,
+        dayfirst=dayfirst,
+        monthfirst=monthfirst,
+        timezone=timezone,
+        drop_bad_timestamps=drop_bad_timestamps,
+        sheet=sheet,
+        xes_reader=xes_reader,
+    )
+    if len(logs) not in (1, 2) or (len(logs) == 1) != (split_at is not None):
+        err.print(
+            "[bold red]error:[/] give two logs (BEFORE AFTER), or one log and --split-at DATE; "
+            f"got {len(logs)} log(s){' and --split-at' if split_at else ''}."
+        )
+        raise typer.Exit(2)
+    if adjust not in ("fdr_bh", "holm"):
+        err.print("[bold red]error:[/] --adjust is fdr_bh or holm.")
+        raise typer.Exit(2)
+
+    def run() -> None:
+        from analysis.compare import compare_logs, split_log
+        from analysis.export import export_table
+        from analysis.report import export_comparison_report
+        from mapper.load import load_event_log
+
+        with err.status("Reading the logs"):
+            if split_at is not None:
+                halves = split_log(load_event_log(logs[0], **load_kwargs), at=split_at)
+                before, after = halves.before, halves.after
+            else:
+                before, after = (load_event_log(p, **load_kwargs) for p in logs)
+        with err.status("Comparing"):
+            result = compare_logs(before, after, alpha=alpha, adjust=adjust)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "comparison.json").write_text(
+            json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8"
+        )
+        export_table(result.to_frame(), out_dir / "comparison.csv")
+        export_comparison_report(result, out_dir / "comparison.html")
+        _print_comparison(result, out_dir)
+
+    _guarded(run)
+
+
+def _print_comparison(result, out_dir: Path) -> None:
+    out.print(f"[bold]{result.after_name}[/] against [bold]{result.before_name}[/]", highlight=False)
+    t = Table(title="Process", show_edge=False)
+    for c in ("measure", "before", "after", "change", "95% CI of the change", "verdict"):
+        t.add_column(c)
+    for r in result.process.itertuples():
+        change = "" if r.relative_change != r.relative_change else f"{r.relative_change:+.0%}"
+        ci = "" if r.ci_low != r.ci_low else f"{r.ci_low:.3g} to {r.ci_high:.3g}"
+        t.add_row(r.measure, f"{r.before:.3g}", f"{r.after:.3g}", change, ci, r.direction)
+    out.print(t)
+    sig = result.steps[result.steps["significant"]]
+    out.print(f"Steps that changed significantly: {len(sig)}", highlight=False)
+    for r in sig.head(15).itertuples():
+        out.print(
+            f"  - {r.activity}: {r.measure} {r.before:.3g} → {r.after:.3g} ({r.relative_change:+.0%}, "
+            f"{r.direction})",
+            highlight=False,
+        )
+    for note in result.notes:
+        out.print(f"  [dim]· {note}[/]", highlight=False)
+    out.print(f"Report: [bold]{(out_dir / 'comparison.html').resolve()}[/]", highlight=False)
+
+
+@app.command()
+def rank(
+    logs: Annotated[
+        list[Path], typer.Argument(help="Two or more event logs, one per process.", metavar="LOG LOG...")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path("out"),
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="A name per LOG, in order (repeatable).")
+    ] = None,
+    timezone: TimezoneOpt = "UTC",
+    dayfirst: DayfirstOpt = False,
+    monthfirst: MonthfirstOpt = False,
+    xes_reader: XesReaderOpt = "auto",
+) -> None:
+    """Where to start: rank processes by volume, repeatability, cost today and readiness (the
+    "high-volume, repeatable, expensive" rule); write ranking.json and ranking.csv. Each log's columns
+    are detected from their names."""
+    if len(logs) < 2:
+        err.print("[bold red]error:[/] give at least two logs to rank.")
+        raise typer.Exit(2)
+    if name and len(name) != len(logs):
+        err.print(f"[bold red]error:[/] {len(logs)} logs but {len(name)} --name values; give one per log.")
+        raise typer.Exit(2)
+    load_kwargs = _mapping_kwargs(
+        case_id=None,
+        activity=None,
+        timestamp=None,
+        start_timestamp=None,
+        resource=None,
+        role=None,
+        lifecycle=None,
+        timestamp_format=None,
+        dayfirst=dayfirst,
+        monthfirst=monthfirst,
+        timezone=timezone,
+        drop_bad_timestamps=False,
+        sheet=None,
+        xes_reader=xes_reader,
+    )
+
+    def run() -> None:
+        from analysis.export import export_table
+        from analysis.portfolio import rank_processes
+        from mapper.load import load_event_log
+
+        loaded = []
+        for path in logs:
+            with err.status(f"Reading {path.name}"):
+                loaded.append(load_event_log(path, **load_kwargs))
+        with err.status("Ranking"):
+            ranking = rank_processes(loaded, names=name or [p.name for p in logs])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "ranking.json").write_text(
+            json.dumps(ranking.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8"
+        )
+        export_table(ranking.to_frame(), out_dir / "ranking.csv")
+        t = Table(title="Where to start", show_edge=False)
+        for c in ("#", "process", "cases/month", "top-10 paths", "cost h/year", "candidate steps", "score"):
+            t.add_column(c)
+        for r in ranking.table.itertuples():
+            cand = (
+                "—" if r.candidate_step_share != r.candidate_step_share else f"{r.candidate_step_share:.0%}"
+            )
+            t.add_row(
+                str(r.rank),
+                str(r.name),
+                f"{r.cases_per_month:,.0f}",
+                f"{r.top_variants_share:.0%}",
+                f"{r.cost_hours_per_year:,.0f}",
+                cand,
+                f"{r.composite:.2f}",
+            )
+        out.print(t)
+        for note in ranking.notes:
+            out.print(f"  [dim]· {note}[/]", highlight=False)
+        out.print(f"Written: [bold]{(out_dir / 'ranking.json').resolve()}[/]", highlight=False)
+
+    _guarded(run)
 
 
 if __name__ == "__main__":  # pragma: no cover

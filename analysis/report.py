@@ -25,6 +25,15 @@ _ENV.filters["hours"] = humanize_hours
 _ENV.filters["pct"] = lambda x: "—" if x is None else f"{x:.0%}"
 _ENV.filters["num"] = lambda x: "—" if x is None else f"{x:,.0f}"
 
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
+
+
+_ENV.filters["g"] = lambda x: "—" if _missing(x) else f"{x:,.4g}"
+_ENV.filters["signed_pct"] = lambda x: "—" if _missing(x) else f"{x:+.0%}"
+_ENV.filters["p"] = lambda x: "—" if _missing(x) else (f"{x:.2g}" if x >= 0.001 else "< 0.001")
+
 REC_LABELS = {
     "automate": "Automate",
     "ai_assist": "AI-assist (human in the loop)",
@@ -122,6 +131,48 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         # Trusted markup: plotly output and graphviz SVG built from escaped labels.
         figures={k: Markup(v) for k, v in _figures(f).items()},
         process_map=Markup(_inline_svg(process_map or render_process_map(f.dfg))),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=_version(),
+    )
+    path.write_text(html, "utf-8")
+    return path
+
+
+def export_comparison_report(comparison, path: str | Path) -> Path:
+    """Write the comparison of two logs as one self-contained HTML page (works offline).
+
+    Parameters
+    ----------
+    comparison : analysis.compare.Comparison
+        From :func:`analysis.compare_logs`.
+    path : str or pathlib.Path
+        The ``.html`` file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``: the verdict in numbers, a forest plot of the relative changes (plotly.js inlined), the
+        process measures, the steps that changed significantly and the notes. Every value from the data
+        is HTML-escaped.
+    """
+    path = Path(path)
+    c = comparison
+    sig = c.steps[c.steps["significant"]]
+    everything = c.significant()
+    fig = c.plot()
+    fig.update_layout(template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"})
+    figure = pio.to_html(fig, full_html=False, include_plotlyjs=True, config={"displaylogo": False})
+    html = _ENV.get_template("comparison.html.j2").render(
+        c=c,
+        process=c.process.to_dict(orient="records"),
+        steps_sig=sig.to_dict(orient="records"),
+        appeared=sorted(c.steps.loc[c.steps["status"] == "appeared", "activity"].unique()),
+        disappeared=sorted(c.steps.loc[c.steps["status"] == "disappeared", "activity"].unique()),
+        n_sig=len(everything),
+        n_better=int((everything["direction"] == "better").sum()),
+        n_worse=int((everything["direction"] == "worse").sum()),
+        n_neutral=int(everything["direction"].isin(["higher", "lower"]).sum()),
+        figure=Markup(figure),  # trusted: plotly output, names escaped by Comparison.plot
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=_version(),
     )

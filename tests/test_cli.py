@@ -235,3 +235,53 @@ def test_bad_filters_exit_2_with_a_clear_message(tmp_path, extra, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_compare_splits_one_log_by_date_and_writes_its_outputs(tmp_path):
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(SAMPLE), "--split-at", "2025-03-15", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "comparison.json").read_text())
+    assert {"before", "after", "settings", "process", "steps", "notes"} <= set(doc)
+    measures = {r["measure"] for r in doc["process"]}
+    assert {"cycle_hours_median", "rework_rate", "cases_per_month"} <= measures
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["level"]) == {"process", "step"}
+    page = (out / "comparison.html").read_text()
+    assert "Did the process change?" in page and "<script" in page
+    assert "Steps that changed significantly" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["compare", "a.csv", "b.csv", "c.csv"], "give two logs"),
+        (["compare", "a.csv"], "give two logs"),
+        (["compare", "a.csv", "b.csv", "--split-at", "2025-01-01"], "give two logs"),
+        (["compare", "a.csv", "b.csv", "--adjust", "bonferroni"], "--adjust is fdr_bh or holm"),
+        (["rank", "a.csv"], "at least two logs"),
+        (["rank", "a.csv", "b.csv", "--name", "only one"], "give one per log"),
+    ],
+)
+def test_compare_and_rank_refuse_bad_arguments(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rank_orders_processes_and_writes_the_ranking(tmp_path):
+    sample = pd.read_csv(SAMPLE)
+    small = tmp_path / "small.csv"
+    sample[sample["case_id"].isin(sample["case_id"].unique()[:150])].to_csv(small, index=False)
+    out = tmp_path / "rank"
+    result = runner.invoke(
+        app,
+        ["rank", str(SAMPLE), str(small), "--name", "permits", "--name", "a few permits", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "ranking.json").read_text())
+    ranked = [p["name"] for p in doc["processes"]]
+    assert sorted(ranked) == ["a few permits", "permits"]
+    assert [p["rank"] for p in doc["processes"]] == [1, 2]
+    assert (out / "ranking.csv").stat().st_size > 0
+    assert "Where to start" in result.stdout
