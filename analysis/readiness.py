@@ -1237,7 +1237,7 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
         )
     elif kind == "routine":
         what = "a rule-decided decision" if r["decision_point"] else "not a decision"
-        timed = "" if cv else ", handling time not measured (no start times: check it is routine)"
+        timed = "" if cv else f", {_untimed(r)}"
         text = (
             f"Automate: routine — {r['standardisation']:.0%} of its flow through its top {k} "
             f"neighbours, {what}{cv}{timed}, failure {b['failure_rate']:.0%}; feasibility {score:.0f}/100."
@@ -1268,7 +1268,12 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
         )
     elif b["recurring"]:
         share = r["rework_share"]
-        text += f" (Its repeats, in {share:.0%} of its cases, recur by design: not counted as rework.)"
+        how = (
+            "most of them are bounces between performers, counted as the handoff failure above"
+            if b["fix_handoff"]
+            else "they recur by design and are not counted as rework"
+        )
+        text += f" (It repeats after other work in {share:.0%} of its cases; {how}.)"
     if r["dropped_after_cases"] > 0:
         n = r["dropped_after_cases"]
         text += f" Orchestration: the work is dropped after it in {n:,} cases (route it, set an SLA)."
@@ -1288,6 +1293,15 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
     if not pd.isna(stability):
         text += f" Stability {stability:.0%}."
     return text
+
+
+def _untimed(r) -> str:
+    """Why a step has no processing-time dispersion, in words."""
+    if r["processing_known"] == 0:
+        return "handling time not measured (no start times: check it is routine)"
+    if not r["processing_hours_mean"] > 0:
+        return "no handling time recorded (start = end: a message or an upload, not work)"
+    return f"handling time measured on only {int(r['processing_known'])} instances"
 
 
 def _num(x) -> str:
