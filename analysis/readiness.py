@@ -23,8 +23,9 @@ the rest renormalised):
     Coefficient of variation of the processing time; score ``max(0, 1 - CV / cv_zero)``. Unknown
     without start times or below ``min_timed`` timed instances.
 ``failure``
-    Own failure rate: cases in which the step is repeated after other work (loop back) plus cases lost
-    right after it (abandoned or cancelled), over its cases; score ``max(0, 1 - rate / failure_zero)``.
+    Own failure rate: cases in which the step is repeated after other work (loop back; not when it recurs
+    by design, in most of its cases) plus cases lost right after it (abandoned or cancelled), over its
+    cases; score ``max(0, 1 - rate / failure_zero)``.
 ``maturity``
     Drift of the step's monthly share of the log's events (coefficient of variation) and of its
     outflow (median total-variation distance between consecutive months); score
