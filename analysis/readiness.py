@@ -448,8 +448,8 @@ def score_readiness(
     ------
     AnalysisError
         When the log is empty; when ``weights`` names an unknown factor or a negative weight; when an
-        input frame lacks its ``activity`` column or a required column; when an ``end_activities`` or
-        ``equity_attributes`` name is unknown.
+        input frame lacks its ``activity`` column or a required column, or has two rows for one
+        activity; when an ``end_activities`` or ``equity_attributes`` name is unknown.
 
     References
     ----------
@@ -525,6 +525,9 @@ def _need(frame: pd.DataFrame | None, name: str, columns: list[str]) -> None:
             f"{name} lacks the column(s) {', '.join(map(repr, missing))}; it needs "
             f"{', '.join(['activity', *columns])} (one row per activity)."
         )
+    dup = frame["activity"][frame["activity"].duplicated()].unique().tolist()
+    if dup:
+        raise AnalysisError(f"{name} has more than one row for {dup[:5]}; give one row per activity.")
 
 
 def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attributes, end_activities):

@@ -469,6 +469,10 @@ def test_empty_inputs_are_refused():
     log = _linear_log(3)
     with pytest.raises(AnalysisError, match="automation lacks the column"):
         score_readiness(log, automation=pd.DataFrame({"activity": ["Check"]}))
+    with pytest.raises(AnalysisError, match="more than one row for"):
+        score_readiness(
+            log, automation=pd.DataFrame({"activity": ["Check", "Check"], "automation_rate": [0, 1]})
+        )
     with pytest.raises(AnalysisError, match="end_activities names"):
         score_readiness(log, end_activities=["Nowhere"])
 
