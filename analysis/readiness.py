@@ -1201,7 +1201,10 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
         )
     elif kind == "rare":
         need = rules["min_events"]
-        text = f"Keep human: too rare to judge ({r['events']:,} events; at least {need:,} needed)."
+        n = int(r["events"])
+        text = (
+            f"Keep human: too rare to judge ({n:,} event{'' if n == 1 else 's'}; at least {need:,} needed)."
+        )
     elif kind == "rule" or kind == "equity_check":
         lead = "Automate" if kind == "rule" else "AI-assist, human-checked (equity)"
         text = (
