@@ -263,7 +263,9 @@ def attribute_summary(log: EventLog) -> pd.DataFrame:
         ``values`` (int64, events with a value), ``distinct`` (int64), ``mean_length``,
         ``mean_spaces`` (float, of the text), ``case_constant`` (float: share of the cases with a
         value in which it has one value only), ``cases_with_value`` (int64), ``step_constant``
-        (float: share of the events with a value whose activity always has the same value).
+        (float: share of the events with a value whose activity always has the same value),
+        ``step_lambda`` (float: Goodman & Kruskal's lambda of the value given the activity, for
+        non-numeric attributes that vary within cases; NaN otherwise).
     """
     with _LOCK:
         memo = _CACHE.setdefault(log, {})
@@ -285,6 +287,7 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
         "case_constant",
         "cases_with_value",
         "step_constant",
+        "step_lambda",
     ]
     if not names:
         return pd.DataFrame(columns=columns)
@@ -359,7 +362,38 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
                 "step_constant": float(step[f"{a}__fixed"]) / values if values else float("nan"),
             }
         )
-    return pd.DataFrame(rows, columns=columns)
+    out = pd.DataFrame(rows, columns=[c for c in columns if c != "step_lambda"])
+    # Goodman-Kruskal lambda of the value given the activity, for the attributes that vary within cases
+    # and are not numbers (a case attribute cannot describe a step; a number rarely names one).
+    todo = out[(out["case_constant"] < 0.99) & ~out["numeric"] & (out["distinct"] > 2)]["engine"].tolist()
+    out["step_lambda"] = out["engine"].map(_step_lambda(ev, todo)).astype("float64")
+    return out[columns]
+
+
+def _step_lambda(ev: ir.Table, engines: list[str]) -> dict[str, float]:
+    """Goodman & Kruskal's lambda: how much knowing the activity reduces the error of guessing the value.
+
+    ``lambda = (sum over activities of the count of its most common value - the count of the most common
+    value overall) / (values - the count of the most common value overall)``: 0 when the activity tells
+    nothing about the value, 1 when it fixes it (the value names the step: its code, a translation).
+    """
+    if not engines:
+        return {}
+    long = None
+    for a in engines:
+        part = ev.filter(ev[a].notnull()).select(
+            col=ibis.literal(a), act=ev[ACTIVITY], val=ev[a].cast("string")
+        )
+        long = part if long is None else long.union(part, distinct=False)
+    pairs = long.group_by(["col", "act", "val"]).aggregate(n=long.count())
+    per_act = pairs.group_by(["col", "act"]).aggregate(top=pairs.n.max(), tot=pairs.n.sum())
+    by_act = per_act.group_by("col").aggregate(top=per_act.top.sum(), tot=per_act.tot.sum())
+    per_val = pairs.group_by(["col", "val"]).aggregate(n=pairs.n.sum())
+    overall = per_val.group_by("col").aggregate(mode=per_val.n.max())
+    j = execute(by_act.join(overall, "col"))
+    den = j["tot"] - j["mode"]
+    lam = ((j["top"] - j["mode"]) / den.where(den > 0)).fillna(0.0)
+    return dict(zip(j["col"], lam, strict=True))
 
 
 def text_presence(log: EventLog, text_columns: list[str]) -> ir.Table:
