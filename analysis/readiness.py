@@ -1305,7 +1305,7 @@ def _rationale(r, b, profile, k, reasons, stability) -> str:
 def _untimed(r) -> str:
     """Why a step has no processing-time dispersion, in words."""
     if r["processing_known"] == 0:
-        return "handling time not measured (no start times: check it is routine)"
+        return "handling time not measured (no start times for it: check it is routine)"
     if not r["processing_hours_mean"] > 0:
         return "no handling time recorded (start = end: a message or an upload, not work)"
     return f"handling time measured on only {int(r['processing_known'])} instances"
