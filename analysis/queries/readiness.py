@@ -32,6 +32,9 @@ from mapper.columns import (
 from mapper.engine import execute, hours
 from mapper.log import EventLog
 
+#: At most this many attribute columns are read (those with the most values).
+MAX_ATTRIBUTES = 60
+
 #: The neighbour of the first event of a case, and the outcome of the last one.
 START, END = "<start>", "<end>"
 
@@ -208,7 +211,9 @@ def attribute_names(log: EventLog) -> dict[str, str]:
 
     Every column of the event table that is not canonical (:data:`CANONICAL_COLUMNS`) and does not hold
     timestamps (a date predicts through the calendar, which a gateway condition should not) gets an
-    engine name ``a0``, ``a1``, ... in column order.
+    engine name ``a0``, ``a1``, ... in column order; at most :data:`MAX_ATTRIBUTES` of them, those with
+    the most values (a log that spreads a list over numbered columns, ``RequestedAmount_0`` ...
+    ``RequestedAmount_14``, has columns too sparse to carry a rule for most instances).
     """
     ev = log.events
     names = [
@@ -216,6 +221,10 @@ def attribute_names(log: EventLog) -> dict[str, str]:
         for c in ev.columns
         if c not in CANONICAL_COLUMNS and not pd.api.types.is_datetime64_any_dtype(ev[c].dtype)
     ]
+    if len(names) > MAX_ATTRIBUTES:
+        filled = ev[names].count()  # one vectorised count per column of the loaded table
+        keep = set(sorted(names, key=lambda c: (-int(filled[c]), names.index(c)))[:MAX_ATTRIBUTES])
+        names = [c for c in names if c in keep]
     return {f"a{i}": c for i, c in enumerate(names)}
 
 
