@@ -450,7 +450,16 @@ def decision_instances(
     o = tables.ordered
     at = attribute_table(log)
     feats = list(case_features) + list(event_features)
-    base = o.select(CASE_ID, ACTIVITY, ROW_NR, "pos", "occurrence", "next_activity", "wait_us").join(
+    # The sample first (cheap), then the windows only over the cases it touches.
+    inst = o.filter(o[ACTIVITY].isin(activities))
+    key = (inst[ROW_NR] * _HASH_MUL) % _HASH_MOD
+    inst = inst.mutate(
+        k=ibis.row_number().over(ibis.window(group_by=inst[ACTIVITY], order_by=[key, inst[ROW_NR]]))
+    )
+    sampled = inst.filter(inst.k < max_instances).select(s_row=inst[ROW_NR], s_case=inst[CASE_ID])
+    cases = sampled.select(s_case=sampled.s_case).distinct()
+    events = o.semi_join(cases, o[CASE_ID] == cases.s_case)
+    base = events.select(CASE_ID, ACTIVITY, ROW_NR, "pos", "occurrence", "next_activity", "wait_us").join(
         at.select(ROW_NR, *feats), ROW_NR
     )
     if case_features:
@@ -469,12 +478,7 @@ def decision_instances(
         )
         prev = ibis.window(group_by=base[CASE_ID], order_by=base.pos)
         base = base.mutate(**{c: base[f"f__{c}"].lag().over(prev) for c in event_features})
-    sel = base.filter(base[ACTIVITY].isin(activities))
-    key = (sel[ROW_NR] * _HASH_MUL) % _HASH_MOD
-    sel = sel.mutate(
-        k=ibis.row_number().over(ibis.window(group_by=sel[ACTIVITY], order_by=[key, sel[ROW_NR]]))
-    )
-    sel = sel.filter(sel.k < max_instances)
+    sel = base.semi_join(sampled, base[ROW_NR] == sampled.s_row)
     return sel.select(
         ACTIVITY,
         CASE_ID,
