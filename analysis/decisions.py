@@ -392,12 +392,14 @@ def classify_attributes(
         ["sensitive", "constant", "constant", "trace label", "free text", "describes the step", "identifier"],
         default="feature",
     )
+    code = s["code"].astype(bool) if "code" in s else pd.Series(False, index=s.index)
     return pd.DataFrame(
         {
             "engine": s["engine"],
             "name": s["name"],
             "role": role,
-            "numeric": s["numeric"].astype(bool),
+            # A code (a staff number) is a category: "== 560938", never ">= 560,938".
+            "numeric": s["numeric"].astype(bool) & ~code,
             "free_text": text.astype(bool),
             "use": use,
         }

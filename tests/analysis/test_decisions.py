@@ -293,3 +293,21 @@ def test_goodman_kruskal_lambda_by_hand():
     s = attribute_summary(log).set_index("name")
     assert s.loc["label", "step_lambda"] == pytest.approx(0.8)
     assert s.loc["tag", "step_lambda"] == pytest.approx(1 / 13)
+
+
+def test_a_numeric_code_is_compared_for_equality():
+    # The monitoring officer's staff number (560001 or 560002), recorded on Check, decides the route.
+    rows = []
+    for i in range(100):
+        day = i % 28
+        staff = 560001 if i % 2 else 560002
+        rows += [
+            (f"c{i}", "Check", _t(day, 8), _t(day, 8, 10), "r", "T", staff),
+            (f"c{i}", "Route", _t(day, 9), _t(day, 9, 10), "r", "T", None),
+            (f"c{i}", "Fast" if i % 2 else "Slow", _t(day, 10), _t(day, 10, 10), "r", "T", None),
+        ]
+    log = make_log(rows, columns=("case_id", "activity", "start", "end", "resource", "role", "staff"))
+    d = mine_decisions(log, activities=["Route"])
+    ops = {c["operator"] for r in d.rules_for("Route")["conditions"] for c in r}
+    assert ops <= {"==", "!="} and d.points.iloc[0]["determinism"] == pytest.approx(1.0)
+    assert d.features.set_index("name").loc["staff", "numeric"] == False  # noqa: E712
