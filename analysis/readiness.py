@@ -279,8 +279,10 @@ class Readiness:
 
         Every step is a point coloured by its recommendation (already automated steps grey), with the
         activity, recommendation, score, value and stability on hover. Only the ``labels`` candidates
-        of highest priority are labelled, with staggered offsets so labels do not overlap. Without start
-        times the value axis is events per month (the axis title says so). Names are HTML-escaped
+        of highest priority are labelled, stacked in a column beside the points in the order of their
+        heights and joined to them by a line, so labels do not overlap. Without start times the value axis
+        is events per month (the axis title says so); steps with no value sit at a floor below the
+        smallest value (a log axis has no zero). Names are HTML-escaped
         (plotly renders some markup in labels).
 
         Returns
@@ -298,12 +300,16 @@ class Readiness:
             else "Events per month (value; no start times, so no workload)"
         )
         cat = np.where(s["already_automated"], "already_automated", s["recommendation"])
+        # A log axis has no zero: steps with no (or unknown) value sit at a floor below the smallest one.
+        positive = s[ycol][s[ycol] > 0]
+        floor = float(positive.min()) / 3 if len(positive) else 1.0
+        ypos = s[ycol].fillna(0).clip(lower=floor)
         fig = go.Figure()
         for key in ("automate", "ai_assist", "keep_human", "fix_first", "already_automated"):
             d = s[cat == key]
             if d.empty:
                 continue
-            y = d[ycol].fillna(0).clip(lower=1e-3)
+            y = ypos[d.index]
             fig.add_trace(
                 go.Scatter(
                     x=d["score"],
@@ -325,21 +331,36 @@ class Readiness:
                     "<extra></extra>",
                 )
             )
-        top = self.candidates(top=labels)
-        pos = s.set_index("activity")
-        offsets = [(40, -30), (-40, -30), (40, 30), (-40, 30), (60, 0), (-60, 0), (0, -45), (0, 45)]
-        for i, a in enumerate(top["activity"]):
-            ax, ay = offsets[i % len(offsets)]
-            fig.add_annotation(
-                x=float(pos.at[a, "score"]),
-                y=math.log10(max(float(np.nan_to_num(pos.at[a, ycol])), 1e-3)),
-                text=html.escape(a if len(a) <= 32 else a[:30] + "…"),
-                showarrow=True,
-                arrowhead=0,
-                ax=ax,
-                ay=ay,
-                font={"size": 11},
+        # Labels for the top candidates only, stacked in a column on the emptier side of the plot in
+        # the order of their points' heights, each joined to its point: they cannot overlap.
+        top = self.candidates(top=labels)["activity"].tolist()
+        if top:
+            pos = s.set_index("activity")
+            left = bool((s["score"] >= 50).sum() >= (s["score"] < 50).sum())
+            lx = 30.0 if left else 70.0
+            logy = np.log10(ypos.to_numpy(dtype="float64"))
+            lo, hi = float(logy.min()), float(logy.max())
+            span = max(hi - lo, 1.0)
+            order = sorted(top, key=lambda a: -float(ypos[pos.index.get_loc(a)]))
+            slots = (
+                np.linspace(hi + 0.05 * span, lo - 0.05 * span, num=len(order)) if len(order) > 1 else [hi]
             )
+            for a, slot in zip(order, slots, strict=True):
+                i = pos.index.get_loc(a)
+                fig.add_annotation(
+                    x=float(pos.at[a, "score"]),
+                    y=float(np.log10(ypos.iloc[i])),
+                    ax=lx,
+                    ay=float(slot),
+                    axref="x",
+                    ayref="y",
+                    text=html.escape(a if len(a) <= 32 else a[:30] + "…"),
+                    showarrow=True,
+                    arrowhead=0,
+                    arrowcolor="#9e9e9e",
+                    xanchor="right" if left else "left",
+                    font={"size": 11},
+                )
         fig.update_layout(
             title="Where automation pays: value against feasibility",
             xaxis={"title": {"text": "Readiness score (feasibility, 0-100)"}, "range": [0, 100]},
