@@ -34,8 +34,8 @@ from mapper.log import EventLog
 
 #: At most this many attribute columns are read (those with the most values).
 MAX_ATTRIBUTES = 60
-#: A numeric attribute of whole numbers from this value up, with at most ``CODE_MAX_DISTINCT`` values,
-#: is a code (a staff number, a department id): compared for equality, not cut at thresholds.
+#: A numeric attribute of whole numbers reaching this value, with at most ``CODE_MAX_DISTINCT`` values, is
+#: a code (a staff number, a department id): compared for equality, not cut at thresholds.
 CODE_MIN, CODE_MAX_DISTINCT = 100_000, 100
 
 #: The neighbour of the first event of a case, and the outcome of the last one.
@@ -272,8 +272,8 @@ def attribute_summary(log: EventLog) -> pd.DataFrame:
     pandas.DataFrame
         One row per :func:`attribute_names` entry: ``engine`` (str, ``a0``...), ``name`` (str),
         ``numeric`` (bool: float column, or at least 95 % of the values read as numbers), ``code``
-        (bool: a number that is a code, not a quantity: whole numbers of at least six digits with at
-        most 100 distinct values, such as a resource's staff number),
+        (bool: a number that is a code, not a quantity: whole numbers, some of six digits or more, with
+        at most 100 distinct values, such as a resource's staff number),
         ``values`` (int64, events with a value), ``distinct`` (int64), ``mean_length``,
         ``mean_spaces`` (float, of the text), ``case_constant`` (float: share of the cases with a
         value in which it has one value only), ``cases_with_value`` (int64), ``step_constant``
@@ -318,7 +318,7 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
         aggs[f"{a}__distinct"] = col.approx_nunique()
         x = col.try_cast("float64") if col.type().is_string() else col.cast("float64")
         aggs[f"{a}__num"] = x.count()
-        aggs[f"{a}__min"] = x.min()
+        aggs[f"{a}__max"] = x.max()
         aggs[f"{a}__frac"] = (x - x.floor()).abs().max()
         if col.type().is_string():
             aggs[f"{a}__len"] = col.length().cast("float64").mean()
@@ -372,7 +372,7 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
                     values
                     and basic[f"{a}__num"] >= 0.95 * values
                     and basic[f"{a}__frac"] == 0
-                    and basic[f"{a}__min"] >= CODE_MIN
+                    and basic[f"{a}__max"] >= CODE_MIN
                     and basic[f"{a}__distinct"] <= CODE_MAX_DISTINCT
                 ),
                 "values": values,
