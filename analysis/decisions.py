@@ -112,7 +112,8 @@ class Decisions:
     features : pandas.DataFrame
         The attribute columns and what became of them: ``name``, ``role`` (``"case"`` or ``"event"``),
         ``numeric`` (bool), ``use`` (``"feature"``, or why not: ``"free text"``, ``"describes the
-        step"``, ``"identifier"``, ``"trace label"``, ``"constant"``, ``"sensitive"``).
+        step"``, ``"identifier"``, ``"trace label"``, ``"date"`` (text that reads as dates),
+        ``"constant"``, ``"sensitive"``).
     profile : dict
         The ``measurement`` and ``equity`` sections used.
     """
@@ -215,18 +216,18 @@ def mine_decisions(
 ) -> Decisions:
     """Learn, for each decision point, the rule that decides where a case goes, and how well it does.
 
-    For each decision point (:func:`decision_outcomes`), the engine builds one row per instance with
-    the case attributes, the last value of each event attribute recorded *before* the instance, and the
-    number of earlier occurrences of the step in the case (:data:`TIMES_BEFORE`); the outcome is the
-    next activity or the case end, outcomes below the decision-point share pooled as :data:`OTHER`.
-    Above ``measurement.max_instances`` instances a deterministic sample is used. Categorical attributes
-    are one-hot encoded (the ``measurement.max_levels`` most frequent levels; the rest pooled as
-    "other", missing as "missing"); numeric ones keep their missing values, which CART sends down the
-    better side. Left out: timestamps, free-text columns (more than four spaces per value on average
-    and mostly distinct), identifiers (a categorical with more distinct values than half of its cases),
-    columns that describe the step itself (fixed by the activity in 95 % of their events, or
-    nearly fixed by it: Goodman & Kruskal's lambda of the value given the activity at least 0.8; e.g. the
-    activity's name in another language), trace labels (names matching :data:`LEAKY_NAME`: variant,
+    For each decision point (:func:`decision_outcomes`), the engine builds one row per instance with the
+    case attributes, the last value of each event attribute recorded *before* the instance, and the number
+    of earlier occurrences of the step in the case (:data:`TIMES_BEFORE`); the outcome is the next
+    activity or the case end, outcomes below the decision-point share pooled as :data:`OTHER`. Above
+    ``measurement.max_instances`` instances a deterministic sample is used. Categorical attributes are
+    one-hot encoded (the ``measurement.max_levels`` most frequent levels; the rest pooled as "other",
+    missing as "missing"); numeric ones keep their missing values, which CART sends down the better side.
+    Left out: timestamps (and text that reads as dates), free-text columns (more than four spaces per
+    value on average and mostly distinct), identifiers (a categorical with more distinct values than half
+    of its cases), columns that describe the step itself (fixed by the activity in 95 % of their events,
+    or nearly fixed by it: Goodman & Kruskal's lambda of the value given the activity at least 0.8; e.g.
+    the activity's name in another language), trace labels (names matching :data:`LEAKY_NAME`: variant,
     cluster), and the sensitive attributes (a rule must not decide on them).
 
     A depth-limited tree (``measurement.tree_max_depth``, leaves of at least 1 % of the rows and at
@@ -385,11 +386,21 @@ def classify_attributes(
             s["values"] == 0,
             s["distinct"] <= 1,
             s["name"].map(lambda x: bool(LEAKY_NAME.search(str(x)))),
+            s["date"].astype(bool) if "date" in s else pd.Series(False, index=s.index),
             text,
             (s["step_constant"] >= STEP_CONSTANT) | (s["step_lambda"].fillna(0) >= STEP_LAMBDA),
             ident,
         ],
-        ["sensitive", "constant", "constant", "trace label", "free text", "describes the step", "identifier"],
+        [
+            "sensitive",
+            "constant",
+            "constant",
+            "trace label",
+            "date",
+            "free text",
+            "describes the step",
+            "identifier",
+        ],
         default="feature",
     )
     code = s["code"].astype(bool) if "code" in s else pd.Series(False, index=s.index)

@@ -271,7 +271,8 @@ def attribute_summary(log: EventLog) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per :func:`attribute_names` entry: ``engine`` (str, ``a0``...), ``name`` (str),
-        ``numeric`` (bool: float column, or at least 95 % of the values read as numbers), ``code``
+        ``numeric`` (bool: float column, or at least 95 % of the values read as numbers), ``date``
+        (bool: text of which at least 95 % reads as a date or a timestamp), ``code``
         (bool: a number that is a code, not a quantity: whole numbers, some of six digits or more, with
         at most 100 distinct values, such as a resource's staff number),
         ``values`` (int64, events with a value), ``distinct`` (int64), ``mean_length``,
@@ -294,6 +295,7 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
         "engine",
         "name",
         "numeric",
+        "date",
         "code",
         "values",
         "distinct",
@@ -321,9 +323,11 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
         aggs[f"{a}__max"] = x.max()
         aggs[f"{a}__frac"] = (x - x.floor()).abs().max()
         if col.type().is_string():
+            aggs[f"{a}__date"] = col.try_cast("timestamp").count()
             aggs[f"{a}__len"] = col.length().cast("float64").mean()
             aggs[f"{a}__spaces"] = (col.length() - col.replace(" ", "").length()).cast("float64").mean()
         else:
+            aggs[f"{a}__date"] = ibis.literal(0, "int64")
             aggs[f"{a}__len"] = ibis.literal(None, "float64")
             aggs[f"{a}__spaces"] = ibis.literal(None, "float64")
     basic = execute(ev.aggregate(**aggs)).iloc[0]
@@ -368,6 +372,7 @@ def _attribute_summary(log: EventLog) -> pd.DataFrame:
                 "engine": a,
                 "name": name,
                 "numeric": bool(values and basic[f"{a}__num"] >= 0.95 * values),
+                "date": bool(values and basic[f"{a}__date"] >= 0.95 * values),
                 "code": bool(
                     values
                     and basic[f"{a}__num"] >= 0.95 * values

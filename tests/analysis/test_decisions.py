@@ -311,3 +311,18 @@ def test_a_numeric_code_is_compared_for_equality():
     ops = {c["operator"] for r in d.rules_for("Route")["conditions"] for c in r}
     assert ops <= {"==", "!="} and d.points.iloc[0]["determinism"] == pytest.approx(1.0)
     assert d.features.set_index("name").loc["staff", "numeric"] == False  # noqa: E712
+
+
+def test_dates_written_as_text_are_not_features():
+    rows = []
+    for i in range(60):
+        day = i % 28
+        due = (pd.Timestamp("2024-03-01") + pd.Timedelta(days=i)).strftime("%Y-%m-%d")
+        rows += [
+            (f"c{i}", "Check", _t(day, 8), _t(day, 8, 10), "r", "T", due),
+            (f"c{i}", "Route", _t(day, 9), _t(day, 9, 10), "r", "T", due),
+            (f"c{i}", "Fast" if i < 30 else "Slow", _t(day, 10), _t(day, 10, 10), "r", "T", due),
+        ]
+    log = make_log(rows, columns=("case_id", "activity", "start", "end", "resource", "role", "due"))
+    feats = mine_decisions(log, activities=["Route"]).features.set_index("name")
+    assert feats.loc["due", "use"] == "date"
