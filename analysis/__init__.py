@@ -3,6 +3,7 @@
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks
 from analysis.compare import Comparison, LogSplit, compare_logs, split_log
+from analysis.decisions import Decisions, decision_outcomes, find_equity_gaps, mine_decisions
 from analysis.findings import Findings, Verdict, analyze, find_verdict
 from analysis.handoffs import (
     HandoffFailures,
@@ -37,7 +38,8 @@ from analysis.performers import (
     with_discovered_roles,
 )
 from analysis.portfolio import ProcessRanking, rank_processes
-from analysis.readiness import Readiness, score_readiness
+from analysis.profile import Profile, load_profile
+from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
 from analysis.report import export_report
 from analysis.waiting import (
     WaitingCauses,
@@ -52,14 +54,17 @@ __all__ = [
     "Blueprint",
     "Bottlenecks",
     "Comparison",
+    "Decisions",
     "DiscoveredRoles",
     "Findings",
     "HandoffFailures",
     "HandoverNetwork",
     "LogSplit",
+    "OrchestrationGate",
     "PerformanceSpectrum",
     "Performers",
     "ProcessRanking",
+    "Profile",
     "Readiness",
     "SlaBreaches",
     "Verdict",
@@ -72,13 +77,16 @@ __all__ = [
     "build_calendars",
     "classify_performers",
     "compare_logs",
+    "decision_outcomes",
     "discover_calendars",
     "discover_roles",
     "export_report",
     "find_bottlenecks",
+    "find_equity_gaps",
     "find_handoff_cases",
     "find_handoff_failures",
     "find_handoffs",
+    "find_orchestration_gate",
     "find_rework",
     "find_sla_breaches",
     "find_verdict",
@@ -89,6 +97,8 @@ __all__ = [
     "handoff_matrix",
     "handover_network",
     "load_performer_types",
+    "load_profile",
+    "mine_decisions",
     "performance_spectrum",
     "performer_types",
     "plot_blueprint",
