@@ -292,6 +292,18 @@ def analyze(
         str | None,
         typer.Option(help="The values of --escalation-column from lowest to highest, comma-separated."),
     ] = None,
+    equity_attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--equity-attribute",
+            help="A case attribute to treat as sensitive (repeatable): decisions recommended for automation "
+            "are checked for disparities across its groups.",
+        ),
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="YAML file of readiness weights and thresholds (see docs/readiness.md)."),
+    ] = None,
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
     process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
@@ -344,6 +356,8 @@ def analyze(
         "escalation_order": [v.strip() for v in escalation_order.split(",") if v.strip()]
         if escalation_order
         else None,
+        "equity_attributes": tuple(equity_attribute or ()),
+        "profile": profile,
     }
     types = _pairs(performer_type, "--performer-type", "NAME=TYPE", "--performer-type 'Portal=system'")
 
@@ -498,15 +512,35 @@ def _print_summary(f, out_dir: Path) -> None:
     for r in f.verdict.reasons:
         out.print(f"  - {r}", highlight=False)
     t = Table(title="Top bottlenecks", show_edge=False)
-    for c in ("#", "step", "share of waiting", "median wait"):
+    for c in ("#", "step", "share of waiting", "median wait", "mostly", "remedy"):
         t.add_column(c)
     for r in f.bottlenecks.activities.head(3).itertuples():
         t.add_row(
-            str(r.rank), r.activity, f"{r.share_of_waiting:.0%}", humanize_hours(r.waiting_hours_median)
+            str(r.rank),
+            r.activity,
+            f"{r.share_of_waiting:.0%}",
+            humanize_hours(r.waiting_hours_median),
+            str(getattr(r, "dominant_cause", "")),
+            str(getattr(r, "remedy", "")),
         )
     out.print(t)
-    recs = f.readiness.scores["recommendation"].value_counts().to_dict()
-    out.print("Recommendations: " + ", ".join(f"{k} {v}" for k, v in sorted(recs.items())), highlight=False)
+    s_ = f.readiness.scores
+    recs = s_["recommendation"].value_counts().to_dict()
+    auto = int(s_["already_automated"].sum()) if "already_automated" in s_ else 0
+    out.print(
+        "Recommendations: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(recs.items()))
+        + (f" ({auto} already automated)" if auto else "")
+        + f"; fix first: {f.readiness.fix_first_share:.0%} of the steps",
+        highlight=False,
+    )
+    if f.handoff_failures is not None and len(f.handoff_failures.failures):
+        top = f.handoff_failures.failures.iloc[0]
+        out.print(
+            f"Handoff failures: {len(f.handoff_failures.failures)}; the costliest: {top['pattern']} "
+            f"{top['source']} → {top['target']} after {top['after_activity']} ({top['cases']:,} cases)",
+            highlight=False,
+        )
     out.print(f"Report: [bold]{(out_dir / 'report.html').resolve()}[/]", highlight=False)
 
 

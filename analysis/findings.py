@@ -42,18 +42,39 @@ from analysis.performers import (
     discover_roles,
     with_discovered_roles,
 )
-from analysis.readiness import Readiness, score_readiness
+from analysis.profile import Profile, load_profile
+from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
     discover_bpmn,
     discover_dfg,
     discover_variants,
+    model_fitness,
 )
 from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
 
 FINDINGS_SCHEMA_VERSION = "1.3"
+#: The readiness fields written to ``findings.json`` beside the 1.0 ones (since 1.3).
+READINESS_EXTRA = (
+    "already_automated",
+    "stability",
+    "stability_joint",
+    "rule",
+    "rule_text",
+    "fix_first_reasons",
+    "equity_flag",
+    "equity_note",
+    "events",
+    "cases",
+    "events_per_month",
+    "case_coverage",
+    "workload_hours_per_year",
+    "determinism",
+    "automation_rate",
+    "dominant_wait_cause",
+)
 #: Verdict thresholds (see :func:`find_verdict`).
 VERDICT_REWORK_CASES = 0.10
 VERDICT_PING_PONG_CASES = 0.05
@@ -133,12 +154,12 @@ def find_verdict(
     cases = bottlenecks.cycle["cases"] or 1
     fix = readiness.scores[readiness.scores["recommendation"] == "fix_first"]
     if len(fix):
-        names = ", ".join(
-            f"{a} ({'; '.join(r)})"
-            for a, r in zip(fix["activity"].head(5), fix["fix_first_reasons"].head(5), strict=True)
-        )
+        names = ", ".join(fix["activity"].head(5))
         more = f" and {len(fix) - 5} more" if len(fix) > 5 else ""
-        reasons.append(f"{len(fix)} step(s) must be fixed before they are automated: {names}{more}.")
+        reasons.append(
+            f"{len(fix)} of {len(readiness.scores)} steps must be fixed before they are automated, on their "
+            f"own evidence (rework, cases lost, their part in a failing handoff): {names}{more}."
+        )
     rework_rate = kpis["rework_rate"]["baseline"] or 0.0
     if rework_rate >= VERDICT_REWORK_CASES:
         reasons.append(f"{rework_rate:.0%} of cases repeat some work (rework).")
@@ -291,6 +312,11 @@ class Findings:
         then carries them in its ``role`` column (and says so in its notes).
     performance : PerformanceViews or None
         Spectrum, drift, drivers and SLA breaches.
+    gate : OrchestrationGate or None
+        :func:`analysis.find_orchestration_gate`: the process-level orchestrate-first gate and the three
+        conditions under which an orchestration layer is worth having.
+    model_quality : dict
+        :func:`mapper.discovery.model_fitness` of the log on the discovered model.
     """
 
     log: EventLog
@@ -308,18 +334,26 @@ class Findings:
     handoff_failures: HandoffFailures | None = None
     roles: DiscoveredRoles | None = None
     performance: PerformanceViews | None = None
+    gate: OrchestrationGate | None = None
+    model_quality: dict | None = None
 
     @property
     def quality(self) -> DataQuality:
         return self.log.quality
 
     def automation_candidates(self, top: int = 5) -> pd.DataFrame:
-        """Steps recommended for automation, ordered by value (share of cases) times readiness."""
-        s = self.readiness.scores
-        c = s[s["recommendation"] == "automate"].assign(value=lambda d: d["volume"] * d["score"])
-        return c.sort_values(["value", "activity"], ascending=[False, True]).head(top)[
-            ["activity", "score", "volume", "rationale"]
-        ]
+        """Where automation pays first: :meth:`Readiness.candidates` (``automate`` and ``ai_assist`` steps
+        not already done by systems, by value times readiness), with ``volume`` (share of cases).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``activity``, ``recommendation``, ``score``, ``stability``, ``workload_hours_per_year``,
+            ``events_per_month``, ``case_coverage``, ``priority``, ``rationale`` and ``volume`` (float,
+            = ``case_coverage``), at most ``top`` rows.
+        """
+        c = self.readiness.candidates(top=top)
+        return c.assign(volume=c["case_coverage"])
 
     def failing_handoffs(self, top: int = 5) -> pd.DataFrame:
         """The handoff failures that cost the most hours (:attr:`HandoffFailures.failures`).
@@ -438,9 +472,15 @@ class Findings:
                         "factors": r.factors,
                         "rationale": r.rationale,
                         "decision_point": bool(r.decision_point),
+                        **{k: getattr(r, k) for k in READINESS_EXTRA if hasattr(r, k)},
                     }
                     for r in self.readiness.scores.itertuples()
                 ],
+                "readiness_summary": self._readiness_summary(),
+                "decisions": self._decisions(),
+                "equity": _records(self.readiness.equity),
+                "gate": None if self.gate is None else self.gate.to_dict(),
+                "model_quality": self.model_quality,
                 "verdict": self.verdict.to_dict(),
                 "kpis": self.blueprint.kpis,
                 "performers": self._performers(),
@@ -452,6 +492,30 @@ class Findings:
                 "performance": None if self.performance is None else self.performance.to_dict(),
             }
         )
+
+    def _readiness_summary(self) -> dict:
+        r = self.readiness
+        return {
+            "fix_first_share": r.fix_first_share,
+            "steps": len(r.scores),
+            "recommendations": {k: int(v) for k, v in r.scores["recommendation"].value_counts().items()},
+            "already_automated": int(r.scores["already_automated"].sum())
+            if "already_automated" in r.scores
+            else 0,
+            "automation_source": r.automation_source,
+            "handoff_source": r.handoff_source,
+            "waiting_source": r.waiting_source,
+            "profile": r.profile.source,
+            "notes": list(r.notes),
+        }
+
+    def _decisions(self) -> dict:
+        d = self.readiness.decisions
+        return {
+            "points": _records(d.points),
+            "rules": _records(d.rules),
+            "features": _records(d.features),
+        }
 
     def _waiting_causes(self) -> dict | None:
         c = self.bottlenecks.causes
@@ -589,6 +653,14 @@ class Findings:
             out["activity_handoff_roles"] = h.activity_roles.copy()
         if self.roles is not None:
             out["discovered_roles"] = self.roles.assignment.copy()
+        d = self.readiness.decisions
+        out["decision_points"] = d.points.assign(outcomes=d.points["outcomes"].map(str))
+        out["decision_rules"] = d.rules.assign(conditions=d.rules["conditions"].map(str))
+        if len(self.readiness.equity):
+            out["equity_gaps"] = self.readiness.equity.copy()
+        if self.gate is not None:
+            out["orchestration_gate"] = self.gate.metrics.copy()
+            out["orchestration_conditions"] = self.gate.conditions.copy()
         p = self.performance
         if p is not None:
             out["performance_spectrum"] = p.spectrum.transitions.copy()
@@ -657,6 +729,9 @@ def analyze(
     escalation_column: str | None = None,
     escalation_order: Sequence[str] | None = None,
     discover_missing_roles: bool = True,
+    equity_attributes: Sequence[str] = (),
+    profile: Profile | str | Path | None = None,
+    sensitivity: bool = True,
 ) -> Findings:
     """Run the whole analysis: discovery, performers, bottlenecks and their causes, handoffs and their
     failures, rework, performance views, readiness, blueprint, verdict.
@@ -691,6 +766,16 @@ def analyze(
         When the log names resources but no roles (teams), discover roles from the activities the
         resources perform (:func:`analysis.discover_roles`) and analyse handoffs between them; the
         findings say that they were discovered.
+    equity_attributes : sequence of str, default ()
+        Case attributes the user names as sensitive (channel, age band, postcode area ...; none assumed):
+        every decision recommended for automation or AI assistance is checked for disparities across
+        their groups (:func:`analysis.find_equity_gaps`).
+    profile : Profile, str or Path, optional
+        The readiness weights and thresholds (:func:`analysis.load_profile`; a YAML path is loaded);
+        the shipped default when not given.
+    sensitivity : bool, default True
+        Move every weight and threshold of the profile to give each recommendation its stability
+        (:func:`analysis.score_readiness`); False skips it (stability unknown), for speed.
 
     Returns
     -------
@@ -761,7 +846,26 @@ def analyze(
         else None,
     )
     step(ANALYSIS_STEPS[6])
-    readiness = score_readiness(log, handoffs=handoffs)
+    if profile is not None and not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    readiness = score_readiness(
+        log,
+        profile=profile,
+        automation=_automation_input(performers),
+        waiting=bottlenecks.causes.activities if bottlenecks.causes is not None else None,
+        handoff_roles=_handoff_roles_input(failures),
+        equity_attributes=tuple(equity_attributes),
+        end_activities=end_activities,
+        sensitivity="full" if sensitivity else "none",
+    )
+    model_quality = model_fitness(model, variants)
+    gate = find_orchestration_gate(
+        log,
+        readiness=readiness,
+        fitness=model_quality["log_fitness"],
+        profile=readiness.profile,
+        ping_pong_cases=blueprint_kpi_ping_pong(failures),
+    )
     step(ANALYSIS_STEPS[7])
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs
     blueprint = build_blueprint(log, model, readiness, bottlenecks, bp_handoffs, rework, failures=failures)
@@ -789,6 +893,53 @@ def analyze(
         handoff_failures=failures,
         roles=roles,
         performance=performance,
+        gate=gate,
+        model_quality=model_quality,
+    )
+
+
+def blueprint_kpi_ping_pong(failures: HandoffFailures | None) -> int | None:
+    """Cases with a ping-pong between teams (no review in between), as the KPIs count them."""
+    if failures is None:
+        return None
+    return int(failures.ping_pong["case_id"].nunique()) if len(failures.ping_pong) else 0
+
+
+def _automation_input(performers: Performers | None) -> pd.DataFrame | None:
+    """The automation and outside-party rates per activity, as :func:`score_readiness` takes them."""
+    if performers is None:
+        return None
+    a = performers.activity_automation
+    known = a["with_performer"].where(a["with_performer"] > 0)
+    return pd.DataFrame(
+        {
+            "activity": a["activity"],
+            "automation_rate": a["automation_rate"],
+            "external_rate": a["external_events"] / known,
+        }
+    )
+
+
+def _handoff_roles_input(failures: HandoffFailures | None) -> pd.DataFrame | None:
+    """Each activity's own part in failing handoffs, as :func:`score_readiness` takes it.
+
+    Sender of redone work: the step after which a case bounced (ping-pong) or the check that sent it back
+    (rework); receiver of redone work: the step that is redone. Receiving a dropped baton, or being the
+    step after which one is dropped, is named but never makes a step fix-first.
+    """
+    if failures is None:
+        return None
+    r = failures.activity_roles
+    return pd.DataFrame(
+        {
+            "activity": r["activity"],
+            "redone_sender_cases": r[["ping_pong_cases", "rework_sent_back_cases"]]
+            .max(axis=1)
+            .astype("int64"),
+            "redone_receiver_cases": r["rework_redone_cases"].astype("int64"),
+            "dropped_after_cases": r["dropped_after_cases"].astype("int64"),
+            "dropped_receiver_cases": r["dropped_received_cases"].astype("int64"),
+        }
     )
 
 

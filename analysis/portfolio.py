@@ -221,9 +221,11 @@ def _measure(log: EventLog, name: str, with_readiness: bool) -> dict:
         "candidate_event_share": math.nan,
     }
     if with_readiness:
-        scores = score_readiness(log).scores[["activity", "recommendation"]]
+        # Steps already done by systems are not candidates (an orchestration concern, not automation).
+        scores = score_readiness(log, sensitivity="none").scores
+        scores = scores[["activity", "recommendation", "already_automated"]]
         j = scores.merge(acts[["activity", "events"]], on="activity", how="left")
-        cand = j["recommendation"].isin(CANDIDATE_RECOMMENDATIONS)
+        cand = j["recommendation"].isin(CANDIDATE_RECOMMENDATIONS) & ~j["already_automated"]
         row["candidate_steps"] = int(cand.sum())
         row["candidate_step_share"] = float(cand.mean()) if len(j) else math.nan
         row["candidate_event_share"] = (

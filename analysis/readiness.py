@@ -1461,6 +1461,7 @@ def find_orchestration_gate(
     readiness: Readiness | None = None,
     fitness: float | None = None,
     profile: Profile | None = None,
+    ping_pong_cases: int | None = None,
 ) -> OrchestrationGate:
     """The process-level gate: orchestrate before automating? And is an orchestration layer worth it?
 
@@ -1487,6 +1488,10 @@ def find_orchestration_gate(
     fitness : float, optional
         Token-replay fitness in [0, 1] of the log to its discovered model.
     profile : Profile, optional
+    ping_pong_cases : int, optional
+        Cases with a ping-pong as :func:`analysis.find_handoff_failures` finds them (bouncing between
+        teams without a review); by default the cases with a ping-pong handover at the role level
+        (resource level without roles), which also counts a review sending work back.
 
     Returns
     -------
@@ -1528,7 +1533,9 @@ def find_orchestration_gate(
     rework_cases = int(execute(o.aggregate(n=o[CASE_ID].nunique(where=loop))).iloc[0, 0])
     level = "role" if log.has_roles else ("resource" if log.has_resources else None)
     pp = 0
-    if level:
+    if ping_pong_cases is not None:
+        pp = int(ping_pong_cases)
+    elif level:
         hv = handover_table(log, level)
         pp = int(execute(hv.aggregate(n=hv[CASE_ID].nunique(where=hv.ping_pong))).iloc[0, 0])
     rows = [

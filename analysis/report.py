@@ -85,6 +85,23 @@ def _figures(findings: Findings) -> dict[str, str]:
     return out
 
 
+def _main_rules(f: Findings) -> list[dict]:
+    """The best-supported rule of every decision point, with its rule-determinism."""
+    d = f.readiness.decisions
+    if d.rules.empty:
+        return []
+    points = d.points.set_index("activity")["determinism"]
+    top = d.rules.sort_values(["activity", "support"], ascending=[True, False]).drop_duplicates("activity")
+    return [
+        {"activity": r.activity, "determinism": _nan_none(points.get(r.activity)), "text": r.text}
+        for r in top.itertuples()
+    ]
+
+
+def _nan_none(x):
+    return None if x is None or x != x else float(x)
+
+
 def _inline_svg(svg: str) -> str:
     """An SVG document as an inline ``<svg>`` element (XML prolog and DOCTYPE removed)."""
     return svg[svg.index("<svg") :]
@@ -178,6 +195,9 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         .head(15)
         .to_dict(orient="records"),
         rework=f.rework[f.rework["cases_with_rework"] > 0].head(10).to_dict(orient="records"),
+        rules=_main_rules(f),
+        equity=f.readiness.equity.to_dict(orient="records") if len(f.readiness.equity) else [],
+        gate=f.gate,
         variants=f.variants.head(10).to_dict(orient="records"),
         orchestration=f.blueprint.orchestration.to_dict(orient="records"),
         kpis=f.blueprint.kpis,

@@ -1,55 +1,157 @@
-"""Readiness: how ready each step is for automation, why (factor breakdown), and what to do with it."""
+"""Readiness: what to automate, what needs a person, what to fix first, why, and how sure we are."""
 
 from __future__ import annotations
 
 import html
+import tempfile
+from pathlib import Path
 
 import plotly.express as px
 import streamlit as st
 
-from app_pages.common import RECOMMENDATION_LABELS, extra_tables, md_escape, require_findings, table
+from app_pages.common import (
+    ANALYSIS_OPTIONS,
+    RECOMMENDATION_LABELS,
+    bullet_list,
+    extra_tables,
+    md_escape,
+    reanalyse,
+    require_findings,
+    table,
+)
+from mapper import FlowreadyError
 
 f = require_findings()
 r = f.readiness
+s = r.scores
 
 st.title("Automation readiness")
-counts = r.scores["recommendation"].value_counts()
-cols = st.columns(4)
-for col, (rec, label) in zip(cols, RECOMMENDATION_LABELS.items(), strict=True):
-    col.metric(label, f"{int(counts.get(rec, 0))}")
+counts = s["recommendation"].value_counts()
+already = int(s["already_automated"].sum()) if "already_automated" in s else 0
+cols = st.columns(5)
+for col, (rec, label) in zip(cols[:4], RECOMMENDATION_LABELS.items(), strict=True):
+    n = int(counts.get(rec, 0)) - (already if rec == "automate" else 0)
+    col.metric(label, f"{n}")
+cols[4].metric("Already automated", f"{already}", help="Done by systems or bots: an orchestration concern.")
+st.caption(
+    f"{r.fix_first_share:.0%} of the steps must be fixed first, each on its own evidence (its rework, the "
+    "cases lost after it, its part in a failing handoff), never a neighbour's. Stability: the share of the "
+    "profile's weights and thresholds, each moved by ±20 %, that keep the recommendation."
+)
+
+with st.expander("Options: sensitive attributes (equity) and the readiness profile"):
+    options = dict(st.session_state.get(ANALYSIS_OPTIONS, {}))
+    features = r.decisions.features
+    candidates = sorted(features.loc[features["role"] == "case", "name"]) if len(features) else []
+    chosen = st.multiselect(
+        "Case attributes to treat as sensitive (none is assumed)",
+        candidates,
+        default=[c for c in options.get("equity_attributes", ()) if c in candidates],
+        key="equity_attributes",
+        help="Decisions recommended for automation or AI assistance are checked for different outcomes or "
+        "waiting across the groups of these attributes (four-fifths rule, Holm-adjusted tests).",
+    )
+    profile = st.file_uploader("Readiness profile (YAML)", type=["yaml", "yml"], key="readiness_profile")
+    if st.button("Score again", key="readiness_apply"):
+        new = {**options, "equity_attributes": tuple(chosen)}
+        try:
+            if profile is not None:
+                folder = Path(tempfile.mkdtemp(prefix="flowready-profile-"))
+                path = folder / Path(profile.name).name
+                path.write_bytes(profile.getvalue())
+                new["profile"] = path
+            reanalyse(new)
+        except FlowreadyError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    st.caption(f"Profile: {md_escape(r.profile.source)}. Its keys and reasons are in docs/readiness.md.")
 
 st.subheader("Value against feasibility")
-st.caption("Right = more ready (readiness score); up = more value (share of cases that contain the step).")
-st.plotly_chart(r.plot())
+st.plotly_chart(r.plot(), key="readiness_matrix")
 
-st.subheader("Scores and recommendations")
+st.subheader("Where automation pays first")
+cand = r.candidates(top=None)
+if len(cand):
+    table(cand, column_config={"rationale": st.column_config.TextColumn("rationale", width="large")})
+else:
+    st.caption("No step is ready for automation or AI assistance yet.")
+
+st.subheader("Every step")
+shown = [
+    "activity",
+    "recommendation",
+    "score",
+    "stability",
+    "already_automated",
+    "rule",
+    "rationale",
+    "equity_note",
+    "events_per_month",
+    "case_coverage",
+    "workload_hours_per_year",
+]
 table(
-    r.to_frame(),
+    s[[c for c in shown if c in s]],
     column_config={
         "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f"),
+        "stability": st.column_config.NumberColumn("stability", format="percent"),
         "rationale": st.column_config.TextColumn("rationale", width="large"),
+        "recommendation": st.column_config.TextColumn("recommendation"),
     },
 )
-if r.handoff_level:
-    st.caption(f"Handoffs measured between {md_escape(r.handoff_level)}s.")
+flagged = s[s["equity_flag"]] if "equity_flag" in s else s.iloc[0:0]
+for row in flagged.itertuples():
+    st.warning(f"**{md_escape(row.activity)}**: {md_escape(row.equity_note)}", icon=":material/balance:")
+
+st.subheader("Decisions, and the rules the data show")
+points = r.decisions.points
+if len(points):
+    st.caption(
+        "Rule-determinism: how well the attributes known before the step predict where a case goes next "
+        "(a cross-validated decision tree): 0 = no better than the most common outcome, 1 = a rule decides. "
+        "The rules become the blueprint's gateway conditions."
+    )
+    if points["determinism"].notna().any():
+        st.plotly_chart(r.decisions.plot(), key="readiness_determinism")
+    table(points.assign(outcomes=points["outcomes"].map(str)))
+    if len(r.decisions.rules):
+        table(r.decisions.rules[["activity", "text", "support", "precision", "outcome"]])
+else:
+    st.caption("No step routes its cases to more than one next step often enough to be a decision point.")
+if len(r.equity):
+    st.markdown("**Equity checks**")
+    table(r.equity)
+
+if f.gate is not None:
+    st.subheader("Orchestrate first? And is an orchestration layer worth it?")
+    st.plotly_chart(f.gate.plot(), key="readiness_gate")
+    table(f.gate.metrics, column_config={"evidence": st.column_config.TextColumn(width="large")})
+    table(f.gate.conditions, column_config={"evidence": st.column_config.TextColumn(width="large")})
+    if f.model_quality and f.model_quality.get("log_fitness") is not None:
+        q = f.model_quality
+        st.caption(
+            f"Fitness of the log to its discovered model (token replay): {q['log_fitness']:.3f}; "
+            f"{q['fitting_share']:.0%} of the replayed cases fit it exactly."
+        )
 
 st.subheader("Factor breakdown")
 factors = r.factor_table()
 st.caption(
     "Each factor's points: its 0-1 score times its weight (renormalised over the factors the log lets us "
-    "measure) times 100. The points of a step add up to its score. See docs/readiness.md."
+    "measure) times 100. The points of a step add up to its score."
 )
-points = factors.pivot(index="activity", columns="factor", values="points").loc[r.scores["activity"]]
+points = factors.pivot(index="activity", columns="factor", values="points").loc[s["activity"]]
 points = points[list(r.weights)]
 st.dataframe(
-    points.assign(score=r.scores.set_index("activity")["score"]),
+    points.assign(score=s.set_index("activity")["score"]),
     column_config={
         c: st.column_config.ProgressColumn(c, min_value=0, max_value=100 * w, format="%.1f")
         for c, w in r.weights.items()
     }
     | {"score": st.column_config.NumberColumn("score", format="%.0f")},
 )
-activity = st.selectbox("One step in detail", r.scores["activity"].tolist(), key="readiness_activity")
+activity = st.selectbox("One step in detail", s["activity"].tolist(), key="readiness_activity")
 one = factors[factors["activity"] == activity]
 fig = px.bar(
     one,
@@ -62,5 +164,11 @@ fig = px.bar(
 fig.update_layout(height=320, yaxis={"categoryorder": "array", "categoryarray": list(r.weights)[::-1]})
 st.plotly_chart(fig)
 table(one.drop(columns=["activity", "score", "recommendation"]))
+st.markdown(f"**Why**: {md_escape(s.set_index('activity').at[activity, 'rationale'])}")
 
-extra_tables(r, shown={"scores"})
+with st.expander("Sensitivity: what moving each weight and threshold changes"):
+    table(r.sensitivity.assign(activities=r.sensitivity["activities"].map(", ".join)))
+if r.notes:
+    bullet_list(list(r.notes))
+
+extra_tables(r, shown={"scores", "equity", "sensitivity"})

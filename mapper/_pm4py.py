@@ -75,6 +75,53 @@ def inductive_miner_from_variants(variants: dict[tuple[str, ...], int], noise_th
     return tree
 
 
+def replay_fitness(tree, variants: dict[tuple[str, ...], int]) -> dict:
+    """Token-based replay fitness of a variant log on a process tree, each variant weighted by its cases.
+
+    Each distinct trace is replayed once (pm4py's token-based replay on the tree's Petri net) and its
+    token counts are multiplied by the number of cases that follow it, so the result equals replaying
+    every case, at the cost of one replay per variant.
+
+    Parameters
+    ----------
+    tree : pm4py ProcessTree
+    variants : dict of tuple of str to int
+        Each distinct trace and its number of cases (at least one).
+
+    Returns
+    -------
+    dict
+        ``log_fitness`` (float in [0, 1]: ``0.5 (1 - missing / consumed) + 0.5 (1 - remaining /
+        produced)`` over all cases), ``fitting_cases`` (int: cases whose trace replays without missing or
+        remaining tokens), ``cases`` (int), ``variants`` (int).
+
+    References
+    ----------
+    Rozinat & van der Aalst (2008), "Conformance checking of processes based on monitoring real
+    behavior", Information Systems 33(1), pp. 64-95 (token-based replay fitness).
+    """
+    import pm4py
+    from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+
+    net, im, fm = pm4py.convert_to_petri_net(tree)
+    traces = list(variants)
+    log = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
+    results = token_replay.apply(log, net, im, fm, parameters={"show_progress_bar": False})
+    w = [int(variants[t]) for t in traces]
+    m = sum(n * r["missing_tokens"] for n, r in zip(w, results, strict=True))
+    c = sum(n * r["consumed_tokens"] for n, r in zip(w, results, strict=True))
+    rem = sum(n * r["remaining_tokens"] for n, r in zip(w, results, strict=True))
+    p = sum(n * r["produced_tokens"] for n, r in zip(w, results, strict=True))
+    fitness = 0.5 * (1 - m / c if c else 1.0) + 0.5 * (1 - rem / p if p else 1.0)
+    return {
+        "log_fitness": float(fitness),
+        "fitting_cases": int(sum(n for n, r in zip(w, results, strict=True) if r["trace_is_fit"])),
+        "cases": int(sum(w)),
+        "variants": len(traces),
+    }
+
+
 def tree_to_bpmn(tree):
     """Convert a process tree to a pm4py BPMN graph."""
     import pm4py

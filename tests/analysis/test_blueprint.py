@@ -73,10 +73,31 @@ def test_bpmn_is_valid_with_di_for_every_node_and_flow(blueprint, tmp_path):
     assert service and user
     names = {e.get("name") for e in service + user}
     assert "Validate documents" in names
-    assert any(n.startswith("Review: ") for n in names)  # the human review after an AI step
+    ai = [s.activity for s in blueprint.steps.itertuples() if s.recommendation == "ai_assist" and s.in_model]
+    assert any(n.startswith("Review: ") for n in names) == bool(ai)  # the human review after an AI step
 
 
-def test_ai_assist_is_a_service_task_followed_by_a_review(blueprint):
+@pytest.fixture(scope="module")
+def ai_blueprint(sample_log, tmp_path_factory):
+    """The sample's blueprint under a profile that lets a judgment with nothing to learn from get AI help."""
+    from analysis import analyze
+
+    path = tmp_path_factory.mktemp("profile") / "lenient.yaml"
+    path.write_text("rules:\n  ai_assist_min_determinism: 0.0\n")
+    return analyze(sample_log, profile=path, sensitivity=False).blueprint
+
+
+def test_ai_assist_becomes_a_service_task_and_a_human_review_in_the_bpmn(ai_blueprint, tmp_path):
+    steps = ai_blueprint.steps.set_index("activity")
+    assert steps.loc["Decide application", "recommendation"] == "ai_assist"
+    root = etree.fromstring(ai_blueprint.to_bpmn().encode())
+    service = {e.get("name") for e in root.findall(f".//{BPMN}serviceTask")}
+    user = {e.get("name") for e in root.findall(f".//{BPMN}userTask")}
+    assert "AI prepares: Decide application" in service and "Review: Decide application" in user
+
+
+def test_ai_assist_is_a_service_task_followed_by_a_review(ai_blueprint):
+    blueprint = ai_blueprint
     flows = set(zip(blueprint.flows["source"], blueprint.flows["target"], strict=True))
     for s in blueprint.steps.itertuples():
         if s.recommendation == "ai_assist" and s.in_model:

@@ -89,6 +89,10 @@ def test_findings_tables_export_round_trip(tmp_path, sample_findings):
         "waiting_drift_changes",
         "wait_drivers",
         "wait_driver_levels",
+        "decision_points",
+        "decision_rules",
+        "orchestration_gate",
+        "orchestration_conditions",
     }
     path = export_tables(tables, tmp_path / "all.xlsx")
     wb = openpyxl.load_workbook(path, read_only=True)

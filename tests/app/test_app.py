@@ -395,7 +395,11 @@ def test_readiness_factor_points_add_up_to_the_scores(sample_findings):
     at = _page(sample_findings, "app_pages/readiness.py")
     counts = r.scores["recommendation"].value_counts()
     assert _metrics(at)["Fix first"] == str(int(counts.get("fix_first", 0)))
-    assert list(_frame(at, "activity", "score", "recommendation")["activity"]) == list(r.scores["activity"])
+    assert _metrics(at)["Already automated"] == str(int(r.scores["already_automated"].sum()))
+    every = _frame(at, "activity", "recommendation", "stability", "already_automated", "rationale")
+    assert list(every["activity"]) == list(r.scores["activity"])
+    candidates = _frame(at, "activity", "recommendation", "priority")
+    assert list(candidates["activity"]) == list(r.candidates(top=None)["activity"])
 
     points = next(d.value for d in at.dataframe if list(d.value.columns) == [*r.weights, "score"])
     assert list(points.index) == list(r.scores["activity"])
@@ -410,6 +414,22 @@ def test_readiness_factor_points_add_up_to_the_scores(sample_findings):
     assert list(one["factor"]) == list(r.weights)
     score = r.scores.set_index("activity").at["Consult Highways", "score"]
     assert one["points"].sum() == pytest.approx(score, abs=0.1)
+
+
+def test_readiness_page_rescores_with_a_sensitive_attribute(sample_findings, truth):
+    eq = truth["readiness"]["equity"]
+    at = _ok(_page(sample_findings, "app_pages/readiness.py"))
+    assert not at.warning  # nothing flagged without a sensitive attribute
+    assert eq["attribute"] in at.multiselect(key="equity_attributes").options
+    at.multiselect(key="equity_attributes").set_value([eq["attribute"]])
+    at.button(key="readiness_apply").click().run()
+    _ok(at)
+    assert at.session_state["analysis_options"]["equity_attributes"] == (eq["attribute"],)
+    warnings = _texts(at.warning)
+    assert eq["activity"] in warnings and eq["attribute"] in warnings
+    rules = _frame(at, "activity", "text", "support", "precision")
+    rule = truth["readiness"]["rule_decision"]
+    assert any(rule["attribute"] in t for t in rules.loc[rules["activity"] == rule["activity"], "text"])
 
 
 def test_blueprint_diagram_and_governance(sample_findings):
@@ -971,11 +991,11 @@ def test_performer_type_picker_analyses_again_with_the_new_type(sample_findings)
     script.session_state["analysis_key"] = "k"
     script.session_state["filters"] = {"variants": [1]}
     script.session_state["filtered_views"] = {"old": object()}
-    script.run()
-    assert script.markdown[0].value == "human"
+    _ok(script.run())
+    assert [m.value for m in script.markdown] == ["human"]
     script.button(key="go").click().run()
     _ok(script)
-    assert script.markdown[0].value == "bot"
+    assert [m.value for m in script.markdown] == ["bot"]
     assert script.session_state["analysis_options"] == {"performer_types": {"mailroom_01": "bot"}}
     assert script.session_state["filters"] == {"variants": [1]}  # kept; the views are redone
     assert script.session_state["filtered_views"] == {}
