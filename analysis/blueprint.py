@@ -79,7 +79,9 @@ class Blueprint:
         ``approval_checkpoint`` (bool), ``human_in_the_loop`` (bool), ``retry_policy`` (dict or None),
         ``audit_events`` (list of str), ``fix_first_reasons`` (list of str), ``in_model`` (bool: the
         discovered model holds the activity; infrequent activities filtered by the miner are listed but
-        not drawn).
+        not drawn), ``gateway_rules`` (list of dict: for a decision a learned rule determines, each rule
+        with ``outcome``, ``condition`` (in words), ``conditions`` (machine-readable), ``support``,
+        ``precision``; they name the flows out of the gateway after the step; empty otherwise).
     orchestration : pandas.DataFrame
         One row per orchestration step inserted at failing handoffs: ``id`` (str), ``before_activity``
         (str), ``level`` (str), ``handoffs`` (list of dict: ``source``, ``target``, ``failure`` (the
@@ -320,6 +322,9 @@ def build_blueprint(
     nodes, flows, tasks_of = _bpmn_graph(model, steps_df.set_index("activity"), routes)
     steps_df["bpmn_tasks"] = steps_df["activity"].map(lambda a: tasks_of.get(a, []))
     steps_df["in_model"] = steps_df["activity"].isin(tasks_of)
+    rules = _gateway_rules(readiness)
+    steps_df["gateway_rules"] = steps_df["activity"].map(lambda a: rules.get(a, []))
+    flows = _label_gateway_flows(nodes, flows, tasks_of, rules)
     steps_df = steps_df[
         [
             "activity",
@@ -333,6 +338,7 @@ def build_blueprint(
             "audit_events",
             "fix_first_reasons",
             "in_model",
+            "gateway_rules",
         ]
     ]
 
@@ -415,6 +421,73 @@ FAILURE_ACTIONS = {
     "dropped-baton": "assign the case to a named owner on arrival and chase it when nobody picks it up",
     "escalation-bounce": "escalate with the full history, and close it at the higher level",
 }
+
+
+def _gateway_rules(readiness: Readiness) -> dict[str, list[dict]]:
+    """The learned rules of the decisions a rule determines (readiness rule ``"rule"``), by activity.
+
+    Each: ``outcome`` (the next activity), ``condition`` (str, the rule in words without its outcome),
+    ``conditions`` (list of dict, machine-readable: attribute, operator, value, or_missing), ``support``,
+    ``precision``.
+    """
+    s = readiness.scores
+    determined = set(s.loc[s["rule"].isin(["rule", "equity_check"]), "activity"]) if "rule" in s else set()
+    out: dict[str, list[dict]] = {}
+    rules = readiness.decisions.rules
+    for r in rules[rules["activity"].isin(determined)].itertuples():
+        out.setdefault(r.activity, []).append(
+            {
+                "outcome": r.outcome,
+                "condition": str(r.text).split(" → ")[0].split(" -> ")[0],
+                "conditions": list(r.conditions),
+                "support": int(r.support),
+                "precision": round(float(r.precision), 4),
+            }
+        )
+    return out
+
+
+def _label_gateway_flows(
+    nodes: pd.DataFrame, flows: pd.DataFrame, tasks_of: dict, rules: dict
+) -> pd.DataFrame:
+    """Name the outgoing flows of the exclusive gateway after a rule-determined decision by its conditions.
+
+    A flow is named when the first activity it leads to (through gateways) is an outcome of a rule; the
+    rules of one outcome are joined by "or". The BPMN then reads as the rule: ``documents_submitted < 4``
+    on the flow to *Request further information*.
+    """
+    if not rules or flows.empty:
+        return flows
+    flows = flows.copy()
+    kind = dict(zip(nodes["id"], nodes["type"], strict=True))
+    entry = {tasks[0]["id"]: a for a, tasks in tasks_of.items() if tasks}
+    out: dict[str, list] = {}
+    for f in flows.itertuples():
+        out.setdefault(f.source, []).append(f)
+
+    def first_activity(node: str, depth: int = 0) -> str | None:
+        if node in entry:
+            return entry[node]
+        if depth > 6 or not str(kind.get(node, "")).endswith("Gateway"):
+            return None
+        found = {first_activity(f.target, depth + 1) for f in out.get(node, [])} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    for activity, rs in rules.items():
+        tasks = tasks_of.get(activity)
+        if not tasks:
+            continue
+        conditions: dict[str, list[str]] = {}
+        for r in rs:
+            conditions.setdefault(r["outcome"], []).append(r["condition"])
+        for f in out.get(tasks[-1]["id"], []):
+            if kind.get(f.target) != "exclusiveGateway":
+                continue
+            for g in out.get(f.target, []):
+                reached = first_activity(g.target)
+                if reached in conditions:
+                    flows.loc[flows["id"] == g.id, "name"] = " or ".join(dict.fromkeys(conditions[reached]))
+    return flows
 
 
 def _failure_routes(failures: HandoffFailures) -> pd.DataFrame:

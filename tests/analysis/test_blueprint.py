@@ -157,3 +157,22 @@ def test_diagram_escapes_names():
     assert "&lt;b&gt;R&amp;D&lt;/b&gt; &quot;x&quot; \\\\N" in source
     svg = plot_blueprint(bp).pipe(format="svg").decode()
     assert "<b>" not in svg and "<script>" not in svg
+
+
+def test_a_rule_determined_decision_names_its_gateway_flows(sample_findings, truth):
+    rule = truth["readiness"]["rule_decision"]
+    bp = sample_findings.blueprint
+    steps = bp.steps.set_index("activity")
+    rules = steps.loc[rule["activity"], "gateway_rules"]
+    assert {r["outcome"] for r in rules} == {rule["below"], rule["otherwise"]}
+    below = next(r for r in rules if r["outcome"] == rule["below"])
+    assert below["conditions"] == [
+        {"attribute": rule["attribute"], "operator": "<", "value": rule["threshold"], "or_missing": False}
+    ]
+    named = bp.flows[bp.flows["name"].notna()]
+    entry = {t["id"]: a for a, ts in zip(steps.index, steps["bpmn_tasks"], strict=True) if ts for t in ts[:1]}
+    labels = {entry.get(t): n for t, n in zip(named["target"], named["name"], strict=True)}
+    assert labels[rule["below"]] == f"{rule['attribute']} < {rule['threshold']}"
+    assert labels[rule["otherwise"]] == f"{rule['attribute']} >= {rule['threshold']}"
+    # The judgment keeps a person and no rule.
+    assert steps.loc[truth["judgment_activity"], "gateway_rules"] == []
