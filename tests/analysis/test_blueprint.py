@@ -170,9 +170,18 @@ def test_a_rule_determined_decision_names_its_gateway_flows(sample_findings, tru
         {"attribute": rule["attribute"], "operator": "<", "value": rule["threshold"], "or_missing": False}
     ]
     named = bp.flows[bp.flows["name"].notna()]
-    entry = {t["id"]: a for a, ts in zip(steps.index, steps["bpmn_tasks"], strict=True) if ts for t in ts[:1]}
-    labels = {entry.get(t): n for t, n in zip(named["target"], named["name"], strict=True)}
-    assert labels[rule["below"]] == f"{rule['attribute']} < {rule['threshold']}"
-    assert labels[rule["otherwise"]] == f"{rule['attribute']} >= {rule['threshold']}"
+    entry = {ts[0]["id"]: a for a, ts in zip(steps.index, steps["bpmn_tasks"], strict=True) if ts}
+    kind = dict(zip(bp.nodes["id"], bp.nodes["type"], strict=True))
+
+    def reached(node):  # the first activity a flow leads to, through gateways
+        while node not in entry and kind[node].endswith("Gateway"):
+            node = bp.flows.loc[bp.flows["source"] == node, "target"].iloc[0]
+        return entry.get(node)
+
+    labels = {reached(t): n for t, n in zip(named["target"], named["name"], strict=True)}
+    assert labels == {
+        rule["below"]: f"{rule['attribute']} < {rule['threshold']}",
+        rule["otherwise"]: f"{rule['attribute']} >= {rule['threshold']}",
+    }
     # The judgment keeps a person and no rule.
     assert steps.loc[truth["judgment_activity"], "gateway_rules"] == []
