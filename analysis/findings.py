@@ -56,6 +56,9 @@ from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
 
 FINDINGS_SCHEMA_VERSION = "1.3"
+#: Roles are discovered (pm4py, whose role discovery grows fast with the activities: 223 s for BPIC15_1's
+#: 398) only for logs with at most this many activities.
+ROLE_DISCOVERY_MAX_ACTIVITIES = 100
 #: The readiness fields written to ``findings.json`` beside the 1.0 ones (since 1.3).
 READINESS_EXTRA = (
     "already_automated",
@@ -317,6 +320,8 @@ class Findings:
         conditions under which an orchestration layer is worth having.
     model_quality : dict
         :func:`mapper.discovery.model_fitness` of the log on the discovered model.
+    notes : tuple of str
+        What the analysis left out or estimated, and why (roles not discovered, fitness sampled ...).
     """
 
     log: EventLog
@@ -336,6 +341,7 @@ class Findings:
     performance: PerformanceViews | None = None
     gate: OrchestrationGate | None = None
     model_quality: dict | None = None
+    notes: tuple = ()
 
     @property
     def quality(self) -> DataQuality:
@@ -481,6 +487,7 @@ class Findings:
                 "equity": _records(self.readiness.equity),
                 "gate": None if self.gate is None else self.gate.to_dict(),
                 "model_quality": self.model_quality,
+                "notes": list(self.notes),
                 "verdict": self.verdict.to_dict(),
                 "kpis": self.blueprint.kpis,
                 "performers": self._performers(),
@@ -798,10 +805,19 @@ def analyze(
     _check_arguments(log, sla_targets=sla_targets, due_column=due_column, escalation_column=escalation_column)
     step = progress or (lambda _name: None)
     step(ANALYSIS_STEPS[0])
+    notes: list[str] = []
     roles = log.discovered_roles  # a log whose roles were discovered before (e.g. a filtered view)
     if roles is None and discover_missing_roles and log.has_resources and not log.has_roles:
-        roles = discover_roles(log)
-        log = with_discovered_roles(log, roles)
+        n_activities = len(discover_dfg(log).activities)
+        if n_activities <= ROLE_DISCOVERY_MAX_ACTIVITIES:
+            roles = discover_roles(log)
+            log = with_discovered_roles(log, roles)
+        else:
+            notes.append(
+                f"Roles were not discovered: the log has {n_activities} activities (more than "
+                f"{ROLE_DISCOVERY_MAX_ACTIVITIES}), for which pm4py's role discovery takes minutes; handoffs "
+                "are analysed between resources."
+            )
     summary = {**log.summary(), "roles_discovered": roles is not None}
     dfg = discover_dfg(log)
     variants = discover_variants(log)
@@ -859,6 +875,14 @@ def analyze(
         sensitivity="full" if sensitivity else "none",
     )
     model_quality = model_fitness(model, variants)
+    if model_quality.get("skipped"):
+        notes.append(f"The fitness of the log to its model was not computed: {model_quality['skipped']}.")
+    elif model_quality.get("sampled"):
+        notes.append(
+            "The fitness of the log to its model was estimated on a sample of "
+            f"{model_quality['cases_replayed']:,} of {model_quality['cases']:,} cases (token replay of every "
+            "variant would take too long)."
+        )
     gate = find_orchestration_gate(
         log,
         readiness=readiness,
@@ -895,6 +919,7 @@ def analyze(
         performance=performance,
         gate=gate,
         model_quality=model_quality,
+        notes=tuple(notes),
     )
 
 

@@ -75,6 +75,14 @@ def inductive_miner_from_variants(variants: dict[tuple[str, ...], int], noise_th
     return tree
 
 
+def petri_net_size(tree) -> int:
+    """Transitions of the Petri net of a process tree (the cost of replaying one trace grows with it)."""
+    import pm4py
+
+    net, _im, _fm = pm4py.convert_to_petri_net(tree)
+    return len(net.transitions)
+
+
 def replay_fitness(tree, variants: dict[tuple[str, ...], int]) -> dict:
     """Token-based replay fitness of a variant log on a process tree, each variant weighted by its cases.
 
