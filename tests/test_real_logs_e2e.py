@@ -76,7 +76,7 @@ def test_findings_are_complete(run):
         parts += b["extraneous_hours"] + b["unknown_hours"]
         assert parts == pytest.approx(b["hours_lost_total"], rel=1e-6, abs=1e-6)
     assert doc["performers"]["performers"] and doc["handoff_failures"] is not None
-    assert 0 <= doc["readiness_summary"]["fix_first_share"] < 0.5
+    assert 0 <= doc["readiness_summary"]["fix_first_share"] <= 0.5  # never most of the steps
     assert all(0 <= r["stability"] <= 1 for r in doc["readiness"])
     assert doc["gate"]["conditions"] and doc["model_quality"]["cases"] == doc["log"]["cases"]
     summary = validate_bpmn_xml((out / "blueprint.bpmn").read_text())

@@ -399,3 +399,30 @@ def test_render_svg_turns_graphviz_failures_into_clear_errors(monkeypatch):
     monkeypatch.setattr(graphviz.Digraph, "pipe", failing)
     with pytest.raises(FlowreadyError, match="failed to lay out the graph: b'syntax error"):
         render_svg(g)
+
+
+def test_render_svg_bounds_the_layout_of_large_graphs_without_changing_them(monkeypatch):
+    import graphviz
+
+    from mapper import render_svg
+    from mapper.discovery import LARGE_GRAPH_LIMITS, LARGE_GRAPH_NODES
+
+    seen = []
+    real = graphviz.Digraph.pipe
+
+    def spy(self, *args, **kwargs):
+        seen.append(dict(self.graph_attr))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", spy)
+    small, large = graphviz.Digraph("s"), graphviz.Digraph("l")
+    for i in range(3):
+        small.node(f"n{i}")
+    for i in range(LARGE_GRAPH_NODES + 1):
+        large.node(f"n{i}", label=f"step {i}")
+        if i:
+            large.edge(f"n{i - 1}", f"n{i}")
+    assert render_svg(small).lstrip().startswith("<?xml")
+    assert render_svg(large).count('<g id="node') == LARGE_GRAPH_NODES + 1
+    assert seen[0] == {} and seen[1] == LARGE_GRAPH_LIMITS
+    assert large.graph_attr == {}  # the caller's graph is left as it was
