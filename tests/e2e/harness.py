@@ -109,6 +109,7 @@ PAGES: tuple[AppPage, ...] = (
     AppPage("Handoffs & rework", "Handoffs & rework", (TABLE,)),
     AppPage("Readiness", "Automation readiness", (PLOTLY, TABLE)),
     AppPage("Blueprint", "Orchestration blueprint", (DIAGRAM, TABLE)),
+    AppPage("Compare", "Did the process change?", ('[data-testid="stDateInput"]',)),
     AppPage("Downloads", "Downloads", (DOWNLOAD,)),
 )
 
