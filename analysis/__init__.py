@@ -1,7 +1,7 @@
 """flowready.analysis: from the event table to findings, readiness scores, the blueprint and the report."""
 
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
-from analysis.bottlenecks import Bottlenecks, find_bottlenecks
+from analysis.bottlenecks import Bottlenecks, find_bottlenecks, find_end_activities
 from analysis.compare import Comparison, LogSplit, compare_logs, split_log
 from analysis.decisions import Decisions, decision_outcomes, find_equity_gaps, mine_decisions
 from analysis.findings import Findings, Verdict, analyze, find_verdict
@@ -82,6 +82,7 @@ __all__ = [
     "discover_roles",
     "export_report",
     "find_bottlenecks",
+    "find_end_activities",
     "find_equity_gaps",
     "find_handoff_cases",
     "find_handoff_failures",

@@ -246,7 +246,7 @@ def find_bottlenecks(
         ]
     ]
 
-    ends = _end_activities(o, end_activities, list(acts["activity"]))
+    ends = find_end_activities(log, end_activities=end_activities)
     cases = case_traces(o)
     cases = cases.mutate(closed=cases.last_activity.isin(ends) if ends else ibis.literal(False))
     closed = cases.filter(cases.closed)
@@ -314,15 +314,45 @@ def _f(x) -> float | None:
     return None if pd.isna(x) else float(x)
 
 
-def _end_activities(o, given: list[str] | None, known: list[str]) -> list[str]:
-    if given is not None:
-        unknown = [a for a in given if a not in known]
-        if unknown:
-            raise AnalysisError(
-                f"end activities {unknown} are not activities of the log; known activities: {known}."
-            )
-        return list(given)
+def find_end_activities(log: EventLog, *, end_activities: list[str] | None = None) -> list[str]:
+    """The activities that close a case: given, or detected as those that end most of their cases.
+
+    An activity is an end activity when it is the last event of at least :data:`END_ACTIVITY_SHARE` of
+    the cases that contain it. The one rule the bottlenecks (open and stuck cases), the readiness
+    (abandoned cases) and the handoff chains (closed cases) share.
+
+    Parameters
+    ----------
+    log : EventLog
+    end_activities : list of str, optional
+        Given by the user; checked against the log's activities and returned as given.
+
+    Returns
+    -------
+    list of str
+        Sorted when detected.
+
+    Raises
+    ------
+    AnalysisError
+        When ``end_activities`` names an activity the log does not have (the message lists them).
+
+    Examples
+    --------
+    >>> find_end_activities(load_event_log("sample_logs/council_permits.csv"))
+    ['Close case']
+    """
+    o = log.tables().ordered
     se = execute(
         start_end_activities(o).join(o.group_by("activity").aggregate(cases=o.case_id.nunique()), "activity")
     )
+    if end_activities is not None:
+        known = sorted(se["activity"])
+        unknown = [a for a in end_activities if a not in known]
+        if unknown:
+            raise AnalysisError(
+                f"end_activities names {unknown}, which are not activities of the log; known activities: "
+                f"{known}."
+            )
+        return list(end_activities)
     return sorted(se.loc[se["ends"] >= END_ACTIVITY_SHARE * se["cases"], "activity"].tolist())

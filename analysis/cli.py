@@ -62,6 +62,25 @@ XesReaderOpt = Annotated[
 ]
 
 
+#: The reading options every command that loads logs shares (the keywords of :func:`_mapping_kwargs`).
+MAPPING_OPTIONS = (
+    "case_id",
+    "activity",
+    "timestamp",
+    "start_timestamp",
+    "resource",
+    "role",
+    "lifecycle",
+    "timestamp_format",
+    "dayfirst",
+    "monthfirst",
+    "timezone",
+    "drop_bad_timestamps",
+    "sheet",
+    "xes_reader",
+)
+
+
 def _mapping_kwargs(
     *,
     case_id,
@@ -307,22 +326,7 @@ def analyze(
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
     process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
-    load_kwargs = _mapping_kwargs(
-        case_id=case_id,
-        activity=activity,
-        timestamp=timestamp,
-        start_timestamp=start_timestamp,
-        resource=resource,
-        role=role,
-        lifecycle=lifecycle,
-        timestamp_format=timestamp_format,
-        dayfirst=dayfirst,
-        monthfirst=monthfirst,
-        timezone=timezone,
-        drop_bad_timestamps=drop_bad_timestamps,
-        sheet=sheet,
-        xes_reader=xes_reader,
-    )
+    load_kwargs = _mapping_kwargs(**{k: v for k, v in locals().items() if k in MAPPING_OPTIONS})
     if system and len(system) != len(logs):
         err.print(f"[bold red]error:[/] {len(logs)} logs but {len(system)} --system names; give one per log.")
         raise typer.Exit(2)
@@ -580,22 +584,7 @@ def compare(
 ) -> None:
     """Did the process change? Compare cycle time, waiting, rework and handoff failures, per step and for
     the process, with confidence intervals; write comparison.json, comparison.csv and comparison.html."""
-    load_kwargs = _mapping_kwargs(
-        case_id=case_id,
-        activity=activity,
-        timestamp=timestamp,
-        start_timestamp=start_timestamp,
-        resource=resource,
-        role=role,
-        lifecycle=lifecycle,
-        timestamp_format=timestamp_format,
-        dayfirst=dayfirst,
-        monthfirst=monthfirst,
-        timezone=timezone,
-        drop_bad_timestamps=drop_bad_timestamps,
-        sheet=sheet,
-        xes_reader=xes_reader,
-    )
+    load_kwargs = _mapping_kwargs(**{k: v for k, v in locals().items() if k in MAPPING_OPTIONS})
     if len(logs) not in (1, 2) or (len(logs) == 1) != (split_at is not None):
         err.print(
             "[bold red]error:[/] give two logs (BEFORE AFTER), or one log and --split-at DATE; "

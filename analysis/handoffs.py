@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.bottlenecks import END_ACTIVITY_SHARE
+from analysis.bottlenecks import find_end_activities
 from analysis.performers import (
     PERFORMER_TYPES,
     Performers,
@@ -41,7 +41,7 @@ from analysis.queries.handoffs import (
     stint_handovers,
     stints,
 )
-from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR
+from mapper.columns import CASE_ID, RESOURCE, ROLE, ROW_NR
 from mapper.discovery import html_label, styled_digraph
 from mapper.engine import (
     P90,
@@ -51,7 +51,6 @@ from mapper.engine import (
     hours,
     non_negative,
     rework,
-    start_end_activities,
 )
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -1667,13 +1666,7 @@ def _rank(findings: list[pd.DataFrame], level: str, n_cases: int) -> pd.DataFram
 
 
 def _chains(log: EventLog, pe: ir.Table) -> tuple[pd.DataFrame, dict]:
-    tables = log.tables()
-    se = execute(
-        start_end_activities(tables.ordered).join(
-            tables.ordered.group_by(ACTIVITY).aggregate(c=tables.ordered[CASE_ID].nunique()), ACTIVITY
-        )
-    )
-    ends = sorted(se.loc[se["ends"] >= END_ACTIVITY_SHARE * se["c"], ACTIVITY].tolist())
+    ends = find_end_activities(log)
     cc = case_crossings(pe, ends)
     ch = hours(cc.cycle_us)
     chains = execute(

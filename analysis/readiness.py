@@ -52,6 +52,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.bottlenecks import find_end_activities
 from analysis.decisions import Decisions, mine_decisions
 from analysis.profile import Profile, load_profile
 from analysis.queries.handoffs import activity_handoffs, handover_table
@@ -66,7 +67,7 @@ from analysis.queries.readiness import (
     text_presence,
 )
 from mapper.columns import CASE_ID
-from mapper.engine import activity_stats, execute, log_counts, start_end_activities, variants
+from mapper.engine import activity_stats, execute, log_counts, variants
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -81,10 +82,6 @@ CANCEL_PATTERN = r"(?i)(cancel|abort|withdraw|annul|revoke)"
 #: Activity names that mark an outcome (a case that reaches one has ended, and the outcome step itself
 #: is not charged with the cases lost after it): cancellations, declines, rejections, refusals.
 OUTCOME_PATTERN = r"(?i)(cancel|abort|withdr|annul|revok|declin|reject|refus|denied|deny|dismiss)"
-#: An activity is an end activity when it is the last event of at least this share of its cases (as in
-#: :func:`analysis.find_bottlenecks`), unless ``end_activities`` is given.
-END_ACTIVITY_SHARE = 0.5
-
 RECOMMENDATIONS = ("automate", "ai_assist", "keep_human", "fix_first")
 #: The factors of the feasibility score, in profile order.
 FACTORS = (
@@ -607,7 +604,7 @@ def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attribu
     # Own failures.
     rep = execute(repeat_cases(o)).rename(columns={"cases": "_cases"})
     m = m.merge(rep[["activity", "loop_cases", "self_cases"]], on="activity", how="left")
-    ends = _ends(o, end_activities, m["activity"].tolist())
+    ends = find_end_activities(log, end_activities=end_activities)
     lost = execute(lost_cases(o, ends, int(counts["end_us"]), CANCEL_PATTERN, OUTCOME_PATTERN))
     m = m.merge(lost, on="activity", how="left")
     for c in ("loop_cases", "self_cases", "abandoned_cases", "cancelled_cases"):
@@ -782,20 +779,6 @@ def _rule_summary(rules: pd.DataFrame, top: int = 3) -> pd.Series:
         text = "; ".join(g["text"].head(top))
         out[act] = text + (f"; and {len(g) - top} more rule(s)" if len(g) > top else "")
     return pd.Series(out, dtype=object)
-
-
-def _ends(o, given, known) -> list[str]:
-    if given is not None:
-        unknown = [a for a in given if a not in known]
-        if unknown:
-            raise AnalysisError(
-                f"end_activities names {unknown}, which are not activities; known: {sorted(known)}."
-            )
-        return list(given)
-    se = execute(
-        start_end_activities(o).join(o.group_by("activity").aggregate(cases=o[CASE_ID].nunique()), "activity")
-    )
-    return sorted(se.loc[se["ends"] >= END_ACTIVITY_SHARE * se["cases"], "activity"].tolist())
 
 
 def _flow_measures(nb: pd.DataFrame, k: int, min_share: float) -> pd.DataFrame:
