@@ -86,7 +86,7 @@ VERDICT_TOP10_VARIANTS = 0.50
 VERDICT_STUCK_CASES = 0.05
 
 
-def _version() -> str:
+def flowready_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -420,7 +420,7 @@ class Findings:
         b = self.bottlenecks
         return _jsonable(
             {
-                "flowready_version": _version(),
+                "flowready_version": flowready_version(),
                 "schema_version": FINDINGS_SCHEMA_VERSION,
                 "log": self.summary,
                 "data_quality": q.to_dict(),

@@ -11,7 +11,7 @@ import plotly.express as px
 import plotly.io as pio
 from markupsafe import Markup
 
-from analysis.findings import Findings, _version
+from analysis.findings import Findings, flowready_version
 from mapper.discovery import render_process_map
 from mapper.units import humanize_hours
 
@@ -206,7 +206,7 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         figures=defaultdict(Markup, {k: Markup(v) for k, v in _figures(f).items()}),
         process_map=Markup(_inline_svg(process_map or render_process_map(f.dfg))),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        version=_version(),
+        version=flowready_version(),
     )
     path.write_text(html, "utf-8")
     return path
@@ -248,7 +248,7 @@ def export_comparison_report(comparison, path: str | Path) -> Path:
         n_neutral=int(everything["direction"].isin(["higher", "lower"]).sum()),
         figure=Markup(figure),  # trusted: plotly output, names escaped by Comparison.plot
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        version=_version(),
+        version=flowready_version(),
     )
     path.write_text(html, "utf-8")
     return path

@@ -87,7 +87,7 @@ class EngineTables:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _to_us(series: pd.Series) -> pd.Series:
+def to_us(series: pd.Series) -> pd.Series:
     """Timezone-aware timestamps -> int64 microseconds since the epoch (nullable)."""
     out = series.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
     return pd.Series(out.to_numpy().astype("int64"), index=series.index).where(series.notna()).astype("Int64")
@@ -111,8 +111,8 @@ def engine_input(events: pd.DataFrame) -> pd.DataFrame:
         {
             CASE_ID: events[CASE_ID].astype(str),
             ACTIVITY: events[ACTIVITY].astype(str),
-            "t_us": _to_us(events[TIMESTAMP]),
-            "start_us": _to_us(events[START_TIMESTAMP])
+            "t_us": to_us(events[TIMESTAMP]),
+            "start_us": to_us(events[START_TIMESTAMP])
             if START_TIMESTAMP in events
             else pd.Series(pd.NA, index=events.index, dtype="Int64"),
             RESOURCE: events[RESOURCE].astype("string")

@@ -23,7 +23,7 @@ from mapper.columns import (
     TIMESTAMP,
     detect_mapping,
 )
-from mapper.engine import _to_us, execute, pair_lifecycle, pair_schedule, rebind_tables, timestamp_ties
+from mapper.engine import execute, pair_lifecycle, pair_schedule, rebind_tables, timestamp_ties, to_us
 from mapper.errors import EventLogError, TimestampError
 from mapper.log import DataQuality, EventLog
 from mapper.readers import RawTable, read_raw
@@ -31,7 +31,7 @@ from mapper.schema import validate_event_table
 from mapper.timestamps import parse_timestamps
 
 
-class _Ledger:
+class Ledger:
     """Collects what happens to the rows of one source: drops, repairs and notes."""
 
     def __init__(self, raw: RawTable) -> None:
@@ -178,14 +178,14 @@ def load_event_log(
     >>> log.summary()["cases"]
     1000
     """
-    _check_zone(timezone)
+    check_zone(timezone)
     if isinstance(source, pd.DataFrame):
         if source.empty:
             raise EventLogError("<DataFrame>: the DataFrame has no rows.")
         raw = RawTable(source.reset_index(drop=True), "<DataFrame>", "dataframe", {})
     else:
         raw = read_raw(source, sheet=sheet, object_type=object_type, xes_reader=xes_reader)
-    ledger = _Ledger(raw)
+    ledger = Ledger(raw)
     if raw.format == "csv" and raw.details.get("line_offset", 2) is None:
         ledger.notes.append(
             f"The file has {raw.details['lines']:,} lines for {len(raw.frame):,} rows and a header: blank "
@@ -295,7 +295,7 @@ def load_event_log(
     return final
 
 
-def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: _Ledger, drop: bool) -> pd.DataFrame:
+def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: Ledger, drop: bool) -> pd.DataFrame:
     """Count rows that repeat an earlier row in every source column; drop them when asked."""
     if frame.empty:
         return events
@@ -320,7 +320,7 @@ def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: _Ledger, drop
     return events
 
 
-def _estimate_starts(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+def _estimate_starts(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     from mapper.start_times import estimate_start_times
 
     if START_TIMESTAMP in events and events[START_TIMESTAMP].notna().all():
@@ -335,7 +335,7 @@ def _estimate_starts(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     return events
 
 
-def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: _Ledger) -> pd.DataFrame:
+def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: Ledger) -> pd.DataFrame:
     from mapper.pseudonymise import pseudonymise_event_table
 
     events, report, note = pseudonymise_event_table(events, key, columns, source=ledger.raw.source)
@@ -344,7 +344,7 @@ def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: _Ledger) ->
     return events
 
 
-def _check_zone(timezone: str) -> None:
+def check_zone(timezone: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -423,7 +423,7 @@ _AUX_REASONS = {
 }
 
 
-def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+def _pair_lifecycles(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     """Pair schedule/assign/start/complete events into activity instances; drop the rest (reported).
 
     See :func:`mapper.engine.pair_lifecycle` and :func:`mapper.engine.pair_schedule`.
@@ -463,7 +463,7 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
             ROW_NR: events[ROW_NR].to_numpy(),
             CASE_ID: events[CASE_ID].astype(str).to_numpy(),
             ACTIVITY: events[ACTIVITY].astype(str).to_numpy(),
-            "t_us": _to_us(events[TIMESTAMP]).to_numpy(),
+            "t_us": to_us(events[TIMESTAMP]).to_numpy(),
             "lifecycle": lc.to_numpy(),
         }
     )

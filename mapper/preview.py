@@ -22,7 +22,7 @@ from mapper.columns import (
     ColumnMapping,
     detect_mapping,
 )
-from mapper.load import _check_zone, _Ledger
+from mapper.load import Ledger, check_zone
 from mapper.readers import RawTable
 from mapper.timestamps import parse_timestamps
 
@@ -110,7 +110,7 @@ def preview_event_log(
     >>> p.time_columns["format"].tolist()
     ['ISO 8601', 'ISO 8601']
     """
-    _check_zone(timezone)
+    check_zone(timezone)
     explicit = {
         CASE_ID: case_id,
         ACTIVITY: activity,
@@ -121,7 +121,7 @@ def preview_event_log(
         LIFECYCLE: lifecycle,
     }
     mapping, notes = detect_mapping(list(raw.frame.columns), explicit=explicit, source=raw.source)
-    labels = _Ledger(raw).label
+    labels = Ledger(raw).label
     head = raw.frame.head(rows)
     shown: dict[str, pd.Series] = {"row": pd.Series([labels(i) for i in range(len(head))], index=head.index)}
     times = []
