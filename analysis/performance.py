@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.bottlenecks import find_end_activities
 from analysis.queries.performance import (
     activity_bounds,
     attribute_profile,
@@ -1124,7 +1125,9 @@ def find_wait_drivers(
     :data:`MIN_LEVEL_CASES` (5) sampled cases are shown but not tested.
 
     These are associations, not causes: an attribute recorded late in a case (``known_at_start_share``
-    low) may be a consequence of how long it took, and open cases have cycle times cut short.
+    low) may be a consequence of how long it took. Cycle times are those of closed cases (last activity
+    an end activity, :func:`analysis.find_end_activities`); open cases, cut short by the end of the log,
+    are left out.
 
     Parameters
     ----------
@@ -1275,7 +1278,9 @@ def find_wait_drivers(
         else:
             level_exprs[usable[i]] = v
     long = case_levels(f, level_exprs)
-    y = case_cycle_hours(o) if target == "cycle_time" else case_waiting_hours(o, act)
+    # Cycle times of closed cases only: an open case's is cut short by the end of the log.
+    ends = find_end_activities(log) if target == "cycle_time" else None
+    y = case_cycle_hours(o, ends) if target == "cycle_time" else case_waiting_hours(o, act)
     # The joined (case, attribute, level, y) table is scanned four times: store it once per definition.
     definition = repr((key, sorted(kinds.items()), sorted(band_order.items()), target, act))
     j = tables.materialise(

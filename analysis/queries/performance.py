@@ -309,10 +309,16 @@ def case_levels(f: ir.Table, levels: dict[str, ir.Value]) -> ir.Table:
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
-def case_cycle_hours(o: ir.Table) -> ir.Table:
-    """Per case: ``y`` (float), hours from the first start (or completion) to the last completion."""
+def case_cycle_hours(o: ir.Table, end_activities: list[str] | None = None) -> ir.Table:
+    """Per case: ``y`` (float), hours from the first start (or completion) to the last completion.
+
+    With ``end_activities``, only the closed cases (their last activity is one of them): an open case's
+    cycle time is cut short by the end of the log.
+    """
     begin = o.start_us.coalesce(o.t_us)
-    g = o.group_by(CASE_ID).aggregate(b=begin.min(), e=o.t_us.max())
+    g = o.group_by(CASE_ID).aggregate(b=begin.min(), e=o.t_us.max(), last=o[ACTIVITY].argmax(o.pos))
+    if end_activities:
+        g = g.filter(g["last"].isin(list(end_activities)))
     return g.select(CASE_ID, y=hours(g.e - g.b))
 
 
