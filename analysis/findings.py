@@ -888,7 +888,7 @@ def analyze(
         readiness=readiness,
         fitness=model_quality["log_fitness"],
         profile=readiness.profile,
-        ping_pong_cases=blueprint_kpi_ping_pong(failures),
+        ping_pong_cases=_ping_pong_cases(failures),
     )
     step(ANALYSIS_STEPS[7])
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs
@@ -923,7 +923,7 @@ def analyze(
     )
 
 
-def blueprint_kpi_ping_pong(failures: HandoffFailures | None) -> int | None:
+def _ping_pong_cases(failures: HandoffFailures | None) -> int | None:
     """Cases with a ping-pong between teams (no review in between), as the KPIs count them."""
     if failures is None:
         return None
