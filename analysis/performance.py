@@ -57,22 +57,13 @@ from analysis.queries.performance import (
 )
 from mapper.columns import (
     ACTIVITY,
-    ASSIGN_TIMESTAMP,
     CASE_ID,
-    LIFECYCLE,
-    RESOURCE,
-    ROLE,
+    NOT_ATTRIBUTES,
     ROW_NR,
-    SCHEDULE_TIMESTAMP,
-    SOURCE_SYSTEM,
-    START_ESTIMATED,
-    START_TIMESTAMP,
-    TIMESTAMP,
 )
 from mapper.engine import US_PER_HOUR, activity_stats, dfg_edges, execute
 from mapper.errors import AnalysisError, TimestampError
 from mapper.log import EventLog
-from mapper.merge import SOURCE_ROW_NR
 from mapper.timestamps import parse_timestamps
 from mapper.units import humanize_hours
 
@@ -121,25 +112,6 @@ CLIFFS_DELTA_EFFECTS = (0.147, 0.33, 0.474)
 SLA_EXAMPLES = 5
 #: SLA: at most this many breaching cases are listed (worst first); the counts cover all of them.
 SLA_MAX_CASES = 1000
-
-#: Columns of the event table that are not case attributes (canonical and bookkeeping columns).
-NOT_ATTRIBUTES = frozenset(
-    {
-        CASE_ID,
-        ACTIVITY,
-        TIMESTAMP,
-        START_TIMESTAMP,
-        RESOURCE,
-        ROLE,
-        ROW_NR,
-        LIFECYCLE,
-        SCHEDULE_TIMESTAMP,
-        ASSIGN_TIMESTAMP,
-        START_ESTIMATED,
-        SOURCE_SYSTEM,
-        SOURCE_ROW_NR,
-    }
-)
 
 _QUARTILE_COLOURS = ("#2c7bb6", "#abd9e9", "#fdae61", "#d7191c")
 _QUARTILE_NAMES = ("fastest quarter", "second quarter", "third quarter", "slowest quarter")

@@ -26,10 +26,30 @@ SCHEDULE_TIMESTAMP = "schedule_timestamp"
 ASSIGN_TIMESTAMP = "assign_timestamp"
 #: Set by start-time estimation: whether ``start_timestamp`` was estimated rather than recorded.
 START_ESTIMATED = "start_estimated"
-#: Set by :func:`mapper.merge_event_logs`: the system each event comes from.
+#: Set by :func:`mapper.merge_event_logs`: the system each event comes from, and its row there.
 SOURCE_SYSTEM = "source_system"
+SOURCE_ROW_NR = "source_row_nr"
 
 REQUIRED = (CASE_ID, ACTIVITY, TIMESTAMP)
+#: Columns of an event table that are not case or event attributes: the canonical columns and the
+#: bookkeeping columns flowready adds. Analyses of attributes (decision mining, drivers) skip them.
+NOT_ATTRIBUTES = frozenset(
+    {
+        CASE_ID,
+        ACTIVITY,
+        TIMESTAMP,
+        START_TIMESTAMP,
+        RESOURCE,
+        ROLE,
+        ROW_NR,
+        LIFECYCLE,
+        SCHEDULE_TIMESTAMP,
+        ASSIGN_TIMESTAMP,
+        START_ESTIMATED,
+        SOURCE_SYSTEM,
+        SOURCE_ROW_NR,
+    }
+)
 OPTIONAL = (START_TIMESTAMP, RESOURCE, ROLE, LIFECYCLE)
 
 #: Names recognised for each canonical column, most specific first. Matching ignores case and

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapper.columns import CASE_ID, RESOURCE, ROLE, ROW_NR, SOURCE_SYSTEM
+from mapper.columns import CASE_ID, RESOURCE, ROLE, ROW_NR, SOURCE_ROW_NR, SOURCE_SYSTEM
 from mapper.engine import execute, rebind_tables, timestamp_ties
 from mapper.errors import ColumnMappingError, EventLogError
 from mapper.log import DataQuality, EventLog
@@ -23,7 +23,6 @@ from mapper.schema import validate_event_table
 #: Column keeping each event's case id as its own system wrote it.
 SYSTEM_CASE_ID = "system_case_id"
 #: Column keeping each event's position in its own source (``row_nr`` is renumbered across sources).
-SOURCE_ROW_NR = "source_row_nr"
 
 
 def _read_case_map(case_map: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str]:

@@ -17,17 +17,10 @@ import pandas as pd
 
 from mapper.columns import (
     ACTIVITY,
-    ASSIGN_TIMESTAMP,
     CASE_ID,
-    LIFECYCLE,
+    NOT_ATTRIBUTES,
     RESOURCE,
-    ROLE,
     ROW_NR,
-    SCHEDULE_TIMESTAMP,
-    SOURCE_SYSTEM,
-    START_ESTIMATED,
-    START_TIMESTAMP,
-    TIMESTAMP,
 )
 from mapper.engine import execute, hours
 from mapper.log import EventLog
@@ -41,23 +34,6 @@ CODE_MIN, CODE_MAX_DISTINCT = 100_000, 100
 #: The neighbour of the first event of a case, and the outcome of the last one.
 START, END = "<start>", "<end>"
 
-#: Columns of the event table that are not case or event attributes.
-CANONICAL_COLUMNS = frozenset(
-    {
-        CASE_ID,
-        ACTIVITY,
-        TIMESTAMP,
-        START_TIMESTAMP,
-        RESOURCE,
-        ROLE,
-        ROW_NR,
-        LIFECYCLE,
-        SCHEDULE_TIMESTAMP,
-        ASSIGN_TIMESTAMP,
-        START_ESTIMATED,
-        SOURCE_SYSTEM,
-    }
-)
 
 #: Attribute names that describe the whole trace, so they leak where a case goes: a variant or
 #: cluster label is computed from the finished trace, and a case id predicts nothing.
@@ -212,8 +188,8 @@ def system_share(o: ir.Table, pattern: str) -> ir.Table:
 def attribute_names(log: EventLog) -> dict[str, str]:
     """The case and event attributes of ``log`` usable by the engine: engine name -> column name.
 
-    Every column of the event table that is not canonical (:data:`CANONICAL_COLUMNS`) and does not hold
-    timestamps (a date predicts through the calendar, which a gateway condition should not) gets an
+    Every column of the event table that is not canonical (:data:`mapper.columns.NOT_ATTRIBUTES`) and
+    does not hold timestamps (a date predicts through the calendar, which a gateway condition should not) gets an
     engine name ``a0``, ``a1``, ... in column order; at most :data:`MAX_ATTRIBUTES` of them, those with
     the most values (a log that spreads a list over numbered columns, ``RequestedAmount_0`` ...
     ``RequestedAmount_14``, has columns too sparse to carry a rule for most instances).
@@ -222,7 +198,7 @@ def attribute_names(log: EventLog) -> dict[str, str]:
     names = [
         c
         for c in ev.columns
-        if c not in CANONICAL_COLUMNS and not pd.api.types.is_datetime64_any_dtype(ev[c].dtype)
+        if c not in NOT_ATTRIBUTES and not pd.api.types.is_datetime64_any_dtype(ev[c].dtype)
     ]
     if len(names) > MAX_ATTRIBUTES:
         filled = ev[names].count()  # one vectorised count per column of the loaded table

@@ -131,3 +131,12 @@ def test_pseudonymise_after_the_case_map_matched_the_original_ids(logs):
     }
     assert merged.quality.details["pseudonymised"]["columns"] == ["case_id", "resource", "system_case_id"]
     assert not [n for n in merged.quality.notes if "C1" in n or "ann" in n]
+
+
+def test_bookkeeping_columns_of_a_merged_log_are_not_attributes(logs):
+    from analysis.queries.readiness import attribute_names
+    from mapper.columns import NOT_ATTRIBUTES, SOURCE_ROW_NR, SOURCE_SYSTEM
+
+    merged = merge_event_logs(logs, case_map=MAP)
+    assert {SOURCE_ROW_NR, SOURCE_SYSTEM} <= set(merged.events.columns) & NOT_ATTRIBUTES
+    assert not set(attribute_names(merged).values()) & NOT_ATTRIBUTES
