@@ -25,6 +25,7 @@ from analysis.queries.readiness import (
     decision_instances,
     neighbour_counts,
 )
+from analysis.stats import adjust_p_values
 from mapper.engine import execute
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -867,29 +868,10 @@ def _equity(table, acts, outs, attributes, numeric, eq, min_share) -> pd.DataFra
     if not rows:
         return pd.DataFrame(columns=EQUITY_COLUMNS)
     out = pd.DataFrame(rows)
-    out["p_holm"] = holm(out["p_value"].to_numpy())
+    out["p_holm"] = adjust_p_values(out["p_value"].to_numpy(), method="holm")
     out["significant"] = out["p_holm"] < eq["alpha"]
     out["flagged"] = out["significant"] & (out["disparity_ratio"] < eq["disparity_ratio"])
     return out[EQUITY_COLUMNS]
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (same order as ``p``).
-
-    Examples
-    --------
-    >>> holm(np.array([0.01, 0.04, 0.03])).round(2).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p, dtype="float64")
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    adj = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adj[i] = running
-    return adj
 
 
 __all__ = [
@@ -900,6 +882,5 @@ __all__ = [
     "classify_attributes",
     "decision_outcomes",
     "find_equity_gaps",
-    "holm",
     "mine_decisions",
 ]

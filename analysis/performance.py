@@ -55,6 +55,7 @@ from analysis.queries.performance import (
     target_overruns,
     waiting_instances,
 )
+from analysis.stats import adjust_p_values
 from mapper.columns import (
     ACTIVITY,
     CASE_ID,
@@ -127,36 +128,6 @@ def _alpha(value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
         raise AnalysisError(f"alpha must be a number between 0 and 1 (exclusive), not {value!r}.")
     return float(value)
-
-
-def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjustment of p-values (NaN stays NaN and does not count as a test).
-
-    Parameters
-    ----------
-    p_values : array-like of float
-
-    Returns
-    -------
-    numpy.ndarray
-        The adjusted p-values, in the input order, each at most 1.
-
-    References
-    ----------
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
-    Statistics* 6(2), 65-70.
-    """
-    p = np.asarray(p_values, dtype="float64")
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    idx = np.flatnonzero(ok)
-    order = idx[np.argsort(p[idx], kind="stable")]
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out[order] = np.minimum(adj, 1.0)
-    return out
 
 
 def _us_to_time(us: pd.Series) -> pd.Series:
@@ -864,7 +835,7 @@ def find_waiting_drift(
     ch["step"] = (up & next_up & (~earlier_known | early_up)) | (
         down & next_down & (~earlier_known | early_down)
     )
-    ch["p_adjusted"] = holm(ch["p_value"].where(~ch["censored"]))
+    ch["p_adjusted"] = adjust_p_values(ch["p_value"].where(~ch["censored"]))
     ch["significant"] = (ch["p_adjusted"] < alpha) & (up | down) & ch["step"] & ~ch["censored"]
     ch["direction"] = np.where(ch["significant"], np.where(ch["ratio"] > 1, "up", "down"), "")
     ch = ch[_empty_changes().columns].astype(_empty_changes().dtypes.to_dict())
@@ -1324,7 +1295,7 @@ def find_wait_drivers(
                 }
             )
             lv_p.append(pv)
-        adj = holm(lv_p)
+        adj = adjust_p_values(lv_p)
         for r, pa in zip(rows, adj, strict=True):
             r["p_adjusted"] = float(pa)
             r["significant"] = bool(pa < alpha) if not math.isnan(pa) else False
@@ -1338,7 +1309,7 @@ def find_wait_drivers(
         level_rows += rows
 
     at = pd.DataFrame(attr_rows)
-    at["p_adjusted"] = holm(at["p_value"])
+    at["p_adjusted"] = adjust_p_values(at["p_value"])
     at["significant"] = (at["p_adjusted"] < alpha).fillna(False).astype(bool)
     at["effect"] = [_effect(e, EPSILON_SQUARED_EFFECTS) for e in at["epsilon_squared"]]
     at = at.assign(_eps=at["epsilon_squared"].fillna(-1.0)).sort_values(

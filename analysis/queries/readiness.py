@@ -189,10 +189,11 @@ def attribute_names(log: EventLog) -> dict[str, str]:
     """The case and event attributes of ``log`` usable by the engine: engine name -> column name.
 
     Every column of the event table that is not canonical (:data:`mapper.columns.NOT_ATTRIBUTES`) and
-    does not hold timestamps (a date predicts through the calendar, which a gateway condition should not) gets an
-    engine name ``a0``, ``a1``, ... in column order; at most :data:`MAX_ATTRIBUTES` of them, those with
-    the most values (a log that spreads a list over numbered columns, ``RequestedAmount_0`` ...
-    ``RequestedAmount_14``, has columns too sparse to carry a rule for most instances).
+    does not hold timestamps (a date predicts through the calendar, which a gateway condition should
+    not) gets an engine name ``a0``, ``a1``, ... in column order; at most :data:`MAX_ATTRIBUTES` of
+    them, those with the most values (a log that spreads a list over numbered columns,
+    ``RequestedAmount_0`` ... ``RequestedAmount_14``, has columns too sparse to carry a rule for most
+    instances).
     """
     ev = log.events
     names = [

@@ -18,7 +18,7 @@ from analysis import (
     performance_spectrum,
     plot_performance_spectrum,
 )
-from analysis.performance import holm
+from analysis.stats import adjust_p_values as holm
 from mapper.errors import AnalysisError
 from tests.conftest import SAMPLE, TRUTH, make_log
 
