@@ -49,7 +49,7 @@ from analysis.queries.waiting import (
     working_clock,
 )
 from mapper.columns import ACTIVITY, CASE_ID
-from mapper.engine import US_PER_HOUR, execute
+from mapper.engine import US_PER_HOUR, activity_stats, execute
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -1255,15 +1255,16 @@ def find_waiting_instances(
     """
     if limit < 1:
         raise AnalysisError(f"limit must be at least 1, got {limit!r}.")
-    if calendars is None:
-        calendars = discover_calendars(log)
-    causes, _ = _attribution(log, calendars, int(round(max_sequential_gap_minutes * 60 * US_PER_SECOND)))
-    if activity is not None:
-        known = set(log.events[ACTIVITY].astype(str).unique())
+    if activity is not None:  # checked before any work, on the engine's per-activity statistics
+        known = set(log.tables().result("activity_stats", activity_stats)[ACTIVITY])
         if activity not in known:
             raise AnalysisError(
                 f"activity {activity!r} is not an activity of the log; known: {sorted(known)[:20]}."
             )
+    if calendars is None:
+        calendars = discover_calendars(log)
+    causes, _ = _attribution(log, calendars, int(round(max_sequential_gap_minutes * 60 * US_PER_SECOND)))
+    if activity is not None:
         causes = causes.filter(causes[ACTIVITY] == activity)
     h = {f"{c}_hours": causes[f"{c}_us"].cast("float64") / US_PER_HOUR for c in CAUSES}
     q = causes.select(

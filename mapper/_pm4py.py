@@ -75,15 +75,14 @@ def inductive_miner_from_variants(variants: dict[tuple[str, ...], int], noise_th
     return tree
 
 
-def petri_net_size(tree) -> int:
-    """Transitions of the Petri net of a process tree (the cost of replaying one trace grows with it)."""
+def petri_net(tree):
+    """The Petri net of a process tree: ``(net, initial_marking, final_marking)``."""
     import pm4py
 
-    net, _im, _fm = pm4py.convert_to_petri_net(tree)
-    return len(net.transitions)
+    return pm4py.convert_to_petri_net(tree)
 
 
-def replay_fitness(tree, variants: dict[tuple[str, ...], int]) -> dict:
+def replay_fitness(petri, variants: dict[tuple[str, ...], int]) -> dict:
     """Token-based replay fitness of a variant log on a process tree, each variant weighted by its cases.
 
     Each distinct trace is replayed once (pm4py's token-based replay on the tree's Petri net) and its
@@ -92,7 +91,8 @@ def replay_fitness(tree, variants: dict[tuple[str, ...], int]) -> dict:
 
     Parameters
     ----------
-    tree : pm4py ProcessTree
+    petri : tuple
+        ``(net, initial_marking, final_marking)`` from :func:`petri_net`.
     variants : dict of tuple of str to int
         Each distinct trace and its number of cases (at least one).
 
@@ -108,11 +108,10 @@ def replay_fitness(tree, variants: dict[tuple[str, ...], int]) -> dict:
     Rozinat & van der Aalst (2008), "Conformance checking of processes based on monitoring real
     behavior", Information Systems 33(1), pp. 64-95 (token-based replay fitness).
     """
-    import pm4py
     from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
     from pm4py.objects.log.obj import Event, EventLog, Trace
 
-    net, im, fm = pm4py.convert_to_petri_net(tree)
+    net, im, fm = petri
     traces = list(variants)
     log = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
     results = token_replay.apply(log, net, im, fm, parameters={"show_progress_bar": False})

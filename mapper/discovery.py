@@ -303,7 +303,8 @@ def model_fitness(
     """
     import numpy as np
 
-    transitions = _pm4py.petri_net_size(model.tree)
+    petri = _pm4py.petri_net(model.tree)
+    transitions = len(petri[0].transitions)
     cases = int(variants["cases"].sum())
     if transitions > FITNESS_MAX_TRANSITIONS:
         return {
@@ -329,7 +330,7 @@ def model_fitness(
         picks = rng.choice(len(variants), size=min(k, cases), replace=True, p=p)
         idx, n = np.unique(picks, return_counts=True)
         counts = {tuple(variants["trace"].iloc[i]): int(c) for i, c in zip(idx, n, strict=True)}
-    r = _pm4py.replay_fitness(model.tree, counts) if counts else {"log_fitness": None, "fitting_cases": 0}
+    r = _pm4py.replay_fitness(petri, counts) if counts else {"log_fitness": None, "fitting_cases": 0}
     replayed = int(sum(counts.values()))
     return {
         "log_fitness": r["log_fitness"],
