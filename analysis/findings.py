@@ -44,6 +44,7 @@ from analysis.performers import (
 )
 from analysis.profile import Profile, load_profile
 from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
+from mapper.columns import NOT_ATTRIBUTES
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
@@ -802,7 +803,15 @@ def analyze(
     >>> findings.bottlenecks.activities["activity"].iloc[0]
     'Assess application'
     """
-    _check_arguments(log, sla_targets=sla_targets, due_column=due_column, escalation_column=escalation_column)
+    _check_arguments(
+        log,
+        sla_targets=sla_targets,
+        due_column=due_column,
+        escalation_column=escalation_column,
+        equity_attributes=equity_attributes,
+    )
+    if profile is not None and not isinstance(profile, Profile):
+        profile = load_profile(profile)  # a bad file stops here, before any work
     step = progress or (lambda _name: None)
     step(ANALYSIS_STEPS[0])
     notes: list[str] = []
@@ -862,8 +871,6 @@ def analyze(
         else None,
     )
     step(ANALYSIS_STEPS[6])
-    if profile is not None and not isinstance(profile, Profile):
-        profile = load_profile(profile)
     readiness = score_readiness(
         log,
         profile=profile,
@@ -969,9 +976,21 @@ def _handoff_roles_input(failures: HandoffFailures | None) -> pd.DataFrame | Non
 
 
 def _check_arguments(
-    log: EventLog, *, sla_targets: Mapping[str, float] | None, due_column: str | None, escalation_column
+    log: EventLog,
+    *,
+    sla_targets: Mapping[str, float] | None,
+    due_column: str | None,
+    escalation_column: str | None,
+    equity_attributes: Sequence[str],
 ) -> None:
     """Refuse arguments that name what the log does not have, before any work is done."""
+    unknown = [a for a in equity_attributes if a not in log.events.columns or a in NOT_ATTRIBUTES]
+    if unknown:
+        attributes = [c for c in log.events.columns if c not in NOT_ATTRIBUTES]
+        raise AnalysisError(
+            f"equity_attributes names {unknown}, which are not attribute columns of {log.source}; "
+            f"attributes: {attributes}."
+        )
     if sla_targets:
         known = sorted(discover_dfg(log).activities["activity"])
         unknown = sorted(set(sla_targets) - set(known))

@@ -326,11 +326,18 @@ def test_performer_types_and_sla_targets_reach_the_findings(tmp_path):
         (["--performer-type", "Portal"], "--performer-type 'Portal': write NAME=TYPE"),
         (["--performer-type", "Portal=robot"], "--performer-type"),
         (["--due-column", "deadline"], "--due-column 'deadline' is not a column"),
+        (
+            ["--equity-attribute", "nope"],
+            "--equity-attribute names ['nope'], which are not attribute columns",
+        ),
+        (["--equity-attribute", "role"], "--equity-attribute names ['role']"),
+        (["--profile", "/nope.yaml"], "Cannot read the --profile /nope.yaml"),
     ],
 )
 def test_analysis_options_are_checked_and_named_as_flags(tmp_path, args, message):
     result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path / "o"), *args])
     assert result.exit_code == 2, result.output
+    assert not (tmp_path / "o").exists()  # refused before any output
     assert message in " ".join(result.stderr.split()), result.stderr
     assert "Traceback" not in result.stderr
 
