@@ -143,7 +143,14 @@ PARAMETER_FLAGS = {
 
 
 def cli_message(message: str) -> str:
-    """A library message with its Python parameter names replaced by the command's options."""
+    """A library message with its Python parameter names replaced by the command's options.
+
+    Returns
+    -------
+    str
+        ``message`` with every name of :data:`PARAMETER_FLAGS` (as a whole word) replaced by its option,
+        e.g. ``"case_hours must ..."`` -> ``"--min-case-hours/--max-case-hours must ..."``.
+    """
     import re
 
     return re.sub(

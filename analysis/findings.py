@@ -88,6 +88,14 @@ VERDICT_STUCK_CASES = 0.05
 
 
 def flowready_version() -> str:
+    """The installed flowready version (``importlib.metadata``), or ``"0+unknown"`` when not installed.
+
+    Returns
+    -------
+    str
+        Written as ``flowready_version`` in ``findings.json`` and the reports: it names the code, not the
+        format (see :data:`FINDINGS_SCHEMA_VERSION`).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     try:

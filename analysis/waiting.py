@@ -749,6 +749,14 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
     rows : pandas.DataFrame
         A column ``label`` and one ``<cause>_hours`` column per cause in :data:`CAUSES`; drawn top-down
         in the given order.
+    title : str
+    label : str, default "activity"
+        The column naming each bar.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One horizontal bar per row, stacked by cause (hours), in the cause colours.
     """
     import plotly.graph_objects as go
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import plotly.express as px
 import streamlit as st
 
+from analysis.profile import load_profile
 from app_pages.common import (
     ANALYSIS_OPTIONS,
     RECOMMENDATION_LABELS,
@@ -55,11 +56,11 @@ with st.expander("Options: sensitive attributes (equity) and the readiness profi
     if st.button("Score again", key="readiness_apply"):
         new = {**options, "equity_attributes": tuple(chosen)}
         try:
-            if profile is not None:
-                folder = Path(tempfile.mkdtemp(prefix="flowready-profile-"))
-                path = folder / Path(profile.name).name
-                path.write_bytes(profile.getvalue())
-                new["profile"] = path
+            if profile is not None:  # read and checked now; the session keeps the Profile, not a file
+                with tempfile.TemporaryDirectory(prefix="flowready-profile-") as folder:
+                    path = Path(folder) / Path(profile.name).name
+                    path.write_bytes(profile.getvalue())
+                    new["profile"] = load_profile(path)
             reanalyse(new)
         except FlowreadyError as exc:
             st.error(str(exc))

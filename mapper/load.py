@@ -345,6 +345,13 @@ def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: Ledger) -> 
 
 
 def check_zone(timezone: str) -> None:
+    """Check that ``timezone`` is an IANA zone name (shared by the load and the mapping preview).
+
+    Raises
+    ------
+    TimestampError
+        When it is not; the message names the zone and gives examples.
+    """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:

@@ -1000,3 +1000,21 @@ def test_performer_type_picker_analyses_again_with_the_new_type(sample_findings)
     assert script.session_state["filters"] == {"variants": [1]}  # kept; the views are redone
     assert script.session_state["filtered_views"] == {}
     assert script.session_state["analysis_key"].startswith("k|options:")
+
+
+def test_readiness_page_scores_again_with_an_uploaded_profile(sample_findings):
+    at = _ok(_page(sample_findings, "app_pages/readiness.py"))
+    at.file_uploader(key="readiness_profile").upload(
+        "mine.yaml", b"rules:\n  ai_assist_min_determinism: 0.0\n"
+    )
+    at.run()
+    at.button(key="readiness_apply").click().run()
+    _ok(at)
+    profile = at.session_state["analysis_options"]["profile"]
+    assert profile.get("rules", "ai_assist_min_determinism") == 0.0
+    s = at.session_state["findings"].readiness.scores.set_index("activity")
+    assert s.loc["Decide application", "recommendation"] == "ai_assist"
+    at.file_uploader(key="readiness_profile").upload("bad.yaml", b"rules:\n  automate_scor: 3\n")
+    at.run()
+    at.button(key="readiness_apply").click().run()
+    assert "automate_scor" in " ".join(e.value for e in at.error)
