@@ -55,15 +55,9 @@ ROUTE_PREFIX = "Route with context to: "
 #: handovers.
 ROUTE_MIN_SHARE = 0.1
 
-_TYPES = {
-    "StartEvent": "startEvent",
-    "NormalStartEvent": "startEvent",
-    "EndEvent": "endEvent",
-    "NormalEndEvent": "endEvent",
-    "ExclusiveGateway": "exclusiveGateway",
-    "ParallelGateway": "parallelGateway",
-    "InclusiveGateway": "exclusiveGateway",
-}
+#: The discovered model's node types as written in the blueprint (an inclusive gateway of the Inductive
+#: Miner's conversion is drawn as an exclusive one).
+_TYPES = {"inclusiveGateway": "exclusiveGateway"}
 
 
 @dataclass(frozen=True)
@@ -544,8 +538,8 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
     """Rewrite the discovered BPMN into the blueprint graph (nodes, flows, tasks per activity)."""
     nodes: list[dict] = []
     flows: list[dict] = []
-    entry: dict[object, str] = {}
-    exit_: dict[object, str] = {}
+    entry: dict[str, str] = {}
+    exit_: dict[str, str] = {}
     tasks_of: dict[str, list[dict]] = {}
     route_of = {r.before_activity: r for r in routes.itertuples()} if len(routes) else {}
 
@@ -557,16 +551,15 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
     def link(a: str, b: str, name: str | None = None) -> None:
         flows.append({"id": f"f{len(flows) + 1}", "source": a, "target": b, "name": name})
 
-    for node in model.bpmn.get_nodes():
-        kind = type(node).__name__
-        if kind in _TYPES:
-            nid = add(_TYPES[kind], node.get_name() or "")
-            entry[node] = exit_[node] = nid
+    for node in model.nodes.itertuples():
+        if node.type != "task":
+            nid = add(_TYPES.get(node.type, node.type), "")
+            entry[node.id] = exit_[node.id] = nid
             continue
-        activity = node.get_name()
+        activity = node.name
         if activity not in steps.index:  # a silent or unknown task: keep it as a plain task
             nid = add("task", activity or "")
-            entry[node] = exit_[node] = nid
+            entry[node.id] = exit_[node.id] = nid
             continue
         s = steps.loc[activity]
         chain: list[str] = []
@@ -597,12 +590,12 @@ def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
             chain.append(add("userTask", activity, doc))
         for a, b in zip(chain, chain[1:], strict=False):
             link(a, b)
-        entry[node], exit_[node] = chain[0], chain[-1]
+        entry[node.id], exit_[node.id] = chain[0], chain[-1]
         tasks_of[activity] = [
             {"id": n["id"], "type": n["type"], "name": n["name"]} for n in nodes if n["id"] in chain
         ]
-    for f in model.bpmn.get_flows():
-        link(exit_[f.get_source()], entry[f.get_target()])
+    for f in model.flows.itertuples():
+        link(exit_[f.source], entry[f.target])
     return (
         pd.DataFrame(nodes, columns=["id", "type", "name", "documentation"]),
         pd.DataFrame(flows, columns=["id", "source", "target", "name"]),

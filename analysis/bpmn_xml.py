@@ -21,6 +21,7 @@ import graphviz
 import pandas as pd
 from lxml import etree
 
+from mapper.discovery import run_graphviz
 from mapper.errors import AnalysisError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -331,7 +332,7 @@ def _layout(
     for i, flow in enumerate(flows):
         label = graphviz.escape(flow.name) if flow.name else None
         graph.edge(f"n{index[flow.source]}", f"n{index[flow.target]}", id=f"e{i}", label=label)
-    data = json.loads(graph.pipe(format="json0", quiet=True))
+    data = json.loads(run_graphviz(graph, "json0"))
     x0, _, _, y1 = (float(v) for v in data["bb"].split(","))
 
     def to_di(x: float, y: float) -> Point:  # Graphviz points (y up) to pixels (y down)

@@ -11,6 +11,7 @@ from mapper.discovery import (
     plot_process_map,
     render_process_map,
     render_svg,
+    run_graphviz,
 )
 from mapper.errors import (
     AnalysisError,
@@ -62,4 +63,5 @@ __all__ = [
     "read_raw",
     "render_process_map",
     "render_svg",
+    "run_graphviz",
 ]

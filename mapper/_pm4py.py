@@ -129,11 +129,55 @@ def replay_fitness(petri, variants: dict[tuple[str, ...], int]) -> dict:
     }
 
 
-def tree_to_bpmn(tree):
-    """Convert a process tree to a pm4py BPMN graph."""
+#: pm4py's BPMN node classes -> the BPMN 2.0 element names of the tidy node table.
+_BPMN_TYPES = {
+    "StartEvent": "startEvent",
+    "NormalStartEvent": "startEvent",
+    "EndEvent": "endEvent",
+    "NormalEndEvent": "endEvent",
+    "ExclusiveGateway": "exclusiveGateway",
+    "ParallelGateway": "parallelGateway",
+    "InclusiveGateway": "inclusiveGateway",
+    "Task": "task",
+}
+
+
+def tree_to_bpmn_tables(tree) -> dict[str, pd.DataFrame]:
+    """The BPMN graph of a process tree as two tidy tables (pm4py's objects stay in this module).
+
+    Returns
+    -------
+    dict
+        ``nodes``: ``id`` (str, ``m1``, ``m2``, ... in pm4py's node order), ``type`` (str: ``startEvent``,
+        ``endEvent``, ``exclusiveGateway``, ``parallelGateway``, ``inclusiveGateway`` or ``task``),
+        ``name`` (str: the activity of a task, "" otherwise), ``direction`` (str: ``diverging``,
+        ``converging``, ``mixed`` or "" for a gateway's role; "" for other nodes); ``flows``: ``id``
+        (``mf1``, ...), ``source``, ``target`` (node ids).
+    """
     import pm4py
 
-    return pm4py.convert_to_bpmn(tree)
+    bpmn = pm4py.convert_to_bpmn(tree)
+    ids: dict[object, str] = {}
+    nodes = []
+    for node in bpmn.get_nodes():
+        kind = type(node).__name__
+        ids[node] = f"m{len(ids) + 1}"
+        direction = ""
+        if kind.endswith("Gateway"):
+            direction = str(getattr(node.get_gateway_direction(), "name", "")).lower()
+            direction = "" if direction == "unspecified" else direction
+        name = node.get_name() or "" if kind == "Task" else ""
+        nodes.append(
+            {"id": ids[node], "type": _BPMN_TYPES.get(kind, "task"), "name": name, "direction": direction}
+        )
+    flows = [
+        {"id": f"mf{i + 1}", "source": ids[f.get_source()], "target": ids[f.get_target()]}
+        for i, f in enumerate(bpmn.get_flows())
+    ]
+    return {
+        "nodes": pd.DataFrame(nodes, columns=["id", "type", "name", "direction"]),
+        "flows": pd.DataFrame(flows, columns=["id", "source", "target"]),
+    }
 
 
 def _read_ocel(path, kind: str):

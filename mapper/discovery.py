@@ -104,15 +104,21 @@ class ProcessModel:
     Attributes
     ----------
     tree : pm4py ProcessTree
-    bpmn : pm4py BPMN
-        The same model as a BPMN graph (tasks, gateways, start and end events, sequence flows).
+    nodes : pandas.DataFrame
+        The same model as a BPMN graph, one row per flow node: ``id`` (str), ``type`` (str:
+        ``startEvent``, ``endEvent``, ``exclusiveGateway``, ``parallelGateway``, ``inclusiveGateway`` or
+        ``task``), ``name`` (str: the activity of a task, "" otherwise), ``direction`` (str: a gateway's
+        ``diverging`` (split), ``converging`` (join) or ``mixed``; "" otherwise).
+    flows : pandas.DataFrame
+        Its sequence flows: ``id``, ``source``, ``target`` (str, node ids).
     noise_threshold : float
     variants_used : int
         Number of variants the model was mined from.
     """
 
     tree: object
-    bpmn: object
+    nodes: pd.DataFrame
+    flows: pd.DataFrame
     noise_threshold: float
     variants_used: int
 
@@ -241,7 +247,8 @@ def discover_bpmn(
     tree = _pm4py.inductive_miner_from_variants(
         dict(zip(v["trace"], v["cases"], strict=True)), noise_threshold
     )
-    return ProcessModel(tree, _pm4py.tree_to_bpmn(tree), noise_threshold, len(v))
+    graph = _pm4py.tree_to_bpmn_tables(tree)
+    return ProcessModel(tree, graph["nodes"], graph["flows"], noise_threshold, len(v))
 
 
 #: Token replay of one variant costs about the square of the Petri net's transitions (measured: 1 ms on
@@ -723,17 +730,66 @@ LARGE_GRAPH_LIMITS = {
 }
 
 
+def run_graphviz(graph: graphviz.Digraph, format: Literal["svg", "json0", "png"] = "svg") -> bytes:
+    """Lay out a graph with Graphviz's ``dot``: the one runner of every Graphviz call in flowready.
+
+    Every drawing (process map, handoff network, blueprint diagram) and the BPMN export's layout go
+    through here, so a missing or failing ``dot`` gives the same clear error everywhere.
+
+    Parameters
+    ----------
+    graph : graphviz.Digraph
+        Not changed.
+    format : {"svg", "json0", "png"}, default "svg"
+        ``dot``'s output format (``json0``: the laid-out positions, as the BPMN export reads them).
+
+    Returns
+    -------
+    bytes
+        ``dot``'s output.
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed (the message says how to install it), or it fails
+        on the graph (the message quotes its error).
+
+    Notes
+    -----
+    On graphs of more than :data:`LARGE_GRAPH_NODES` nodes the crossing-minimisation and network-simplex
+    searches are bounded (:data:`LARGE_GRAPH_LIMITS`): BPIC15_1's 566-node blueprint took from 2 s to
+    over 10 minutes depending on the order of its nodes, and 1.6 s with the bounds.
+
+    Examples
+    --------
+    >>> g = graphviz.Digraph()
+    >>> g.edge("a", "b")
+    >>> run_graphviz(g).startswith(b"<?xml")
+    True
+    """
+    if graph.source.count("\n\t") > LARGE_GRAPH_NODES * 2:  # nodes and edges: cheap upper bound
+        nodes = sum(1 for line in graph.body if " -> " not in line and "[" in line)
+        if nodes > LARGE_GRAPH_NODES:
+            graph = graph.copy()
+            graph.graph_attr.update(LARGE_GRAPH_LIMITS)
+    try:
+        return graph.pipe(format=format, quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise FlowreadyError(
+            "Graphviz's 'dot' program is not installed; install it (apt-get install graphviz) and retry."
+        ) from None
+    except graphviz.CalledProcessError as exc:
+        raise FlowreadyError(f"Graphviz's 'dot' failed to lay out the graph: {exc.stderr!r:.300}.") from None
+
+
 def render_svg(graph: graphviz.Digraph) -> str:
     """Lay out any graphviz graph with ``dot`` and return the SVG document as text.
-
-    The one place where flowready runs Graphviz for a drawing, so that a missing or failing ``dot``
-    gives the same clear error everywhere (process map, handoff network, blueprint diagram).
 
     Parameters
     ----------
     graph : graphviz.Digraph
         E.g. from :func:`plot_process_map`, :func:`analysis.plot_handoff_network` or
-        :func:`analysis.plot_blueprint`.
+        :func:`analysis.plot_blueprint`. Not changed.
 
     Returns
     -------
@@ -743,28 +799,9 @@ def render_svg(graph: graphviz.Digraph) -> str:
     Raises
     ------
     FlowreadyError
-        Graphviz's ``dot`` program is not installed, or it fails on the graph.
-
-    Notes
-    -----
-    On graphs of more than :data:`LARGE_GRAPH_NODES` nodes the crossing-minimisation and network-simplex
-    searches are bounded (:data:`LARGE_GRAPH_LIMITS`): BPIC15_1's 566-node blueprint took from 2 s to
-    over 10 minutes depending on the order of its nodes, and 1.6 s with the bounds. The graph passed in
-    is not changed.
+        As :func:`run_graphviz`.
     """
-    if graph.source.count("\n\t") > LARGE_GRAPH_NODES * 2:  # nodes and edges: cheap upper bound
-        nodes = sum(1 for line in graph.body if " -> " not in line and "[" in line)
-        if nodes > LARGE_GRAPH_NODES:
-            graph = graph.copy()
-            graph.graph_attr.update(LARGE_GRAPH_LIMITS)
-    try:
-        return graph.pipe(format="svg").decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        raise FlowreadyError(
-            "Graphviz's 'dot' program is not installed; install it (apt-get install graphviz) and retry."
-        ) from None
-    except graphviz.CalledProcessError as exc:
-        raise FlowreadyError(f"Graphviz's 'dot' failed to lay out the graph: {exc.stderr!r:.300}.") from None
+    return run_graphviz(graph, "svg").decode("utf-8")
 
 
 def export_process_map(

@@ -138,8 +138,21 @@ def test_cycle_time_uses_the_first_start_timestamp():
 
 def test_bpmn_has_a_task_for_every_activity(log):
     model = discover_bpmn(log, noise_threshold=0.0)
-    tasks = [n for n in model.bpmn.get_nodes() if type(n).__name__ == "Task"]
-    assert sorted(t.get_name() for t in tasks) == ["A", "B", "C"]
+    tasks = model.nodes[model.nodes["type"] == "task"]
+    assert sorted(tasks["name"]) == ["A", "B", "C"]
+    assert set(model.nodes["type"]) <= {
+        "startEvent",
+        "endEvent",
+        "exclusiveGateway",
+        "parallelGateway",
+        "task",
+    }
+    assert model.nodes["id"].is_unique
+    # every flow joins two known nodes; one start, one end
+    assert set(model.flows["source"]) | set(model.flows["target"]) <= set(model.nodes["id"])
+    assert (model.nodes["type"] == "startEvent").sum() == 1 and (model.nodes["type"] == "endEvent").sum() == 1
+    splits = model.nodes[model.nodes["type"].str.endswith("Gateway")]
+    assert set(splits["direction"]) <= {"diverging", "converging", "mixed"}
     assert model.variants_used == 3
     assert model.noise_threshold == 0.0
 
@@ -147,7 +160,7 @@ def test_bpmn_has_a_task_for_every_activity(log):
 def test_bpmn_reuses_a_given_variants_table(log):
     v = discover_variants(log)
     model = discover_bpmn(log, variants=v.head(1))
-    tasks = {n.get_name() for n in model.bpmn.get_nodes() if type(n).__name__ == "Task"}
+    tasks = set(model.nodes.loc[model.nodes["type"] == "task", "name"])
     assert tasks == {"A", "B", "C"}
     assert model.variants_used == 1
 
