@@ -47,3 +47,26 @@ def shared_log(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available")
     return path
+
+
+#: Real logs whose blueprints the tests of the executable outputs run (issue 12): a public-sector
+#: process (fines), a hospital process with loops, a ticketing process.
+BLUEPRINT_LOGS = (
+    "Road_Traffic_Fine_Management_Process.csv.gz",
+    "Sepsis Cases - Event Log.xes.gz",
+    "helpdesk.xes.gz",
+)
+_REAL_FINDINGS: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def real_findings():
+    """``real_findings(name)``: ``analyze()`` of a log in ../shared/logs, computed once per test session."""
+    from analysis import analyze
+
+    def get(name: str):
+        if name not in _REAL_FINDINGS:
+            _REAL_FINDINGS[name] = analyze(load_event_log(shared_log(name)))
+        return _REAL_FINDINGS[name]
+
+    return get
