@@ -8,7 +8,8 @@ SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: demo test test-fast lint bench bench-read bench-app screenshots sample system-deps clean
 
-# graphviz draws the process maps; Java runs Simod's Split Miner (impact simulation); Debian's chromium runs the browser tests (tests/e2e) under Playwright,
+# graphviz draws the process maps; Java runs Simod's Split Miner (impact simulation); Debian's chromium
+# runs the browser tests (tests/e2e) under Playwright,
 # whose pip package brings its own driver: never `playwright install`, which downloads a browser.
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { echo "Installing graphviz (dot)"; \
