@@ -37,10 +37,11 @@ from analysis.performers import (
     performer_types,
     with_discovered_roles,
 )
+from analysis.outputs import OUTPUTS, Output, export_all, render_output
 from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.profile import Profile, load_profile
 from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
-from analysis.report import export_report
+from analysis.report import export_report, render_report
 from analysis.waiting import (
     WaitingCauses,
     WorkingCalendars,
@@ -51,6 +52,11 @@ from analysis.waiting import (
 )
 
 __all__ = [
+    "OUTPUTS",
+    "Output",
+    "export_all",
+    "render_output",
+    "render_report",
     "Blueprint",
     "Bottlenecks",
     "Comparison",

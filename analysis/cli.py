@@ -437,10 +437,8 @@ def _analyze(
     filters: dict | None = None,
     analysis_kwargs: dict | None = None,
 ) -> None:
-    from analysis.export import export_table, export_tables
     from analysis.findings import analyze as run_analysis
-    from analysis.report import export_report
-    from mapper.discovery import render_process_map
+    from analysis.outputs import export_all
     from mapper.filters import filter_log
     from mapper.load import load_event_log
     from mapper.merge import merge_event_logs
@@ -476,21 +474,7 @@ def _analyze(
             **(analysis_kwargs or {}),
         )
         step("Writing outputs")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        findings.to_json(out_dir / "findings.json")
-        (out_dir / "data_quality.json").write_text(
-            json.dumps(findings.quality.to_dict(), indent=2, ensure_ascii=False), "utf-8"
-        )
-        findings.blueprint.to_json(out_dir / "blueprint.json")
-        findings.blueprint.to_bpmn(out_dir / "blueprint.bpmn")
-        svg = render_process_map(findings.dfg)
-        (out_dir / "process_map.svg").write_text(svg, "utf-8")
-        export_report(findings, out_dir / "report.html", process_map=svg)
-        tables = findings.tables()
-        (out_dir / "tables").mkdir(exist_ok=True)
-        for name, frame in tables.items():
-            export_table(frame, out_dir / "tables" / f"{name}.csv")
-        export_tables(tables, out_dir / "tables.xlsx")
+        export_all(findings, out_dir)
         step("Done")
     _print_summary(findings, out_dir)
 

@@ -107,31 +107,28 @@ def _inline_svg(svg: str) -> str:
     return svg[svg.index("<svg") :]
 
 
-def export_report(findings: Findings, path: str | Path, *, process_map: str | None = None) -> Path:
-    """Write the HTML report for a leader: the summary first, then the evidence.
+def render_report(findings: Findings, *, process_map: str | None = None) -> str:
+    """The HTML report for a leader, as text: the summary first, then the evidence.
 
     Parameters
     ----------
     findings : Findings
         From :func:`analysis.analyze`.
-    path : str or pathlib.Path
-        The ``.html`` file to write.
     process_map : str, optional
         The process map as rendered by :func:`mapper.discovery.render_process_map`, when the caller
         has it already (the CLI writes it to ``process_map.svg`` too); rendered here otherwise.
 
     Returns
     -------
-    pathlib.Path
-        ``path``. The file needs no network: styles, charts (plotly.js, inlined once) and the process map
-        (inline SVG) are all inside; every value from the data is HTML-escaped.
+    str
+        A complete HTML document. It needs no network: styles, charts (plotly.js, inlined once) and the
+        process map (inline SVG) are all inside; every value from the data is HTML-escaped.
 
     Raises
     ------
     FlowreadyError
         Graphviz's ``dot`` program is not installed.
     """
-    path = Path(path)
     f = findings
     b = f.bottlenecks
     steps = f.blueprint.steps.set_index("activity")
@@ -208,7 +205,33 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=flowready_version(),
     )
-    path.write_text(html, "utf-8")
+    return html
+
+
+def export_report(findings: Findings, path: str | Path, *, process_map: str | None = None) -> Path:
+    """Write the HTML report (:func:`render_report`) to ``path``.
+
+    Parameters
+    ----------
+    findings : Findings
+        From :func:`analysis.analyze`.
+    path : str or pathlib.Path
+        The ``.html`` file to write.
+    process_map : str, optional
+        As in :func:`render_report`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed.
+    """
+    path = Path(path)
+    path.write_text(render_report(findings, process_map=process_map), "utf-8")
     return path
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis import Findings, analyze, export_report
+from analysis import Findings, analyze
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
 from mapper import (
@@ -30,7 +30,6 @@ from mapper import (
     FlowreadyError,
     filter_log,
     load_event_log,
-    render_process_map,
     render_svg,
 )
 from mapper.preview import MappingPreview, preview_event_log
@@ -287,34 +286,6 @@ def require_findings() -> Findings:
 # The files are written when their button is clicked (st.download_button takes a callable), so opening
 # the Downloads page of a large log costs nothing; the writers are the library's own. The callables run
 # outside the script run: they take everything they need as arguments and touch no session state.
-
-
-def report_bytes(findings: Findings) -> bytes:
-    """``report.html`` from :func:`analysis.export_report`."""
-    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        return export_report(findings, Path(folder) / "report.html").read_bytes()
-
-
-def findings_bytes(findings: Findings) -> bytes:
-    """``findings.json`` (:meth:`analysis.Findings.to_json`)."""
-    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        return findings.to_json(Path(folder) / "findings.json").read_bytes()
-
-
-def blueprint_bpmn_bytes(findings: Findings) -> bytes:
-    """``blueprint.bpmn``: BPMN 2.0 XML with diagram interchange."""
-    return findings.blueprint.to_bpmn().encode("utf-8")
-
-
-def blueprint_json_bytes(findings: Findings) -> bytes:
-    """``blueprint.json``."""
-    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
-        return findings.blueprint.to_json(Path(folder) / "blueprint.json").read_bytes()
-
-
-def process_map_bytes(findings: Findings) -> bytes:
-    """The process map as SVG (:func:`mapper.render_process_map`)."""
-    return render_process_map(findings.dfg).encode("utf-8")
 
 
 def table_bytes(frame: pd.DataFrame, name: str, ext: str) -> bytes:

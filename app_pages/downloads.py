@@ -11,50 +11,18 @@ from functools import partial
 
 import streamlit as st
 
+from analysis.outputs import OUTPUTS, render_output
 from app_pages.common import (
-    blueprint_bpmn_bytes,
-    blueprint_json_bytes,
     download,
-    findings_bytes,
-    process_map_bytes,
-    report_bytes,
     require_findings,
     table_bytes,
     tables_workbook_bytes,
 )
 
 MIME = {
-    "html": "text/html",
-    "json": "application/json",
-    "bpmn": "application/xml",
-    "svg": "image/svg+xml",
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-#: File -> (writer, what it is for).
-FILES = {
-    "report.html": (
-        report_bytes,
-        "The report for leaders: findings, where to start, expected impact (one file).",
-    ),
-    "findings.json": (
-        findings_bytes,
-        "Every finding, in the documented, versioned contract (docs/findings.md).",
-    ),
-    "blueprint.bpmn": (
-        blueprint_bpmn_bytes,
-        "The redesigned process as BPMN 2.0 with its diagram, for Camunda, bpmn.io or Signavio.",
-    ),
-    "blueprint.json": (
-        blueprint_json_bytes,
-        "The blueprint with its governance (SLAs, retries, approvals, audit events, KPIs).",
-    ),
-    "process_map.svg": (
-        process_map_bytes,
-        "The process map (all activities, the default paths) as an image.",
-    ),
-}
-NEEDS_GRAPHVIZ = {"report.html", "process_map.svg"}
 
 f = require_findings()
 
@@ -69,12 +37,19 @@ if graphviz_missing:
         "Graphviz's 'dot' program is not installed, so the report and the process map cannot be drawn; "
         "install it (apt-get install graphviz) and reload."
     )
-for name, (writer, description) in FILES.items():
-    if graphviz_missing and name in NEEDS_GRAPHVIZ:
+for output in OUTPUTS:
+    if graphviz_missing and output.needs_graphviz:
         continue
     left, right = st.columns([1, 3])
-    download(name, partial(writer, f), name, MIME[name.rsplit(".", 1)[1]], f"download_{name}", left)
-    right.caption(description)
+    download(
+        output.name,
+        partial(render_output, f, output.name),
+        output.name,
+        output.media_type,
+        f"download_{output.name}",
+        left,
+    )
+    right.caption(output.description)
 
 st.subheader("Tables")
 st.caption(

@@ -451,12 +451,16 @@ def test_blueprint_diagram_and_governance(sample_findings):
 
 
 def test_downloads_offer_every_file_and_table(sample_findings, media):
+    from analysis.outputs import OUTPUTS
+
     f = sample_findings
     at = _ok(_page(f, "app_pages/downloads.py"))
     labels = [b.label for b in at.get("download_button")]
-    files = ["report.html", "findings.json", "blueprint.bpmn", "blueprint.json", "process_map.svg"]
-    if shutil.which("dot") is None:  # without Graphviz the page says so and leaves these two out
-        files = [n for n in files if n not in ("report.html", "process_map.svg")]
+    # The library's list of outputs (analysis.outputs.OUTPUTS), the same the CLI writes.
+    files = [o.name for o in OUTPUTS]
+    assert files[:2] == ["report.html", "findings.json"] and "blueprint.bpmn" in files
+    if shutil.which("dot") is None:  # without Graphviz the page says so and leaves the drawings out
+        files = [o.name for o in OUTPUTS if not o.needs_graphviz]
     tables = [f"{name}.{ext}" for name in f.tables() for ext in ("csv", "xlsx")]
     assert labels == [*files, "All tables (tables.xlsx)", *tables]
 

@@ -1,0 +1,180 @@
+"""Every output of an analysis, written by one call: the CLI, the app and a notebook use the same writers.
+
+:data:`OUTPUTS` lists the files an analysis produces (name, media type, what it is for, how it is
+rendered). :func:`render_output` renders one of them to bytes (the app's download buttons);
+:func:`export_all` writes them all into a folder (``flowready analyze``), with the result tables as CSV
+and Excel beside them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.export import export_table, export_tables
+from analysis.findings import Findings
+from analysis.report import render_report
+from mapper.discovery import render_process_map
+from mapper.errors import AnalysisError
+
+
+def _json(doc: dict) -> bytes:
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output file of an analysis.
+
+    Attributes
+    ----------
+    name : str
+        The file name (``report.html``).
+    media_type : str
+        Its media (MIME) type.
+    description : str
+        What it is for, in a sentence a user reads beside the download.
+    needs_graphviz : bool
+        Rendering it runs Graphviz's ``dot``.
+    render : callable
+        ``render(findings) -> bytes``.
+    """
+
+    name: str
+    media_type: str
+    description: str
+    needs_graphviz: bool
+    render: Callable[[Findings], bytes]
+
+
+#: The outputs of an analysis, in the order a user meets them.
+OUTPUTS: tuple[Output, ...] = (
+    Output(
+        "report.html",
+        "text/html",
+        "The report for leaders: findings, where to start, expected impact (one file, works offline).",
+        True,
+        lambda f: render_report(f).encode("utf-8"),
+    ),
+    Output(
+        "findings.json",
+        "application/json",
+        "Every finding, in the documented, versioned contract (docs/findings.md).",
+        False,
+        lambda f: _json(f.to_dict()),
+    ),
+    Output(
+        "data_quality.json",
+        "application/json",
+        "Every row read accounted for: kept, repaired (and how) or dropped (and why).",
+        False,
+        lambda f: _json(f.quality.to_dict()),
+    ),
+    Output(
+        "blueprint.bpmn",
+        "application/xml",
+        "The redesigned process as BPMN 2.0 with its diagram, for Camunda, bpmn.io or Signavio.",
+        True,
+        lambda f: f.blueprint.to_bpmn().encode("utf-8"),
+    ),
+    Output(
+        "blueprint.json",
+        "application/json",
+        "The blueprint with its governance (SLAs, retries, approvals, audit events, KPIs).",
+        False,
+        lambda f: _json(f.blueprint.to_dict()),
+    ),
+    Output(
+        "process_map.svg",
+        "image/svg+xml",
+        "The process map (all activities, the default paths) as an image.",
+        True,
+        lambda f: render_process_map(f.dfg).encode("utf-8"),
+    ),
+)
+
+
+def render_output(findings: Findings, name: str) -> bytes:
+    """Render one output of an analysis (see :data:`OUTPUTS`) to bytes.
+
+    Parameters
+    ----------
+    findings : Findings
+        From :func:`analysis.analyze`.
+    name : str
+        A file name of :data:`OUTPUTS` (e.g. ``"blueprint.bpmn"``).
+
+    Returns
+    -------
+    bytes
+        The file's content (UTF-8 for text).
+
+    Raises
+    ------
+    AnalysisError
+        ``name`` is not an output (the message lists them).
+    FlowreadyError
+        Graphviz's ``dot`` is missing for an output that draws.
+
+    Examples
+    --------
+    >>> from analysis import analyze
+    >>> render_output(analyze(load_event_log(SAMPLE)), "blueprint.bpmn")[:5]
+    b'<?xml'
+    """
+    for output in OUTPUTS:
+        if output.name == name:
+            return output.render(findings)
+    raise AnalysisError(
+        f"name={name!r} is not an output of an analysis; the outputs are: "
+        + ", ".join(o.name for o in OUTPUTS)
+        + "."
+    )
+
+
+def export_all(findings: Findings, out_dir: str | Path, *, tables: bool = True) -> list[Path]:
+    """Write every output of an analysis into a folder (created when missing).
+
+    Parameters
+    ----------
+    findings : Findings
+        From :func:`analysis.analyze`.
+    out_dir : str or pathlib.Path
+        The folder.
+    tables : bool, default True
+        Also write every result table (:meth:`Findings.tables`) as ``tables/<name>.csv`` and all of them
+        in ``tables.xlsx`` (cells that a spreadsheet would run as formulas are neutralised).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of :data:`OUTPUTS`, then the tables.
+
+    Raises
+    ------
+    FlowreadyError
+        Graphviz's ``dot`` program is not installed.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    process_map = render_process_map(findings.dfg)  # drawn once: its own file and the report's figure
+    for output in OUTPUTS:
+        if output.name == "process_map.svg":
+            data = process_map.encode("utf-8")
+        elif output.name == "report.html":
+            data = render_report(findings, process_map=process_map).encode("utf-8")
+        else:
+            data = output.render(findings)
+        path = out / output.name
+        path.write_bytes(data)
+        written.append(path)
+    if tables:
+        frames = findings.tables()
+        (out / "tables").mkdir(exist_ok=True)
+        for name, frame in frames.items():
+            written.append(export_table(frame, out / "tables" / f"{name}.csv"))
+        written.append(export_tables(frames, out / "tables.xlsx"))
+    return written
