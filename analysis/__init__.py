@@ -17,6 +17,7 @@ from analysis.handoffs import (
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.outputs import OUTPUTS, Output, export_all, render_output
 from analysis.performance import (
     PerformanceSpectrum,
     SlaBreaches,
@@ -37,7 +38,6 @@ from analysis.performers import (
     performer_types,
     with_discovered_roles,
 )
-from analysis.outputs import OUTPUTS, Output, export_all, render_output
 from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.profile import Profile, load_profile
 from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
