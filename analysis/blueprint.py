@@ -743,7 +743,8 @@ class _Graph:
         self._f += 1
         fid = f"f{self._f}"
         row = dict.fromkeys(FLOW_COLUMNS)
-        row.update(id=fid, source=a, target=b, name=name, is_default=False, **extra)
+        row.update(id=fid, source=a, target=b, name=name, is_default=False)
+        row.update(extra)
         self.flows.append(row)
         return fid
 
