@@ -374,6 +374,12 @@ DIAGRAM_COLOURS = {
     "orchestration": "#e1bee7",
     "exception": "#fff9c4",
 }
+#: Names of the user task that takes over when a service task fails, by the service task's purpose.
+HANDLER_NAMES = {
+    "step": "Handle failure: ",
+    "ai_prepare": "Handle failed AI preparation: ",
+    "route": "Handle failed routing: ",
+}
 #: Fill colours of the boundary events in the diagram.
 BOUNDARY_COLOURS = {"timer": "#fff176", "error": "#e57373"}
 #: Purposes of the tasks drawn in the "exception" colour: the handling of a failure or an SLA breach.
@@ -825,7 +831,7 @@ def _executable_graph(
         t = g.add("serviceTask", name, purpose, activity, documentation=doc, governance=gov)
         b = g.add(
             "boundaryEvent",
-            f"{name} failed",
+            "Failed after retries",
             "error",
             activity,
             attached_to=t,
@@ -835,7 +841,7 @@ def _executable_graph(
         )
         h = g.add(
             "userTask",
-            f"Handle failure: {name}",
+            HANDLER_NAMES[purpose] + activity,
             "handle_error",
             activity,
             documentation="The service task failed after its retry policy: a person does the work "
