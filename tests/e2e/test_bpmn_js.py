@@ -24,6 +24,7 @@ import io
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,11 @@ OTHER_CHILDREN = frozenset(
 )  # fmt: skip
 #: Import warnings that are harmless, as regular expressions. None so far: a warning fails the test.
 HARMLESS_WARNINGS: tuple[str, ...] = ()
+
+#: Whether a flow drawn through a shape that is not one of its ends fails the test (see :func:`crossings`).
+#: Off for now: the executable blueprint's layout (issue 12) routes some flows of boundary events over
+#: their host tasks; until that is fixed they are counted in bpmn-js.json and shown as pytest warnings.
+STRICT_LAYOUT = False
 
 #: CSS pixels of the browser window's width; its height follows the diagram's aspect within these bounds.
 WIDTH, MIN_HEIGHT, MAX_HEIGHT = 1600, 400, 2400
@@ -246,6 +252,48 @@ def on_border(event: dict, host: dict) -> bool:
     return distance <= radius + 1
 
 
+def crosses(a: tuple[float, float], b: tuple[float, float], shape: dict, inset: float = 2.0) -> bool:
+    """Whether the segment a-b enters the inside of ``shape``'s box shrunk by ``inset`` (Liang-Barsky)."""
+    left, top = shape["x"] + inset, shape["y"] + inset
+    right, bottom = shape["x"] + shape["width"] - inset, shape["y"] + shape["height"] - inset
+    if right <= left or bottom <= top:
+        return False
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, a[0] - left), (dx, right - a[0]), (-dy, a[1] - top), (dy, bottom - a[1])):
+        if p == 0:
+            if q <= 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 >= t1:
+            return False
+    return True
+
+
+def crossings(result: dict) -> list[str]:
+    """Sequence flows drawn through a shape that is not one of their ends.
+
+    A flow leaving a boundary event must not run through the event's host either: drawn over the task,
+    it reads as a flow into the task.
+    """
+    shapes, found = result["shapes"], []
+    for flow, drawn in result["connections"].items():
+        ends = {drawn["source"], drawn["target"]}
+        host = shapes.get(drawn["source"], {}).get("host")
+        points = drawn["waypoints"]
+        for shape_id, shape in shapes.items():
+            if shape_id in ends and shape_id != host:
+                continue
+            if any(crosses(a, b, shape) for a, b in zip(points, points[1:], strict=False)):
+                found.append(f"{flow} ({drawn['source']}->{drawn['target']}) runs through {shape_id}")
+    return found
+
+
 def problems(xml: str, rendering: Rendering, viewer: Viewer) -> list[str]:
     """Everything that shows bpmn-js did not render ``xml`` completely and faithfully; empty when it did."""
     import re
@@ -311,7 +359,13 @@ def check(name: str, xml: str, viewer: Viewer, tmp_path: Path) -> Rendering:
         "ink_share": round(rendering.ink_share, 4),
         "xml_bytes": len(xml.encode()),
         "screenshot": str(rendering.screenshot),
+        "flows_through_shapes": crossings(r) if r["error"] is None else None,
     }
+    if r["error"] is None and crossings(r):
+        layout = f"{name}: {len(crossings(r))} flow(s) drawn through shapes: " + "; ".join(crossings(r)[:10])
+        if STRICT_LAYOUT:
+            raise AssertionError(layout)
+        warnings.warn(layout, stacklevel=2)
     found = problems(xml, rendering, viewer)
     assert not found, f"bpmn-js on {name}:\n  " + "\n  ".join(found[:40])
     assert want.nodes and want.flows, f"{name}: the XML has no flow nodes or no sequence flows"
@@ -375,6 +429,7 @@ def test_the_checks_pass_an_executable_blueprint(viewer, tmp_path):
     rendering = check("executable_kinds", EXECUTABLE, viewer, tmp_path)
     assert rendering.result["shapes"]["late"]["host"] == "review"
     assert rendering.result["texts"]["review"] == "Review <b>it</b>"
+    assert crossings(rendering.result) == []
 
 
 def edit_di(xml: str, element: str, edit) -> str:
@@ -393,6 +448,12 @@ def test_the_checks_catch_what_bpmn_js_cannot_draw(viewer, tmp_path):
     found = problems(no_shape, render(viewer, no_shape, tmp_path / "no_shape.png"), viewer)
     assert any("send not rendered" in p for p in found), found
     assert any("no diagram element for flow element send" in p for p in found), found
+    through = render(
+        viewer,
+        EXECUTABLE.replace('<di:waypoint x="180" y="240"/>', '<di:waypoint x="180" y="100"/>'),
+        tmp_path / "through.png",
+    )
+    assert crossings(through.result) == ["f5 (late->alert) runs through review"]
     found = problems(detached, render(viewer, detached, tmp_path / "detached.png"), viewer)
     assert len(found) == 1, found
     assert "boundary event fail" in found[0] and "off the border of send" in found[0], found
