@@ -66,8 +66,9 @@ HARMLESS_WARNINGS: tuple[str, ...] = ()
 #: their host tasks; until that is fixed they are counted in bpmn-js.json and shown as pytest warnings.
 STRICT_LAYOUT = False
 
-#: CSS pixels of the browser window's width; its height follows the diagram's aspect within these bounds.
-WIDTH, MIN_HEIGHT, MAX_HEIGHT = 1600, 400, 2400
+#: CSS pixels of the browser window: the diagram at SCALE of its size within these bounds (a wide blueprint
+#: gets a wide window, so that the screenshot stays readable).
+SCALE, MIN_WIDTH, MAX_WIDTH, MIN_HEIGHT, MAX_HEIGHT = 0.6, 1600, 4000, 400, 2400
 #: A channel below this (0-255) counts as ink; a drawn diagram inks more than this share of its box.
 INK, MIN_INK_SHARE = 200, 0.002
 
@@ -108,7 +109,7 @@ def viewer():
             pytrace=False,
         )
     with harness.chromium() as browser:
-        context = browser.new_context(viewport={"width": WIDTH, "height": MIN_HEIGHT})
+        context = browser.new_context(viewport={"width": MIN_WIDTH, "height": MIN_HEIGHT})
         page = context.new_page()
         state = Viewer(page)
 
@@ -159,9 +160,10 @@ def render(viewer: Viewer, xml: str, screenshot: Path) -> Rendering:
     ink = 0.0
     if result["error"] is None:
         box = result["viewbox"]
-        aspect = box["height"] / box["width"] if box and box["width"] else 1.0
-        height = int(min(MAX_HEIGHT, max(MIN_HEIGHT, WIDTH * aspect + 40)))
-        page.set_viewport_size({"width": WIDTH, "height": height})
+        width = int(min(MAX_WIDTH, max(MIN_WIDTH, SCALE * box["width"])))
+        aspect = box["height"] / box["width"] if box["width"] else 1.0
+        height = int(min(MAX_HEIGHT, max(MIN_HEIGHT, width * aspect + 40)))
+        page.set_viewport_size({"width": width, "height": height})
         drawn = page.evaluate("window.fitDiagram()")
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot))
