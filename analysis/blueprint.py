@@ -372,18 +372,31 @@ DIAGRAM_COLOURS = {
     "keep_human": "#eeeeee",
     "fix_first": "#ffcdd2",
     "orchestration": "#e1bee7",
+    "exception": "#fff9c4",
 }
+#: Names of the user task that takes over when a service task fails, by the service task's purpose.
+HANDLER_NAMES = {
+    "step": "Handle failure: ",
+    "ai_prepare": "Handle failed AI preparation: ",
+    "route": "Handle failed routing: ",
+}
+#: Fill colours of the boundary events in the diagram.
+BOUNDARY_COLOURS = {"timer": "#fff176", "error": "#e57373"}
+#: Purposes of the tasks drawn in the "exception" colour: the handling of a failure or an SLA breach.
+EXCEPTION_PURPOSES = ("handle_error", "escalate")
 
 
 def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
-    """Draw the blueprint's BPMN graph: tasks coloured by recommendation, gateways, start and end.
+    """Draw the blueprint's BPMN graph: tasks coloured by recommendation, gateways, events.
 
     The drawing follows BPMN 2.0 notation loosely (OMG, *Business Process Model and Notation 2.0.2*,
     2014): rounded boxes are tasks (a gear marks a ``serviceTask``; a ``userTask``, done by a person,
     has a thick border), diamonds are exclusive (×) or parallel (+) gateways, circles are the start and
-    end events. Fill colours say what
-    the step becomes: green automate, blue AI prepares and a human reviews, grey keep human, red fix
-    first, purple an orchestration step inserted at a failing handoff. ``blueprint.bpmn`` holds the same
+    end events. Boundary events are small circles tied to their task by a dotted line: yellow an SLA timer
+    (⏱, non-interrupting), red an error (⚡) after the retries. Fill colours say what the step becomes:
+    green automate, blue AI prepares and a human reviews, grey keep human, red fix first, purple an
+    orchestration step inserted at a failing handoff, pale yellow the handling of a failure or an SLA
+    breach. A default flow out of a gateway is marked "(default)". ``blueprint.bpmn`` holds the same
     graph for BPMN tools.
 
     Parameters
@@ -398,8 +411,12 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
     kind: dict[str, str] = {}
     for step in blueprint.steps.itertuples():
         for task in step.bpmn_tasks:
+            purpose = task.get("purpose")
             routing = task["type"] == "serviceTask" and str(task["name"]).startswith(ROUTE_PREFIX)
-            kind[task["id"]] = "orchestration" if routing else step.recommendation
+            if purpose in EXCEPTION_PURPOSES:
+                kind[task["id"]] = "exception"
+            else:
+                kind[task["id"]] = "orchestration" if routing else step.recommendation
     # Polyline edges: dot's spline routing took over 250 s on a 629-node blueprint (BPIC15_1), polylines
     # 2.4 s; the BPMN export's layout uses them too.
     g = graphviz.Digraph(
@@ -424,6 +441,22 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
         elif node.type.endswith("Gateway"):
             mark = "+" if node.type == "parallelGateway" else "×"
             g.node(nid, label=mark, shape="diamond", width="0.4", height="0.4", fixedsize="true")
+        elif node.type == "boundaryEvent":
+            event = getattr(node, "event", None)
+            g.node(
+                nid,
+                label="⏱" if event == "timer" else "⚡",
+                shape="circle",
+                width="0.32",
+                fixedsize="true",
+                fontsize="7",
+                style="filled" + (",dashed" if getattr(node, "interrupting", None) is False else ""),
+                fillcolor=BOUNDARY_COLOURS.get(event, "#ffffff"),
+                tooltip=html.escape(str(node.name or ""), quote=True),
+            )
+            host = getattr(node, "attached_to", None)
+            if host in ids:
+                g.edge(ids[host], nid, style="dotted", arrowhead="none", weight="5")
         else:
             service = node.type == "serviceTask"
             g.node(
@@ -438,9 +471,10 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
             )
     for flow in blueprint.flows.itertuples():
         if flow.source in ids and flow.target in ids:
-            label = (
-                html.escape(str(flow.name), quote=True) if isinstance(flow.name, str) and flow.name else None
-            )
+            text = flow.name if isinstance(flow.name, str) and flow.name else ""
+            if getattr(flow, "is_default", False) is True:
+                text = f"{text} (default)".strip()
+            label = html.escape(text, quote=True) if text else None
             g.edge(ids[flow.source], ids[flow.target], label=label)
     return g
 
@@ -797,7 +831,7 @@ def _executable_graph(
         t = g.add("serviceTask", name, purpose, activity, documentation=doc, governance=gov)
         b = g.add(
             "boundaryEvent",
-            f"{name} failed",
+            "Failed after retries",
             "error",
             activity,
             attached_to=t,
@@ -807,7 +841,7 @@ def _executable_graph(
         )
         h = g.add(
             "userTask",
-            f"Handle failure: {name}",
+            HANDLER_NAMES[purpose] + activity,
             "handle_error",
             activity,
             documentation="The service task failed after its retry policy: a person does the work "

@@ -165,10 +165,12 @@ def to_bpmn_xml(
 
     References
     ----------
-    OMG (2014), *Business Process Model and Notation (BPMN) Version 2.0.2*, formal/2013-12-09: 10.5.2
-    (boundary events, ``attachedToRef``, ``cancelActivity``), 10.5.5 (timer and error event definitions),
-    10.6 (exclusive gateways, ``default``), 8.3.15 and 10.3.3 (``conditionExpression``,
-    ``tFormalExpression``), 8.2.3 (extension elements), 12 (diagram interchange).
+    OMG (2014), *Business Process Model and Notation (BPMN) Version 2.0.2*, formal/2013-12-09: §10.5
+    Events, "Attaching Events to the Boundary of an Activity" (``attachedToRef``, ``cancelActivity``),
+    §10.5.5 Event Definitions (timer ``timeDuration``, error ``errorRef``), §10.6.2 Exclusive Gateway
+    (``default``), §8.4.13 Sequence Flow and §8.4.6 Expressions (``conditionExpression``,
+    ``tFormalExpression``), §8.3.3 Extensibility (``extensionElements``), §12 Diagram Interchange.
+    See ``docs/blueprint-bpmn.md``.
 
     Examples
     --------

@@ -17,11 +17,14 @@ import re
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("SpiffWorkflow")
 
+import SpiffWorkflow  # noqa: E402
+from lxml import etree  # noqa: E402
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.bpmn.parser import BpmnParser  # noqa: E402
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # noqa: E402
@@ -229,6 +232,11 @@ def drive(blueprint, tmp_path) -> Driver:
     path = tmp_path / "blueprint.bpmn"
     xml = blueprint.to_bpmn(path)
     assert validate_bpmn_xml(xml)["executable"] is True
+    # The OMG schema (the copy SpiffWorkflow ships) accepts the document, extension elements included.
+    schema = etree.XMLSchema(
+        etree.parse(str(Path(SpiffWorkflow.__file__).parent / "bpmn/parser/schema/BPMN20.xsd"))
+    )
+    assert schema.validate(etree.fromstring(xml.encode("utf-8"))), schema.error_log
     driver = Driver(blueprint, path.read_text("utf-8"))
     result = driver.cover()
     flows, events = driver.missing()
