@@ -106,9 +106,9 @@ class Impact:
         (int), ``cases`` (int, simulated), the metrics (float) and ``seconds`` (float, run time).
     validation : pandas.DataFrame
         The AS-IS simulation against the log: ``metric``, ``observed`` (the closed cases among the
-        simulated cases' originals: the log's first ``cases`` arrivals; workload: the whole log), ``simulated`` (mean over the
-        runs), ``relative_error`` (float: (simulated - observed) / observed), ``within_tolerance``
-        (bool, :data:`VALIDATION_TOLERANCE`).
+        log's first ``cases`` arrivals, the cases the simulation replays; workload: the whole log),
+        ``simulated`` (mean over the runs), ``relative_error`` (float: (simulated - observed) / observed;
+        NaN when 0 is observed), ``within_tolerance`` (bool, :data:`VALIDATION_TOLERANCE`).
     analytical : pandas.DataFrame
         The estimate without simulation, one row per change: ``activity``, ``change`` (``automate``,
         ``ai_assist``, ``sla``), ``events_per_year`` (float), ``workload_hours_saved_per_year`` with
@@ -973,7 +973,8 @@ def _validation(runs: pd.DataFrame, observed: dict) -> pd.DataFrame:
                 "observed": float(obs),
                 "simulated": sim,
                 "relative_error": err,
-                "within_tolerance": bool(abs(err) <= VALIDATION_TOLERANCE) if not pd.isna(err) else False,
+                # nothing observed (no waiting): within tolerance when nothing is simulated either
+                "within_tolerance": bool(abs(err) <= VALIDATION_TOLERANCE) if obs else abs(sim) < 0.01,
             }
         )
     return pd.DataFrame(
@@ -1041,8 +1042,8 @@ def _analytical(model: _Model, steps: dict, automated_seconds: float) -> pd.Data
                     "workload_hours_saved_per_year_high": 0.0,
                     "waiting_hours_saved_per_year": cut_year,
                     "cycle_hours_saved_per_case": cut_year / cases_per_year,
-                    "basis": f"delays no resource explains, beyond the SLA of {c['sla_hours']:g} h, cut to it: "
-                    f"{cut:.0f} h over the log",
+                    "basis": f"delays no resource explains, beyond the SLA of {c['sla_hours']:g} h, cut "
+                    f"to it: {cut:.0f} h over the log",
                 }
             )
     cols = [
@@ -1068,24 +1069,25 @@ def _assumptions(model: _Model, n_sim: int, runs: int, auto_s: float, ai_share: 
         else f"Cases arrive as a Poisson process at the log's average rate ({obs['cases_per_year']:.0f} a "
         f"year, one every {obs['interarrival_seconds'] / 3600:.2f} h), around the clock; surges and seasons "
         "are not modelled.",
-        "The control flow is a process map: after each activity the next one (or the end) is drawn with the "
-        "log's directly-follows frequencies, so parallel work runs in sequence and loops repeat geometrically.",
+        "The control flow is a process map: after each activity the next one (or the end) is drawn with "
+        "the log's directly-follows frequencies, so parallel work runs in sequence and loops repeat "
+        "geometrically.",
         "Each resource of the log does the activities it did, one at a time for a person, within its "
         "discovered weekly calendar; systems, bots, outside parties and events naming nobody have "
         f"{UNBOUNDED_CAPACITY} parallel slots around the clock.",
         "Waits no resource explains (batching, waiting for outsiders, unexplained) are a delay before the "
         "activity with the observed share and a log-normal length; the discovered calendar stands for the "
         "hours a resource works, and queues are first come, first served (priorities are not modelled).",
-        f"Each scenario is simulated {runs} times with {n_sim} cases and the same seeds; per-year figures are "
-        f"the simulated per-case figures times {obs['cases_per_year']:.0f} cases a year; ranges are min-max "
-        "over the runs.",
+        f"Each scenario is simulated {runs} times with {n_sim} cases and the same seeds; per-year figures "
+        f"are the simulated per-case figures times {obs['cases_per_year']:.0f} cases a year; ranges are "
+        "min-max over the runs.",
         f"An automated step takes {auto_s:g} s, around the clock, on unbounded capacity, and its batching "
         "delay is removed (the batch was a human routine); waiting for outsiders stays.",
         f"An AI-assisted step is reviewed by the same people in {ai_share:.0%} of today's processing time "
         f"(the analytical range uses {AI_REVIEW_SHARE_RANGE[0]:.0%}-{AI_REVIEW_SHARE_RANGE[1]:.0%}).",
-        "Before an activity receiving a failing handoff, the routing step caps the delay no resource explains "
-        "at the SLA (waits longer than the SLA end at it); waiting for busy people is not capped, since an "
-        "SLA does not add capacity. The cap applies to every wait before that activity.",
+        "Before an activity receiving a failing handoff, the routing step caps the delay no resource "
+        "explains at the SLA (waits longer than the SLA end at it); waiting for busy people is not capped, "
+        "since an SLA does not add capacity. The cap applies to every wait before that activity.",
         "Keep-human and fix-first steps are unchanged; the routing steps themselves take no time.",
     ]
     if not model.has_start:
