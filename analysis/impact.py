@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import quoteattr
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -447,7 +448,7 @@ class _Model:
     observed: dict
     start: str
     has_start: bool
-    outcomes: object  # ibis Table of case_outcomes
+    outcomes: ir.Table  # case_outcomes
 
 
 def _arrival_offsets(model: _Model, n: int) -> list:

@@ -92,6 +92,16 @@ def test_worked_answer_on_a_hand_made_log(hand_impact):
     assert list(imp.changes["activity"]) == ["B"]
 
 
+def test_inputs_are_left_as_they_were():
+    log = make_log(HAND_ROWS)
+    bp = _blueprint({"A": "keep_human", "B": "automate"}, [("B", 2.0)])
+    events, steps, orch = log.to_frame().copy(), bp.steps.copy(), bp.orchestration.copy()
+    simulate_impact(log, bp, runs=1, calendars=ALWAYS)
+    pd.testing.assert_frame_equal(log.to_frame(), events)
+    pd.testing.assert_frame_equal(bp.steps, steps)
+    pd.testing.assert_frame_equal(bp.orchestration, orch)
+
+
 def test_runs_use_the_same_seeds_in_both_scenarios(hand_impact):
     r = hand_impact.runs
     assert list(r["scenario"]) == ["as_is", "as_is", "to_be", "to_be"]
