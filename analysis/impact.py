@@ -347,6 +347,12 @@ def simulate_impact(
         "scale": model.observed["cases_per_year"] / n_sim if n_sim else None,
     }
     assumptions = _assumptions(model, n_sim, runs, automated_seconds, ai_review_share, arrivals)
+    if not _material(model, steps):
+        assumptions.append(
+            "The blueprint changes nothing this model can represent (no step with processing time to "
+            "automate or assist, no SLA over a delay), so the TO-BE model is today's: the simulated "
+            "differences are the noise between runs, and their range straddles zero."
+        )
     t_disc = time.perf_counter() - t0
 
     reason = _cannot_simulate(model) if method != "analytical" else "the analytical estimate was asked for"
@@ -655,6 +661,22 @@ def _changes_frame(steps: dict) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=["activity", "change", "detail"])
+
+
+def _material(model: _Model, steps: dict) -> bool:
+    """Whether the TO-BE model differs from today's in anything but names."""
+    delays = model.delays.set_index("activity")
+    for a, c in steps.items():
+        if model.has_start and c["recommendation"] in ("automate", "ai_assist"):
+            return True
+        if (
+            c["sla_hours"] is not None
+            and a in delays.index
+            and delays.loc[a, "all_share"] > 0
+            and delays.loc[a, "all_max_s"] > c["sla_hours"] * 3600.0
+        ):
+            return True
+    return False
 
 
 def _capped_mean(samples: np.ndarray, sla_s: float) -> float:
