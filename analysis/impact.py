@@ -272,8 +272,8 @@ def simulate_impact(
     runs : int, default 5
         Simulations per scenario; the ranges are the min and max over them.
     cases : int, optional
-        Cases per simulation; at most :data:`MAX_SIMULATED_CASES` and the log's case count by default.
-        Per-year figures are scaled from them to the log's arrival rate.
+        Cases per simulation; :data:`MAX_SIMULATED_CASES` by default; never more than the log has with
+        observed arrivals. Per-year figures are scaled from them to the log's arrival rate.
     seed : int, default 0
     calendars : WorkingCalendars, optional
         The resources' working calendars (``Findings.bottlenecks.calendars``); discovered when not given.
@@ -334,7 +334,9 @@ def simulate_impact(
         raise AnalysisError(f"arrivals must be 'observed' or 'poisson', not {arrivals!r}.")
 
     model = _discover(log, calendars, performers)
-    n_sim = int(cases) if cases is not None else int(min(MAX_SIMULATED_CASES, model.observed["cases"]))
+    n_sim = int(cases) if cases is not None else MAX_SIMULATED_CASES
+    if arrivals == "observed":  # the log's own arrivals: no more cases than it has
+        n_sim = min(n_sim, int(model.observed["cases"]))
     steps = _changes(blueprint, model)
     analytical = _analytical(model, steps, automated_seconds)
     params = {

@@ -264,3 +264,31 @@ def test_real_logs(real_findings, name):
             assert any("straddles zero" in a for a in imp.assumptions)
         assert pd.isna(s.loc["workload_hours_per_year", "as_is"])
     json.dumps(imp.to_dict(), allow_nan=False)
+
+
+def test_worked_answer_without_start_times_or_resources():
+    # Three cases a day apart: A at 10:00, B at 12:00, C at 15:00; no start times, nobody named. Every
+    # wait is a delay: 2 h before B, 3 h before C; a case takes 5 h. The routing step before C caps its
+    # 3 h at the SLA of 1 h: a case takes 3 h, 2 h saved; 2 cases a day -> (3 - 1) / 48 * 8766 = 365.25
+    # cases a year, 730.5 h of waiting saved a year. Automating B changes nothing (its time is unknown;
+    # the wait before it stays), apart from the automation's 30 s.
+    rows = [
+        (f"c{i}", a, f"2025-01-0{6 + i} {t}")
+        for i in range(3)
+        for a, t in (("A", "10:00"), ("B", "12:00"), ("C", "15:00"))
+    ]
+    log = make_log(rows, columns=("case_id", "activity", "end"))
+    imp = simulate_impact(
+        log, _blueprint({"A": "keep_human", "B": "automate"}, [("C", 1.0)]), runs=2, cases=10
+    )
+    assert imp.parameters["cases"] == 3  # no more than the log has, with its own arrivals
+    s = imp.summary.set_index("metric")
+    assert s.loc["cycle_hours_mean", "as_is"] == pytest.approx(5.0)
+    assert s.loc["cycle_hours_mean", "to_be"] == pytest.approx(3.0 + AUTOMATED_SECONDS / 3600)
+    assert s.loc["waiting_hours_mean", "saved"] == pytest.approx(2.0)
+    assert s.loc["waiting_hours_per_year", "saved"] == pytest.approx(730.5)
+    assert pd.isna(s.loc["workload_hours_per_year", "as_is"])
+    a = imp.analytical.set_index(["activity", "change"])
+    assert a.loc[("C", "sla"), "waiting_hours_saved_per_year"] == pytest.approx(730.5)
+    assert a.loc[("B", "automate"), "workload_hours_saved_per_year"] == 0
+    assert any("no start times" in x for x in imp.assumptions)
