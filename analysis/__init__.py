@@ -17,6 +17,7 @@ from analysis.handoffs import (
     plot_handoff_matrix,
     plot_handoff_network,
 )
+from analysis.impact import Impact, simulate_impact
 from analysis.outputs import OUTPUTS, Output, export_all, render_output
 from analysis.performance import (
     PerformanceSpectrum,
@@ -52,6 +53,8 @@ from analysis.waiting import (
 )
 
 __all__ = [
+    "Impact",
+    "simulate_impact",
     "OUTPUTS",
     "Output",
     "export_all",

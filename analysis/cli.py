@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -122,6 +123,14 @@ def _mapping_kwargs(
     )
 
 
+class ImpactMode(StrEnum):
+    """``--impact``: the values of :func:`analysis.analyze`'s ``impact``."""
+
+    simulate = "simulate"
+    analytical = "analytical"
+    off = "off"
+
+
 #: The library's messages name Python parameters; on the command line they are these options.
 PARAMETER_FLAGS = {
     "time_range": "--from/--to",
@@ -139,6 +148,7 @@ PARAMETER_FLAGS = {
     "noise_threshold": "--noise-threshold",
     "equity_attributes": "--equity-attribute",
     "profile": "--profile",
+    "impact_runs": "--impact-runs",
 }
 
 
@@ -330,6 +340,16 @@ def analyze(
         Path | None,
         typer.Option(help="YAML file of readiness weights and thresholds (see docs/readiness.md)."),
     ] = None,
+    impact: Annotated[
+        ImpactMode,
+        typer.Option(
+            help="What the blueprint is worth: simulate today's process and the blueprint's (slower), only "
+            "the analytical estimate, or off (see docs/impact.md)."
+        ),
+    ] = ImpactMode.simulate,
+    impact_runs: Annotated[
+        int, typer.Option(min=1, help="Simulations per scenario; the ranges are their minimum and maximum.")
+    ] = 5,
 ) -> None:
     """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
     process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
@@ -369,6 +389,8 @@ def analyze(
         else None,
         "equity_attributes": tuple(equity_attribute or ()),
         "profile": profile,
+        "impact": ImpactMode(impact).value,
+        "impact_runs": impact_runs,
     }
     types = _pairs(performer_type, "--performer-type", "NAME=TYPE", "--performer-type 'Portal=system'")
 

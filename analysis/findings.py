@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -25,6 +26,7 @@ from analysis.handoffs import (
     find_handoffs,
     find_rework,
 )
+from analysis.impact import Impact, simulate_impact
 from analysis.performance import (
     PerformanceSpectrum,
     SlaBreaches,
@@ -331,6 +333,9 @@ class Findings:
         :func:`mapper.discovery.model_fitness` of the log on the discovered model.
     notes : tuple of str
         What the analysis left out or estimated, and why (roles not discovered, fitness sampled ...).
+    impact : Impact or None
+        :func:`analysis.simulate_impact`: what the blueprint saves per year (cycle time, waiting, human
+        workload), simulated with ranges or estimated analytically; None when not computed.
     """
 
     log: EventLog
@@ -351,6 +356,7 @@ class Findings:
     gate: OrchestrationGate | None = None
     model_quality: dict | None = None
     notes: tuple = ()
+    impact: Impact | None = None
 
     @property
     def quality(self) -> DataQuality:
@@ -506,6 +512,7 @@ class Findings:
                 "roles": self._roles(),
                 "handoff_failures": self._handoff_failures(),
                 "performance": None if self.performance is None else self.performance.to_dict(),
+                "impact": None if self.impact is None else self.impact.to_dict(),
             }
         )
 
@@ -730,6 +737,7 @@ ANALYSIS_STEPS = (
     "Measuring drift, drivers and SLAs",
     "Scoring automation readiness",
     "Building the blueprint",
+    "Simulating the blueprint's impact",
 )
 
 
@@ -748,6 +756,8 @@ def analyze(
     equity_attributes: Sequence[str] = (),
     profile: Profile | str | Path | None = None,
     sensitivity: bool = True,
+    impact: Literal["simulate", "analytical", "off"] = "simulate",
+    impact_runs: int = 5,
 ) -> Findings:
     """Run the whole analysis: discovery, performers, bottlenecks and their causes, handoffs and their
     failures, rework, performance views, readiness, blueprint, verdict.
@@ -792,6 +802,13 @@ def analyze(
     sensitivity : bool, default True
         Move every weight and threshold of the profile to give each recommendation its stability
         (:func:`analysis.score_readiness`); False skips it (stability unknown), for speed.
+    impact : {"simulate", "analytical", "off"}, default "simulate"
+        What the blueprint is worth (:func:`analysis.simulate_impact`): ``"simulate"`` simulates today's
+        process and the blueprint's ``impact_runs`` times each (Prosimos; the analytical estimate when the
+        log cannot be simulated, saying why), ``"analytical"`` gives only the estimate (fast), ``"off"``
+        leaves ``Findings.impact`` None.
+    impact_runs : int, default 5
+        Simulations per scenario; the ranges are the minimum and maximum over them.
 
     Returns
     -------
@@ -811,6 +828,10 @@ def analyze(
     >>> findings.bottlenecks.activities["activity"].iloc[0]
     'Assess application'
     """
+    if impact not in ("simulate", "analytical", "off"):
+        raise AnalysisError(f"impact must be 'simulate', 'analytical' or 'off'; got {impact!r}.")
+    if not isinstance(impact_runs, int) or impact_runs < 1:
+        raise AnalysisError(f"impact_runs must be a whole number of at least 1; got {impact_runs!r}.")
     _check_arguments(
         log,
         sla_targets=sla_targets,
@@ -916,6 +937,17 @@ def analyze(
         kpis=blueprint.kpis,
         failures=failures,
     )
+    impact_result = None
+    if impact != "off":
+        step(ANALYSIS_STEPS[8])
+        impact_result = simulate_impact(
+            log,
+            blueprint,
+            runs=impact_runs,
+            calendars=bottlenecks.calendars,
+            performers=performers,
+            method="auto" if impact == "simulate" else "analytical",
+        )
     return Findings(
         log,
         summary,
@@ -935,6 +967,7 @@ def analyze(
         gate=gate,
         model_quality=model_quality,
         notes=tuple(notes),
+        impact=impact_result,
     )
 
 

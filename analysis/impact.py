@@ -171,6 +171,71 @@ class Impact:
         )
         return {k: round(float(a[k].sum()), 3) if len(a) else 0.0 for k in keys}
 
+    def headline(self) -> list[dict]:
+        """The three figures a leader reads first: waiting and human work saved a year, cycle time saved.
+
+        Returns
+        -------
+        list of dict
+            One per figure, in this order: ``waiting_hours_per_year``, ``workload_hours_per_year``,
+            ``cycle_hours_median`` (per case; the analytical estimate's mean path when not simulated):
+            ``metric``, ``label`` (str, in words), ``unit`` (str), ``saved``, ``low``, ``high`` (float or
+            None: the mean over the runs and its range; an estimate's range is that of its assumptions),
+            ``conclusive`` (bool: the range does not straddle zero), ``basis`` (``"simulated"`` or
+            ``"estimated"``).
+        """
+        labels = {
+            "waiting_hours_per_year": ("waiting removed a year", "hours a year"),
+            "workload_hours_per_year": ("human work freed a year", "hours a year"),
+            "cycle_hours_median": ("shorter median case", "hours per case"),
+        }
+        out = []
+        if not self.summary.empty:
+            s = self.summary.set_index("metric")
+            for metric, (label, unit) in labels.items():
+                if metric not in s.index or pd.isna(s.loc[metric, "saved"]):
+                    continue
+                r = s.loc[metric]
+                low, high = float(r["saved_low"]), float(r["saved_high"])
+                out.append(
+                    {
+                        "metric": metric,
+                        "label": label,
+                        "unit": unit,
+                        "saved": float(r["saved"]),
+                        "low": low,
+                        "high": high,
+                        "conclusive": bool(low > 0 or high < 0),
+                        "basis": "simulated",
+                    }
+                )
+            return out
+        t = self.totals()
+        for metric, saved, low, high in (
+            ("waiting_hours_per_year", t["waiting_hours_saved_per_year"], None, None),
+            (
+                "workload_hours_per_year",
+                t["workload_hours_saved_per_year"],
+                t["workload_hours_saved_per_year_low"],
+                t["workload_hours_saved_per_year_high"],
+            ),
+            ("cycle_hours_median", t["cycle_hours_saved_per_case"], None, None),
+        ):
+            label, unit = labels[metric]
+            out.append(
+                {
+                    "metric": metric,
+                    "label": label if metric != "cycle_hours_median" else "shorter average case",
+                    "unit": unit,
+                    "saved": saved,
+                    "low": low,
+                    "high": high,
+                    "conclusive": bool(saved > 0),
+                    "basis": "estimated",
+                }
+            )
+        return out
+
     def to_dict(self) -> dict:
         """The JSON-ready impact (the ``impact`` section proposed for ``findings.json``)."""
         return {
@@ -181,6 +246,7 @@ class Impact:
             "validation": _records(self.validation),
             "analytical": _records(self.analytical),
             "analytical_totals": self.totals(),
+            "headline": self.headline(),
             "changes": _records(self.changes),
             "assumptions": list(self.assumptions),
             "observed": _clean(self.observed),

@@ -12,6 +12,7 @@ import plotly.io as pio
 from markupsafe import Markup
 
 from analysis.findings import Findings, flowready_version
+from analysis.impact import METRICS
 from mapper.discovery import render_process_map
 from mapper.units import humanize_hours
 
@@ -68,6 +69,8 @@ def _figures(findings: Findings) -> dict[str, str]:
             figs["drift"] = p.drift.plot()
         if "significant" in p.drivers.attributes and p.drivers.attributes["significant"].any():
             figs["drivers"] = p.drivers.plot()
+    if findings.impact is not None and not findings.impact.summary.empty:
+        figs["impact"] = findings.impact.plot()
     v = findings.variants.head(10).assign(label=lambda d: "Variant " + d["variant"].astype(str))
     figs["variants"] = px.bar(
         v,
@@ -83,6 +86,27 @@ def _figures(findings: Findings) -> dict[str, str]:
         out[name] = pio.to_html(fig, full_html=False, include_plotlyjs=first, config={"displaylogo": False})
         first = False
     return out
+
+
+def _impact_tables(f: Findings) -> dict:
+    """The impact's summary (with labels), validation and changes as template rows."""
+    i = f.impact
+    if i is None:
+        return {"impact_summary": [], "impact_validation": [], "impact_changes": []}
+    summary = [
+        {**r, "label": f"{METRICS[r['metric']][1]} ({METRICS[r['metric']][0]})"}
+        for r in i.summary.to_dict(orient="records")
+        if r["metric"] in METRICS
+    ]
+    changes = i.analytical[
+        (i.analytical["workload_hours_saved_per_year"] > 0)
+        | (i.analytical["waiting_hours_saved_per_year"] > 0)
+    ]
+    return {
+        "impact_summary": summary,
+        "impact_validation": i.validation.to_dict(orient="records"),
+        "impact_changes": changes.to_dict(orient="records"),
+    }
 
 
 def _main_rules(f: Findings) -> list[dict]:
@@ -195,6 +219,8 @@ def render_report(findings: Findings, *, process_map: str | None = None) -> str:
         rules=_main_rules(f),
         equity=f.readiness.equity.to_dict(orient="records") if len(f.readiness.equity) else [],
         gate=f.gate,
+        impact=f.impact,
+        **_impact_tables(f),
         variants=f.variants.head(10).to_dict(orient="records"),
         orchestration=f.blueprint.orchestration.to_dict(orient="records"),
         kpis=f.blueprint.kpis,

@@ -84,7 +84,7 @@ def ai_blueprint(sample_log, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("profile") / "lenient.yaml"
     path.write_text("rules:\n  ai_assist_min_determinism: 0.0\n")
-    return analyze(sample_log, profile=path, sensitivity=False).blueprint
+    return analyze(sample_log, profile=path, sensitivity=False, impact="off").blueprint
 
 
 def test_ai_assist_becomes_a_service_task_and_a_human_review_in_the_bpmn(ai_blueprint, tmp_path):

@@ -271,7 +271,7 @@ def ai_blueprint(sample_log, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("profile") / "lenient.yaml"
     path.write_text("rules:\n  ai_assist_min_determinism: 0.0\n")
-    return analyze(sample_log, profile=path, sensitivity=False).blueprint
+    return analyze(sample_log, profile=path, sensitivity=False, impact="off").blueprint
 
 
 def test_a_failing_service_task_is_handled_by_a_person_and_the_case_continues(sample_findings, tmp_path):

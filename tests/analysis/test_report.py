@@ -42,7 +42,7 @@ def test_markup_in_names_is_escaped(tmp_path):
         ("c2", "B", "2024-01-02 10:00", "ann"),
     ]
     log = load_event_log(pd.DataFrame(rows, columns=["case_id", "activity", "end", "resource"]))
-    html = export_report(analyze(log), tmp_path / "r.html").read_text("utf-8")
+    html = export_report(analyze(log, impact="analytical"), tmp_path / "r.html").read_text("utf-8")
     assert evil not in html
     assert "&lt;script&gt;alert(" in html
     assert "bob&<b>" not in html

@@ -115,7 +115,7 @@ def test_equity_is_flagged_when_the_attribute_is_named(sample_log, truth):
     from analysis import analyze
 
     eq = truth["readiness"]["equity"]
-    f = analyze(sample_log, equity_attributes=[eq["attribute"]], sensitivity=False)
+    f = analyze(sample_log, equity_attributes=[eq["attribute"]], sensitivity=False, impact="off")
     s = f.readiness.scores.set_index("activity")
     assert s.loc[eq["activity"], "equity_flag"]
     assert eq["attribute"] in s.loc[eq["activity"], "equity_note"]

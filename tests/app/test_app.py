@@ -163,7 +163,7 @@ def formula_findings():
             (f"c{n}", "+Review", f"2024-01-0{n} 12:00", "Bob", "Back office"),
         ]
     frame = pd.DataFrame(rows, columns=["case_id", "activity", "timestamp", "resource", "role"])
-    return analyze(load_event_log(frame))
+    return analyze(load_event_log(frame), impact="analytical")
 
 
 @pytest.fixture

@@ -1062,7 +1062,7 @@ def hostile(tmp_path_factory):
     frame = pd.DataFrame(rows, columns=["case_id", "activity", "start_time", "end_time", "resource", "role"])
     frame.to_csv(path, index=False)
     log = load_event_log(path)
-    return log, analyze(log), folder
+    return log, analyze(log, impact="analytical"), folder
 
 
 def test_hostile_names_are_read_verbatim(hostile):

@@ -372,7 +372,7 @@ def test_analyze_a_filtered_sample_log(sample_log, tmp_path):
 
     ward = attribute_values(sample_log, "ward")["value"].iloc[0]
     filtered = filter_log(sample_log, attributes={"ward": [ward]}, case_hours=(None, 400))
-    findings = analyze(filtered)
+    findings = analyze(filtered, impact="analytical")
     assert 0 < findings.summary["cases"] < sample_log.summary()["cases"]
     assert findings.summary["filters"] == [f"ward in {{{ward}}} (cases with)", "cycle time ≤ 400 hours"]
     doc = json.loads(findings.to_json(tmp_path / "findings.json").read_text())

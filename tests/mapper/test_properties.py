@@ -200,7 +200,8 @@ def test_shuffling_rows_changes_no_finding(data):
     header, events, permutation = data
     with tempfile.TemporaryDirectory() as tmp:
         original, shuffled = load_both(Path(tmp), header, events, permutation)
-    first, second = analyze(original).to_dict(), analyze(shuffled).to_dict()
+    first = analyze(original, impact="analytical").to_dict()
+    second = analyze(shuffled, impact="analytical").to_dict()
     assert first["log"]["events"] == len(events)
     assert first["data_quality"]["rows_read"] == len(events)
     assert_same(comparable(first), comparable(second))

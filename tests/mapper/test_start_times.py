@@ -62,7 +62,7 @@ def test_estimated_starts_are_marked_in_summary_findings_and_report(tmp_path):
     log = load_event_log(ROWS, estimate_start_times=True)
     assert log.has_estimated_start_times and log.has_start_timestamps
     assert log.summary()["start_times_estimated"] is True
-    f = analyze(log)
+    f = analyze(log, impact="analytical")
     assert f.to_dict()["process"]["start_times_estimated"] is True
     assert not find_bottlenecks(log).waiting_includes_processing
     html = export_report(f, tmp_path / "r.html").read_text()
