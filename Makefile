@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint bench bench-read bench-app screenshots sample system-deps clean
+.PHONY: demo test test-fast lint docs bench bench-read bench-app screenshots sample system-deps clean
 
 # graphviz draws the process maps; Java runs Simod's Split Miner (impact simulation); Debian's chromium
 # runs the browser tests (tests/e2e) under Playwright,
@@ -28,7 +28,7 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.runtime
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,docs]"
 	touch $@
 
 demo: system-deps $(VENV)/.runtime
@@ -44,6 +44,11 @@ test-fast: system-deps $(VENV)/.test
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+
+# The documentation site into site/ (open site/index.html); any warning (broken link, missing anchor,
+# unparsable docstring) fails the build.
+docs: $(VENV)/.test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: system-deps $(VENV)/.test
 	$(BIN)/python benchmarks/bench_whole_analysis.py
@@ -64,4 +69,4 @@ sample: $(VENV)/.test
 	$(BIN)/python sample_logs/generate.py
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out site .cache .pytest_cache
