@@ -1,9 +1,13 @@
-"""MkDocs hook: links inside the notebooks, checked and rewritten like the Markdown pages' links.
+"""MkDocs hooks: links inside the notebooks, and the Sphinx roles of the docstrings.
 
-The notebooks link to the other pages as files (``../waiting.md#...``, ``other.ipynb``), so the links work
-in Jupyter and on GitHub. mkdocs-jupyter renders them as they are, and MkDocs neither rewrites nor checks
-links in a notebook's HTML. This hook does both: a link to a page becomes that page's URL, and a link to
-a missing page or a missing anchor is a warning (an error under ``--strict``).
+**Notebooks.** The notebooks link to the other pages as files (``../waiting.md#...``, ``other.ipynb``),
+so the links work in Jupyter and on GitHub. mkdocs-jupyter renders them as they are, and MkDocs neither
+rewrites nor checks links in a notebook's HTML. This hook does both: a link to a page becomes that page's
+URL, and a link to a missing page or a missing anchor is a warning (an error under ``--strict``).
+
+**Docstring roles.** The docstrings cross-reference with Sphinx roles (``:func:`find_handoffs```), which
+mkdocstrings renders as they are. A role naming a documented public name becomes a link to its entry in
+the API reference; any other (a module constant, a private helper) is shown as code.
 """
 
 from __future__ import annotations
@@ -18,15 +22,22 @@ from mkdocs.utils import get_relative_url
 log = logging.getLogger("mkdocs.hooks.notebook_links")
 
 _HREF = re.compile(r'href="([^"]+)"')
+_ROLE = re.compile(r":(?:func|class|meth|attr|data|mod|exc|obj):<code>(~?)([\w.]+)(?:\(\))?</code>")
+_API_ID = re.compile(r'id="((?:analysis|mapper)\.[\w.]+)"')
+# Heading id of every documented name -> the page (File) documenting it.
+_api_ids: dict[str, object] = {}
 # (notebook, target file, anchor) of every anchored link, checked once every page has its table of contents.
 _anchored: list[tuple[str, object, str]] = []
 
 
 def on_pre_build(config) -> None:
     _anchored.clear()
+    _api_ids.clear()
 
 
 def on_page_content(html, page, config, files):
+    for anchor in _API_ID.findall(html):
+        _api_ids.setdefault(anchor, page.file)
     if not page.file.src_uri.endswith(".ipynb"):
         return html
 
@@ -50,6 +61,31 @@ def on_page_content(html, page, config, files):
         return f'href="{url}{"#" + parts.fragment if parts.fragment else ""}"'
 
     return _HREF.sub(rewrite, html)
+
+
+def _resolve(name: str) -> str | None:
+    """The documented id a role's name refers to: as written, or by its last parts under either package."""
+    parts = name.split(".")
+    for k in range(len(parts), 0, -1):
+        for prefix in ("", "analysis.", "mapper."):
+            candidate = prefix + ".".join(parts[-k:])
+            if candidate in _api_ids:
+                return candidate
+    return None
+
+
+def on_post_page(output, page, config):
+    # Runs once every page's content (so every documented id) is known.
+    def link(match: re.Match) -> str:
+        short, name = match.groups()
+        text = name.rsplit(".", 1)[-1] if short else name
+        target = _resolve(name)
+        if target is None:
+            return f"<code>{text}</code>"
+        url = get_relative_url(_api_ids[target].url, page.file.url)
+        return f'<a href="{url}#{target}"><code>{text}</code></a>'
+
+    return _ROLE.sub(link, output)
 
 
 def _anchors(toc) -> set[str]:

@@ -97,6 +97,9 @@ def test_site_builds_strict(tmp_path):
         assert (site / "notebooks" / f"{path.stem}.html").is_file()
     api = (site / "api" / "analysis.html").read_text("utf-8")
     assert 'id="analysis.find_bottlenecks"' in api and 'id="analysis.analyze"' in api
+    # Sphinx roles in the docstrings become links to the documented names (docs/hooks.py).
+    assert ":func:<code>" not in api
+    assert '<a href="mapper.html#mapper.load_event_log"><code>mapper.load_event_log</code></a>' in api
     # The notebooks' links to pages are rewritten to the pages' URLs.
     tutorial = (site / "notebooks" / "road-traffic-to-blueprint.html").read_text("utf-8")
     assert 'href="../methods.html#6-blueprint"' in tutorial and 'href="../methods.md' not in tutorial
