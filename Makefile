@@ -8,6 +8,10 @@ SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: demo test test-fast lint docs bench bench-read bench-app screenshots sample system-deps clean
 
+# bpmn-js (test tooling only, pinned in tests/e2e/bpmnjs/package-lock.json) renders blueprint.bpmn in
+# Chromium: tests/e2e/test_bpmn_js.py.
+BPMNJS := tests/e2e/bpmnjs
+
 # graphviz draws the process maps; Java runs Simod's Split Miner (impact simulation); Debian's chromium
 # runs the browser tests (tests/e2e) under Playwright,
 # whose pip package brings its own driver: never `playwright install`, which downloads a browser.
@@ -18,6 +22,8 @@ system-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v java >/dev/null 2>&1 || { echo "Installing Java (Simod's model discovery, the impact simulation)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { echo "Installing npm (bpmn-js for tests/e2e)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +41,15 @@ demo: system-deps $(VENV)/.runtime
 	$(BIN)/flowready analyze sample_logs/council_permits.csv --out out
 	@echo "Open the report: $(CURDIR)/out/report.html"
 
-test: system-deps $(VENV)/.test
+$(BPMNJS)/node_modules/.installed: $(BPMNJS)/package.json $(BPMNJS)/package-lock.json | system-deps
+	cd $(BPMNJS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: system-deps $(VENV)/.test $(BPMNJS)/node_modules/.installed
 	$(BIN)/python -m pytest
 
 # Skips the end-to-end runs on the real logs in ../shared/logs.
-test-fast: system-deps $(VENV)/.test
+test-fast: system-deps $(VENV)/.test $(BPMNJS)/node_modules/.installed
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(VENV)/.test

@@ -651,10 +651,18 @@ def _layout(
         width, height, shape = _SHAPES[NODE_TYPES[node.type]]
         graph.node(f"n{i}", shape=shape, width=f"{width / 72:.4f}", height=f"{height / 72:.4f}")
     index = {node.id: i for i, node in enumerate(nodes)}
+    types = {node.id: node.type for node in nodes}
     for i, flow in enumerate(flows):
         label = graphviz.escape(flow.name) if flow.name else None
         source, target = host.get(flow.source, flow.source), host.get(flow.target, flow.target)
-        graph.edge(f"n{index[source]}", f"n{index[target]}", id=f"e{i}", label=label)
+        # Flows leave a task on its right and enter it on its left: its bottom border is kept for the
+        # boundary events, which a flow entering from below would cross.
+        ports = {}
+        if NODE_TYPES[types[source]] == "task":
+            ports["tailport"] = "e"
+        if NODE_TYPES[types[target]] == "task":
+            ports["headport"] = "w"
+        graph.edge(f"n{index[source]}", f"n{index[target]}", id=f"e{i}", label=label, **ports)
     data = json.loads(run_graphviz(graph, "json0"))
     x0, _, _, y1 = (float(v) for v in data["bb"].split(","))
 
@@ -686,7 +694,7 @@ def _layout(
         flow = flows[int(edge["id"][1:])]
         if flow.source in host or flow.target in host:
             waypoints[flow.id] = _boundary_route(
-                boxes[flow.source], boxes[flow.target], families[flow.target]
+                boxes[flow.source], boxes[flow.target], boxes[host.get(flow.source, flow.source)]
             )
             continue
         route = [to_di(*p) for p in _route(edge["pos"])]
@@ -699,15 +707,29 @@ def _layout(
     return boxes, waypoints, labels
 
 
-def _boundary_route(source: Box, target: Box, family: str) -> list[Point]:
-    """Orthogonal waypoints from the bottom of a boundary event into ``target``."""
+def _boundary_route(source: Box, target: Box, host: Box) -> list[Point]:
+    """Orthogonal waypoints from the bottom of a boundary event into ``target``, never across ``host``.
+
+    The flow leaves the event downwards to a lane just below the host task, runs along it, and enters the
+    target at the middle of its left or right side (or its top, when the target lies below the host):
+    points that lie on the outline of every shape (task, circle, diamond).
+    """
+    gap = 15
     start = (source.x + source.width / 2, source.y + source.height)
-    end = _project(start, target) if family == "task" else _facing(start, target)
-    if target.y < end[1] < target.y + target.height:  # enters from the left or right: down, then across
-        points = [start, (start[0], end[1]), end]
-    else:  # enters from the top or bottom: down, across, down (or up)
-        middle = (start[1] + end[1]) / 2
-        points = [start, (start[0], middle), (end[0], middle), end]
+    lane = max(start[1], host.y + host.height) + gap
+    middle_y = target.y + target.height / 2
+    if target.y >= lane:  # below the host: across the lane, then down into the top of the target
+        x = target.x + target.width / 2
+        points = [start, (start[0], lane), (x, lane), (x, target.y)]
+    elif target.x >= host.x + host.width + gap:  # right of the host: enter from the left
+        x = target.x - gap
+        points = [start, (start[0], lane), (x, lane), (x, middle_y), (target.x, middle_y)]
+    elif target.x + target.width <= host.x - gap:  # left of the host: enter from the right
+        x = target.x + target.width + gap
+        points = [start, (start[0], lane), (x, lane), (x, middle_y), (target.x + target.width, middle_y)]
+    else:  # above and overlapping the host's columns: go round the host's right side
+        x = max(host.x + host.width, target.x + target.width) + gap
+        points = [start, (start[0], lane), (x, lane), (x, middle_y), (target.x + target.width, middle_y)]
     out: list[Point] = []
     for x, y in points:
         p = (round(x), round(y))

@@ -157,23 +157,47 @@ def tree_to_bpmn_tables(tree) -> dict[str, pd.DataFrame]:
     import pm4py
 
     bpmn = pm4py.convert_to_bpmn(tree)
-    ids: dict[object, str] = {}
+    # pm4py keeps the nodes in a set and names them with random ids: order them canonically (depth-first
+    # from the start event, successors by a signature of what they lead to), so that the same log gives
+    # the same ids and the same file on every run.
+    succ: dict[object, list] = {}
+    for f in bpmn.get_flows():
+        succ.setdefault(f.get_source(), []).append(f.get_target())
+
+    def kind(node) -> str:
+        return _BPMN_TYPES.get(type(node).__name__, "task")
+
+    def signature(node, depth: int = 0) -> tuple:
+        own = (kind(node), node.get_name() or "" if kind(node) == "task" else "")
+        if depth >= 4 or kind(node) == "task":
+            return own
+        return (*own, tuple(sorted(signature(t, depth + 1) for t in succ.get(node, []))))
+
+    order: list = []
+    seen: set = set()
+    starts = sorted((n for n in bpmn.get_nodes() if kind(n) == "startEvent"), key=signature)
+    stack = list(reversed(starts))
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        stack.extend(sorted(succ.get(node, []), key=signature, reverse=True))
+    order += sorted((n for n in bpmn.get_nodes() if n not in seen), key=signature)  # unreachable: last
+    ids = {node: f"m{i + 1}" for i, node in enumerate(order)}
     nodes = []
-    for node in bpmn.get_nodes():
-        kind = type(node).__name__
-        ids[node] = f"m{len(ids) + 1}"
+    for node in order:
         direction = ""
-        if kind.endswith("Gateway"):
+        if kind(node).endswith("Gateway"):
             direction = str(getattr(node.get_gateway_direction(), "name", "")).lower()
             direction = "" if direction == "unspecified" else direction
-        name = node.get_name() or "" if kind == "Task" else ""
-        nodes.append(
-            {"id": ids[node], "type": _BPMN_TYPES.get(kind, "task"), "name": name, "direction": direction}
-        )
-    flows = [
-        {"id": f"mf{i + 1}", "source": ids[f.get_source()], "target": ids[f.get_target()]}
-        for i, f in enumerate(bpmn.get_flows())
-    ]
+        name = node.get_name() or "" if kind(node) == "task" else ""
+        nodes.append({"id": ids[node], "type": kind(node), "name": name, "direction": direction})
+    pairs = sorted(
+        ((int(ids[f.get_source()][1:]), int(ids[f.get_target()][1:])) for f in bpmn.get_flows()),
+    )
+    flows = [{"id": f"mf{i + 1}", "source": f"m{a}", "target": f"m{b}"} for i, (a, b) in enumerate(pairs)]
     return {
         "nodes": pd.DataFrame(nodes, columns=["id", "type", "name", "direction"]),
         "flows": pd.DataFrame(flows, columns=["id", "source", "target"]),
