@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint bench bench-read bench-app screenshots sample system-deps clean
+.PHONY: demo test test-fast lint docs bench bench-read bench-app screenshots sample system-deps clean
 
 # bpmn-js (test tooling only, pinned in tests/e2e/bpmnjs/package-lock.json) renders blueprint.bpmn in
 # Chromium: tests/e2e/test_bpmn_js.py.
@@ -34,7 +34,7 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.runtime
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,docs]"
 	touch $@
 
 demo: system-deps $(VENV)/.runtime
@@ -55,6 +55,11 @@ test-fast: system-deps $(VENV)/.test $(BPMNJS)/node_modules/.installed
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
 
+# The documentation site into site/ (open site/index.html); any warning (broken link, missing anchor,
+# unparsable docstring) fails the build.
+docs: $(VENV)/.test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: system-deps $(VENV)/.test
 	$(BIN)/python benchmarks/bench_whole_analysis.py
 
@@ -74,4 +79,4 @@ sample: $(VENV)/.test
 	$(BIN)/python sample_logs/generate.py
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out site .cache .pytest_cache
