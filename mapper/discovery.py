@@ -669,11 +669,13 @@ def assess_model(
       backed (van der Aalst's footprint: ``a || b`` needs both ``a > b`` and ``b > a``);
     - **dropped activities**: activities of the log that the miner left out as infrequent;
     - **silent skips**: activities the model lets a case leave out (under a choice with a silent branch or
-      another path, or in a loop's redo part); a skip is not backed by the log when the activity is done in
-      more than ``1 - RARE_SHARE`` of the cases.
+      another path, or in a loop's redo part); a skip that no case takes (the activity is in every case) is
+      not backed by the log. Skips everywhere that the log does take are behaviour, not looseness: precision
+      counts what they allow and the log never does.
 
-    A finding decides the verdict only when it concerns at least :data:`RARE_SHARE` of the events (flowers,
-    parallel blocks) or cases (dropped activities); smaller ones are listed with their figures.
+    A finding decides the verdict only when it concerns at least :data:`RARE_SHARE` of the events (flowers;
+    the two branches of a parallel pair) or cases (dropped activities); smaller ones are listed with their
+    figures.
 
     Parameters
     ----------
@@ -698,11 +700,13 @@ def assess_model(
         ``parallel_blocks`` (list of dict: ``branches`` (list of list of str), ``events_share`` (float),
         ``pairs`` (list of dict: ``first``, ``second`` (list of str: two branches), ``forward``,
         ``backward`` (int: directly-follows from the first branch to the second and back),
-        ``shown`` (bool: both orders seen)), ``shown`` (bool: every pair shown)),
+        ``shown`` (bool: both orders seen), ``events_share`` (float: of the two branches' activities)),
+        ``shown`` (bool: every pair shown)),
         ``dropped_activities`` (list of str), ``dropped_cases_share`` (float: share of cases doing one),
         ``skippable_activities`` (list of str), ``skippable_share`` (float: of the model's activities),
-        ``unused_skips`` (list of dict: ``activity``, ``cases_share``: skippable activities done in more
-        than ``1 - RARE_SHARE`` of the cases),
+        ``unused_skips`` (list of dict: ``activity``, ``cases_share``: skippable activities every case
+        does), ``rare_skips`` (the same for skippable activities done in more than ``1 - RARE_SHARE`` of the
+        cases but not all),
         ``trusted`` (bool: no reason below), ``reasons`` (list of str: one plain sentence per reason the
         model is not to be trusted as a redesign, with its figures).
 
@@ -766,7 +770,14 @@ def assess_model(
                 bw = int(sum(freq.get((b, a), 0) for a in bi for b in bj))
                 shown = fw + bw > 0 and min(fw, bw) >= RARE_SHARE * (fw + bw)
                 pairs.append(
-                    {"first": sorted(bi), "second": sorted(bj), "forward": fw, "backward": bw, "shown": shown}
+                    {
+                        "first": sorted(bi),
+                        "second": sorted(bj),
+                        "forward": fw,
+                        "backward": bw,
+                        "shown": shown,
+                        "events_share": share(bi | bj),
+                    }
                 )
         parallel.append(
             {
@@ -790,9 +801,12 @@ def assess_model(
     out["skippable_activities"] = sorted(skippable)
     out["skippable_share"] = len(skippable) / len(modelled) if modelled else 0.0
     out["unused_skips"] = [
+        {"activity": a, "cases_share": 1.0} for a in sorted(skippable) if in_cases.get(a, 0) >= n_cases
+    ]
+    out["rare_skips"] = [
         {"activity": a, "cases_share": in_cases.get(a, 0) / n_cases}
         for a in sorted(skippable)
-        if in_cases.get(a, 0) / n_cases > 1 - RARE_SHARE
+        if 1 - RARE_SHARE < in_cases.get(a, 0) / n_cases < 1
     ]
     out["reasons"] = _reasons(out)
     out["trusted"] = not out["reasons"]
@@ -841,8 +855,8 @@ def _reasons(q: dict) -> list[str]:
                 "times, so it says nothing about their order."
             )
     for b in q["parallel_blocks"]:
-        bad = [p for p in b["pairs"] if not p["shown"]]
-        if bad and b["events_share"] >= RARE_SHARE:
+        bad = [p for p in b["pairs"] if not p["shown"] and p["events_share"] >= RARE_SHARE]
+        if bad:
             p = bad[0]
             more = f" (and {len(bad) - 1} more pair(s) of branches)" if len(bad) > 1 else ""
             reasons.append(
@@ -861,8 +875,8 @@ def _reasons(q: dict) -> list[str]:
         acts = [u["activity"] for u in q["unused_skips"]]
         reasons.append(
             f"The model lets cases skip {_names(acts)} ({len(q['skippable_activities'])} of its activities "
-            f"can be skipped silently), but the log skips {'it' if len(acts) == 1 else 'each'} in fewer than "
-            f"{RARE_SHARE:.0%} of the cases."
+            f"can be skipped silently), but every case does {'it' if len(acts) == 1 else 'each of them'}: "
+            "the log never takes the skip."
         )
     return reasons
 

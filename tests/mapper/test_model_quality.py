@@ -116,7 +116,9 @@ def test_parallel_model_of_an_ordered_log_is_flagged():
     q = assess(log, model)
     (block,) = q["parallel_blocks"]
     assert block["branches"] == [["B"], ["C"]] and not block["shown"]
-    assert block["pairs"] == [{"first": ["B"], "second": ["C"], "forward": 20, "backward": 0, "shown": False}]
+    assert block["pairs"] == [
+        {"first": ["B"], "second": ["C"], "forward": 20, "backward": 0, "shown": False, "events_share": 0.5}
+    ]
     assert not q["trusted"]
     assert any("in parallel with 'C', but the log does not show it" in r for r in q["reasons"])
 
@@ -145,6 +147,22 @@ def test_unused_skip_and_dropped_activity():
     assert any("skip 'B'" in r for r in q["reasons"]) and any(
         "left out 1 activities" in r for r in q["reasons"]
     )
+
+
+def test_a_rare_skip_is_listed_not_decisive():
+    log = log_of([("A", "B", "C")] * 39 + [("A", "C")])
+    q = assess(log, process_model_from_tree("->( 'A', X( 'B', tau ), 'C' )"))
+    assert q["unused_skips"] == [] and q["rare_skips"] == [{"activity": "B", "cases_share": 39 / 40}]
+    assert q["trusted"], q["reasons"]
+
+
+def test_a_rare_unsupported_parallel_pair_is_listed_not_decisive():
+    # B and C (2 % of the events together) always in one order under a parallel block
+    log = log_of([("A", "D")] * 98 + [("A", "B", "C", "D")] * 2)
+    q = assess(log, process_model_from_tree("->( 'A', X( tau, +( 'B', 'C' ) ), 'D' )"))
+    (block,) = q["parallel_blocks"]
+    assert not block["shown"] and block["pairs"][0]["events_share"] == pytest.approx(4 / 204)
+    assert not any("parallel" in r for r in q["reasons"])
 
 
 def test_a_skip_the_log_takes_is_fine():
