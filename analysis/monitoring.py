@@ -251,7 +251,9 @@ def _size(k: pd.DataFrame, settings: dict) -> pd.DataFrame:
     ``m >= 2 n (z_{1-alpha/2} + z_{power})^2 se^2 / delta^2`` (the usual two-sample size formula with the
     measured standard error). Values are turned into cases with the log's values per case.
     """
-    k = k.copy()
+    k = k.assign(
+        target=math.nan, detectable_change=math.nan, min_cases=0, review_after_days=math.nan, cadence=""
+    )
     alpha, power = settings["alpha"], settings["power"]
     z_ci = _z(1 - (1 - settings["confidence"]) / 2)
     z = _z(1 - alpha / 2) + _z(power)

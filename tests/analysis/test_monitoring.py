@@ -162,6 +162,15 @@ def test_load_monitoring_plan_errors(tmp_path):
         load_monitoring_plan(tmp_path / "other.json")
 
 
+def test_a_log_too_small_to_measure_gives_an_empty_plan():
+    # three cases: no interval can be computed, so nothing is offered, and each exclusion says why
+    p = build_monitoring_plan(analyze(make_log(BEFORE_ROWS[:9]), sensitivity=False), resamples=200)
+    assert p.kpis.empty and list(p.kpis.columns)[:3] == ["kpi", "level", "activity"]
+    assert any("fewer than" in r for r in p.excluded["reason"])
+    json.dumps(p.to_dict(), allow_nan=False)
+    assert compare_to_baseline(p, make_log(BEFORE_ROWS)).kpis.empty
+
+
 # --- re-measuring ----------------------------------------------------------------------------------------
 
 
