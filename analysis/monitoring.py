@@ -481,7 +481,8 @@ def _wanted_kpis(findings, m: LogMeasures, top_steps: int) -> dict:
     for r in b.head(top_steps).itertuples():
         add(("step", r.activity, "waiting_hours_median"), f"bottleneck #{r.rank}")
     s = findings.readiness.scores
-    auto = s[(s["recommendation"] == "automate") & ~s.get("already_automated", False)]
+    done = s["already_automated"].astype(bool) if "already_automated" in s else False
+    auto = s[(s["recommendation"] == "automate") & ~done]
     for act in auto["activity"]:
         add(("step", act, "processing_hours_median"), "recommended for automation")
     failures = getattr(findings, "handoff_failures", None)
