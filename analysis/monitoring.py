@@ -481,7 +481,9 @@ def _wanted_kpis(findings, m: LogMeasures, top_steps: int) -> dict:
     for r in b.head(top_steps).itertuples():
         add(("step", r.activity, "waiting_hours_median"), f"bottleneck #{r.rank}")
     s = findings.readiness.scores
-    done = s["already_automated"].astype(bool) if "already_automated" in s else False
+    done = (
+        s["already_automated"].astype(bool) if "already_automated" in s else pd.Series(False, index=s.index)
+    )
     auto = s[(s["recommendation"] == "automate") & ~done]
     for act in auto["activity"]:
         add(("step", act, "processing_hours_median"), "recommended for automation")
