@@ -2,7 +2,7 @@
 
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
 from analysis.bottlenecks import Bottlenecks, find_bottlenecks, find_end_activities
-from analysis.compare import Comparison, LogSplit, compare_logs, split_log
+from analysis.compare import Comparison, LogMeasures, LogSplit, compare_logs, measure_log, split_log
 from analysis.decisions import Decisions, decision_outcomes, find_equity_gaps, mine_decisions
 from analysis.findings import Findings, Verdict, analyze, find_verdict
 from analysis.handoffs import (
@@ -18,6 +18,13 @@ from analysis.handoffs import (
     plot_handoff_network,
 )
 from analysis.impact import Impact, simulate_impact
+from analysis.monitoring import (
+    BaselineComparison,
+    MonitoringPlan,
+    build_monitoring_plan,
+    compare_to_baseline,
+    load_monitoring_plan,
+)
 from analysis.outputs import OUTPUTS, Output, export_all, render_output
 from analysis.performance import (
     PerformanceSpectrum,
@@ -60,6 +67,13 @@ __all__ = [
     "export_all",
     "render_output",
     "render_report",
+    "BaselineComparison",
+    "LogMeasures",
+    "MonitoringPlan",
+    "build_monitoring_plan",
+    "compare_to_baseline",
+    "load_monitoring_plan",
+    "measure_log",
     "Blueprint",
     "Bottlenecks",
     "Comparison",

@@ -351,7 +351,7 @@ def analyze(
         int, typer.Option(min=1, help="Simulations per scenario; the ranges are their minimum and maximum.")
     ] = 5,
 ) -> None:
-    """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn,
+    """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn, kpi_baseline.json,
     process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
     load_kwargs = _mapping_kwargs(**{k: v for k, v in locals().items() if k in MAPPING_OPTIONS})
     if system and len(system) != len(logs):
@@ -496,7 +496,11 @@ def _analyze(
             **(analysis_kwargs or {}),
         )
         step("Writing outputs")
-        export_all(findings, out_dir)
+        export_all(
+            findings,
+            out_dir,
+            on_skip=lambda name, why: err.print(f"[yellow]warning:[/] {name} not written: {why}"),
+        )
         step("Done")
     _print_summary(findings, out_dir)
 
@@ -567,10 +571,17 @@ def compare(
         list[Path],
         typer.Argument(
             help="BEFORE AFTER: two logs of the same process (before and after a change); or one log with "
-            "--split-at.",
+            "--split-at; or, with --baseline, the AFTER log alone.",
             metavar="BEFORE [AFTER]",
         ),
     ],
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="A kpi_baseline.json written by `flowready analyze`: re-measure its KPIs on the one log "
+            "given (the after log) and say what moved."
+        ),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path("out"),
     split_at: Annotated[
         str | None,
@@ -598,6 +609,15 @@ def compare(
     """Did the process change? Compare cycle time, waiting, rework and handoff failures, per step and for
     the process, with confidence intervals; write comparison.json, comparison.csv and comparison.html."""
     load_kwargs = _mapping_kwargs(**{k: v for k, v in locals().items() if k in MAPPING_OPTIONS})
+    if baseline is not None:
+        if len(logs) != 1 or split_at is not None:
+            err.print(
+                "[bold red]error:[/] with --baseline give one log (the after log) and no --split-at; "
+                f"got {len(logs)} log(s){' and --split-at' if split_at else ''}."
+            )
+            raise typer.Exit(2)
+        _guarded(lambda: _compare_baseline(baseline, logs[0], load_kwargs, alpha, out_dir))
+        return
     if len(logs) not in (1, 2) or (len(logs) == 1) != (split_at is not None):
         err.print(
             "[bold red]error:[/] give two logs (BEFORE AFTER), or one log and --split-at DATE; "
@@ -631,6 +651,39 @@ def compare(
         _print_comparison(result, out_dir)
 
     _guarded(run)
+
+
+def _compare_baseline(
+    baseline: Path, after_path: Path, load_kwargs: dict, alpha: float, out_dir: Path
+) -> None:
+    from analysis.export import export_table
+    from analysis.monitoring import compare_to_baseline, load_monitoring_plan
+    from mapper.load import load_event_log
+
+    plan = load_monitoring_plan(baseline)
+    with err.status("Reading the log"):
+        after = load_event_log(after_path, **load_kwargs)
+    with err.status("Re-measuring the KPIs"):
+        result = compare_to_baseline(plan, after, alpha=alpha)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.to_json(out_dir / "baseline_comparison.json")
+    export_table(result.to_frame(), out_dir / "baseline_comparison.csv")
+    out.print(
+        f"[bold]{result.after_name}[/] against the baseline of [bold]{result.baseline_name}[/]",
+        highlight=False,
+    )
+    t = Table(title="KPIs", show_edge=False)
+    for c in ("KPI", "baseline", "after", "change", "95% CI of the change", "verdict", "target met"):
+        t.add_column(c)
+    for r in result.kpis.itertuples():
+        change = "" if r.relative_change != r.relative_change else f"{r.relative_change:+.0%}"
+        ci = "" if r.ci_low != r.ci_low else f"{r.ci_low:.3g} to {r.ci_high:.3g}"
+        met = "" if r.met_target is None else ("yes" if r.met_target else "no")
+        t.add_row(r.kpi, f"{r.baseline:.3g}", f"{r.after:.3g}", change, ci, r.direction, met)
+    out.print(t)
+    for n in result.notes:
+        out.print(f"- {n}", highlight=False)
+    out.print(f"Written: {(out_dir / 'baseline_comparison.json').resolve()}", highlight=False)
 
 
 def _print_comparison(result, out_dir: Path) -> None:

@@ -11,7 +11,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -50,10 +50,10 @@ from mapper.columns import NOT_ATTRIBUTES
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
+    assess_model,
     discover_bpmn,
     discover_dfg,
     discover_variants,
-    model_fitness,
 )
 from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
@@ -330,7 +330,10 @@ class Findings:
         :func:`analysis.find_orchestration_gate`: the process-level orchestrate-first gate and the three
         conditions under which an orchestration layer is worth having.
     model_quality : dict
-        :func:`mapper.discovery.model_fitness` of the log on the discovered model.
+        :func:`mapper.discovery.assess_model` of the log on the discovered model: its fitness
+        (:func:`mapper.discovery.model_fitness`), precision, looseness diagnostics and whether it can be
+        trusted as a redesign (``trusted``, ``reasons``); ``blueprint.meta["model_quality"]`` has the
+        verdict.
     notes : tuple of str
         What the analysis left out or estimated, and why (roles not discovered, fitness sampled ...).
     impact : Impact or None
@@ -910,7 +913,7 @@ def analyze(
         end_activities=end_activities,
         sensitivity="full" if sensitivity else "none",
     )
-    model_quality = model_fitness(model, variants)
+    model_quality = assess_model(model, variants, dfg)
     if model_quality.get("skipped"):
         notes.append(f"The fitness of the log to its model was not computed: {model_quality['skipped']}.")
     elif model_quality.get("sampled"):
@@ -918,6 +921,14 @@ def analyze(
             "The fitness of the log to its model was estimated on a sample of "
             f"{model_quality['cases_replayed']:,} of {model_quality['cases']:,} cases (token replay of every "
             "variant would take too long)."
+        )
+    if model_quality.get("precision_skipped"):
+        notes.append(f"The precision of the model was not computed: {model_quality['precision_skipped']}.")
+    elif model_quality.get("precision_sampled"):
+        notes.append(
+            "The precision of the model was estimated by replaying the prefixes of a sample of "
+            f"{model_quality['precision_cases']:,} of {model_quality['cases']:,} cases against the steps the "
+            "whole log takes after them (replaying every prefix would take too long)."
         )
     gate = find_orchestration_gate(
         log,
@@ -929,6 +940,7 @@ def analyze(
     step(ANALYSIS_STEPS[7])
     bp_handoffs = handoffs[handoffs["level"] == blueprint_level] if len(handoffs) else handoffs
     blueprint = build_blueprint(log, model, readiness, bottlenecks, bp_handoffs, rework, failures=failures)
+    blueprint = replace(blueprint, meta={**blueprint.meta, "model_quality": _model_verdict(model_quality)})
     verdict = find_verdict(
         readiness=readiness,
         bottlenecks=bottlenecks,
@@ -969,6 +981,22 @@ def analyze(
         notes=tuple(notes),
         impact=impact_result,
     )
+
+
+def _model_verdict(q: dict) -> dict:
+    """What the blueprint says about the model it is built from: trusted as a redesign, or a sketch."""
+    return {
+        "trusted": bool(q["trusted"]),
+        "reasons": list(q["reasons"]),
+        "fitness": q.get("log_fitness"),
+        "precision": q.get("precision"),
+        "summary": (
+            "The discovered model fits the log and is not loose: its structure can be read as a redesign."
+            if q["trusted"]
+            else "The discovered model is too loose or too partial to be trusted as a redesign: read the "
+            "blueprint's structure as a sketch of the process, not a design."
+        ),
+    }
 
 
 def _ping_pong_cases(failures: HandoffFailures | None) -> int | None:

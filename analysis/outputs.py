@@ -15,6 +15,7 @@ from pathlib import Path
 
 from analysis.export import export_table, export_tables
 from analysis.findings import Findings
+from analysis.monitoring import build_monitoring_plan
 from analysis.report import render_report
 from mapper.discovery import render_process_map
 from mapper.errors import AnalysisError
@@ -40,6 +41,9 @@ class Output:
         Rendering it runs Graphviz's ``dot``.
     render : callable
         ``render(findings) -> bytes``.
+    optional : bool
+        Some logs cannot give it (e.g. a KPI baseline of a log too small to measure): rendering raises
+        :class:`mapper.errors.AnalysisError` saying why, and :func:`export_all` skips it.
     """
 
     name: str
@@ -47,6 +51,11 @@ class Output:
     description: str
     needs_graphviz: bool
     render: Callable[[Findings], bytes]
+    optional: bool = False
+
+
+def _kpi_baseline(findings: Findings) -> bytes:
+    return _json(build_monitoring_plan(findings).to_dict())
 
 
 #: The outputs of an analysis, in the order a user meets them.
@@ -85,6 +94,15 @@ OUTPUTS: tuple[Output, ...] = (
         "The blueprint with its governance (SLAs, retries, approvals, audit events, KPIs).",
         False,
         lambda f: _json(f.blueprint.to_dict()),
+    ),
+    Output(
+        "kpi_baseline.json",
+        "application/json",
+        "The KPI baseline and monitoring plan: what to re-measure after the change "
+        "(flowready compare --baseline kpi_baseline.json AFTER_LOG).",
+        False,
+        _kpi_baseline,
+        optional=True,
     ),
     Output(
         "process_map.svg",
@@ -134,7 +152,13 @@ def render_output(findings: Findings, name: str) -> bytes:
     )
 
 
-def export_all(findings: Findings, out_dir: str | Path, *, tables: bool = True) -> list[Path]:
+def export_all(
+    findings: Findings,
+    out_dir: str | Path,
+    *,
+    tables: bool = True,
+    on_skip: Callable[[str, str], None] | None = None,
+) -> list[Path]:
     """Write every output of an analysis into a folder (created when missing).
 
     Parameters
@@ -146,6 +170,9 @@ def export_all(findings: Findings, out_dir: str | Path, *, tables: bool = True) 
     tables : bool, default True
         Also write every result table (:meth:`Findings.tables`) as ``tables/<name>.csv`` and all of them
         in ``tables.xlsx`` (cells that a spreadsheet would run as formulas are neutralised).
+    on_skip : callable, optional
+        Called with the file name and the reason when an optional output cannot be made for this log
+        (see :attr:`Output.optional`); such outputs are skipped silently without it.
 
     Returns
     -------
@@ -167,7 +194,14 @@ def export_all(findings: Findings, out_dir: str | Path, *, tables: bool = True) 
         elif output.name == "report.html":
             data = render_report(findings, process_map=process_map).encode("utf-8")
         else:
-            data = output.render(findings)
+            try:
+                data = output.render(findings)
+            except AnalysisError as exc:
+                if not output.optional:
+                    raise
+                if on_skip is not None:
+                    on_skip(output.name, str(exc))
+                continue
         path = out / output.name
         path.write_bytes(data)
         written.append(path)

@@ -4,6 +4,7 @@ from mapper.columns import ColumnMapping, detect_mapping
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
+    assess_model,
     discover_bpmn,
     discover_dfg,
     discover_variants,
@@ -45,6 +46,7 @@ __all__ = [
     "TimestampError",
     "UnsupportedFormatError",
     "ValidationError",
+    "assess_model",
     "attribute_columns",
     "attribute_values",
     "detect_mapping",

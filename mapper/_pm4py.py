@@ -290,3 +290,125 @@ def read_ocel_flat(path, kind: str, object_type: str | None) -> tuple[pd.DataFra
     }
     flat = flat.drop(columns=["case:ocel:type"], errors="ignore")
     return flat.reset_index(drop=True), details
+
+
+#: pm4py's process-tree operators -> the plain names of :func:`tree_structure`.
+_TREE_OPERATORS = {"->": "sequence", "X": "xor", "+": "parallel", "*": "loop", "O": "or"}
+
+
+def tree_structure(tree) -> dict:
+    """A process tree as plain nested dicts, so the rest of flowready reads it without pm4py's classes.
+
+    Returns
+    -------
+    dict
+        ``operator`` (str: ``sequence``, ``xor``, ``parallel``, ``loop``, ``or``; ``None`` for a leaf),
+        ``label`` (str: a visible leaf's activity; ``None`` for a silent leaf (tau) or an operator),
+        ``children`` (list of such dicts, in order; a loop's first child is its body ("do"), the others
+        its redo parts).
+    """
+    if tree.operator is None:
+        return {"operator": None, "label": tree.label, "children": []}
+    return {
+        "operator": _TREE_OPERATORS[str(tree.operator.value)],
+        "label": None,
+        "children": [tree_structure(c) for c in tree.children],
+    }
+
+
+def parse_tree(text: str):
+    """A pm4py process tree from its string notation, e.g. ``"->( 'A', +( 'B', 'C' ) )"``."""
+    import pm4py
+
+    return pm4py.parse_process_tree(text)
+
+
+def replay_precision(
+    petri, variants: dict[tuple[str, ...], int], *, log_variants: dict[tuple[str, ...], int] | None = None
+) -> dict:
+    """ETConformance precision of a variant log on a Petri net, each variant weighted by its cases.
+
+    The same computation as ``pm4py.precision_token_based_replay`` (pm4py's
+    ``etconformance_token`` variant): every prefix of the log is replayed on the net with token-based
+    replay, and the transitions the net enables after it (its *activated* tasks) are compared with the
+    activities the log shows after that prefix (its *reflected* tasks); the difference are the escaping
+    edges. Prefixes are counted over the variants weighted by their cases, which equals counting them
+    over every case, and each distinct prefix is replayed once.
+
+    Parameters
+    ----------
+    petri : tuple
+        ``(net, initial_marking, final_marking)`` from :func:`petri_net`.
+    variants : dict of tuple of str to int
+        Each distinct trace and its number of cases (at least one): the prefixes replayed and their weights.
+    log_variants : dict of tuple of str to int, optional
+        The whole log's variants, when ``variants`` is a sample of them: the activities that follow a
+        prefix, and the start activities, are read from the whole log, so a sample estimates the whole
+        log's precision (a ratio estimator) instead of counting as escaping what only the sample lacks.
+
+    Returns
+    -------
+    dict
+        ``precision`` (float in [0, 1]: ``1 - escaping / activated``, summed over the prefixes weighted
+        by their cases; 1 when nothing is activated), ``escaping`` and ``activated`` (int: those two
+        weighted sums), ``prefixes`` (int: distinct prefixes replayed), ``prefixes_fit`` (int: those that
+        replay without missing tokens; the others are left out, as in pm4py).
+
+    References
+    ----------
+    Muñoz-Gama & Carmona (2010), "A fresh look at precision in process conformance", BPM 2010, LNCS 6336,
+    pp. 211-226.
+    """
+    from pm4py.algo.conformance.tokenreplay import algorithm as executor
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+    from pm4py.objects.petri_net.utils.align_utils import (
+        get_visible_transitions_eventually_enabled_by_marking,
+    )
+
+    net, im, fm = petri
+    follows: dict[tuple[str, ...], set[str]] = {}
+    for trace in variants if log_variants is None else log_variants:
+        for i in range(1, len(trace)):
+            follows.setdefault(trace[:i], set()).add(trace[i])
+    starts = {t[0] for t in (variants if log_variants is None else log_variants) if t}
+    weight: Counter = Counter()
+    n_cases = 0
+    for trace, n in variants.items():
+        n_cases += int(n)
+        for i in range(1, len(trace)):
+            weight[trace[:i]] += int(n)
+    prefixes = list(weight)
+    params = {
+        token_replay.Parameters.SHOW_PROGRESS_BAR: False,
+        token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: False,
+        token_replay.Parameters.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
+        token_replay.Parameters.STOP_IMMEDIATELY_UNFIT: True,
+        token_replay.Parameters.WALK_THROUGH_HIDDEN_TRANS: True,
+        token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
+    }
+    fake = EventLog([Trace([Event({"concept:name": a}) for a in p]) for p in prefixes])
+    replayed = (
+        executor.apply(fake, net, im, fm, variant=executor.Variants.TOKEN_REPLAY, parameters=params)
+        if prefixes
+        else []
+    )
+    # the empty prefix: what the initial marking enables against the log's start activities
+    initial = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, im)}
+    activated = n_cases * len(initial)
+    escaping = n_cases * len(initial - starts)
+    fit = 0
+    for prefix, r in zip(prefixes, replayed, strict=True):
+        if not r["trace_is_fit"]:
+            continue
+        fit += 1
+        enabled = {t.label for t in r["enabled_transitions_in_marking"] if t.label is not None}
+        activated += len(enabled) * weight[prefix]
+        escaping += len(enabled - follows[prefix]) * weight[prefix]
+    return {
+        "precision": 1 - escaping / activated if activated else 1.0,
+        "escaping": int(escaping),
+        "activated": int(activated),
+        "prefixes": len(prefixes),
+        "prefixes_fit": fit,
+    }
