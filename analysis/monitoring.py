@@ -438,6 +438,12 @@ def build_monitoring_plan(
         _check_changes(expected, kpis, "expected")
         for kpi, change in expected.items():
             kpis.loc[kpis["kpi"] == kpi, ["expected_change", "expected_source"]] = [float(change), "given"]
+    else:
+        for kpi, change in simulated_changes(findings.impact, kpis).items():
+            kpis.loc[kpis["kpi"] == kpi, ["expected_change", "expected_source"]] = [change, "simulation"]
+            kpis.loc[kpis["kpi"] == kpi, "simulated_target"] = kpis.loc[kpis["kpi"] == kpi, "baseline"] * (
+                1 + change
+            )
     kpis = _size(kpis, settings)
     notes = [*m.notes, f"Minimum cases: two-sided test at {alpha:g} with power {power:.0%}."]
     return MonitoringPlan(
@@ -448,6 +454,55 @@ def build_monitoring_plan(
         int(m.cases),
         notes,
     )
+
+
+def simulated_changes(impact, kpis: pd.DataFrame) -> dict[str, float]:
+    """The relative changes a simulated impact expects, for the KPIs of a plan it can speak for.
+
+    The simulation's level is off from the log's by its validation error, so the *relative* change of
+    TO-BE against AS-IS (same seeds) is applied to the observed baseline: the cycle-time KPIs from the
+    impact's summary (median and p90), the median waiting before a step from the step's simulated mean
+    waiting (a mean's change read as the median's), and the processing of an automated step from the
+    simulation's automated duration (``automated_seconds``).
+
+    Parameters
+    ----------
+    impact : Impact or None
+        ``Findings.impact`` (:func:`analysis.simulate_impact`); nothing is expected without a simulation.
+    kpis : pandas.DataFrame
+        The plan's KPIs (``kpi``, ``level``, ``activity``, ``measure``, ``baseline``).
+
+    Returns
+    -------
+    dict of str to float
+        KPI -> expected relative change (e.g. -0.3 for 30 % less); only conclusive, finite changes.
+    """
+    if impact is None or impact.summary.empty:
+        return {}
+    out: dict[str, float] = {}
+    s = impact.summary.set_index("metric")
+    for metric in ("cycle_hours_median", "cycle_hours_p90"):
+        if metric in s.index and metric in set(kpis["kpi"]):
+            r = s.loc[metric]
+            conclusive = r["saved_low"] > 0 or r["saved_high"] < 0
+            if conclusive and r["as_is"] > 0 and np.isfinite(r["to_be"]):
+                out[metric] = float(r["to_be"] / r["as_is"] - 1)
+    seconds = impact.parameters.get("automated_seconds")
+    automated = set(impact.changes.loc[impact.changes["change"] == "automate", "activity"])
+    for row in kpis[kpis["measure"] == "processing_hours_median"].itertuples():
+        if seconds is not None and row.activity in automated and row.baseline > 0:
+            out[row.kpi] = min(float(seconds) / 3600 / float(row.baseline) - 1, 0.0)
+    a = impact.activities
+    if len(a) and {"waiting_hours_mean_as_is", "waiting_hours_mean_to_be"} <= set(a.columns):
+        waits = kpis[kpis["measure"] == "waiting_hours_median"]
+        by_act = a.set_index("activity")
+        for row in waits.itertuples():
+            if row.activity in by_act.index:
+                before = float(by_act.loc[row.activity, "waiting_hours_mean_as_is"])
+                after = float(by_act.loc[row.activity, "waiting_hours_mean_to_be"])
+                if before > 0 and np.isfinite(after) and abs(after / before - 1) >= 0.05:
+                    out[row.kpi] = after / before - 1
+    return out
 
 
 _SIZED = {"target", "detectable_change", "min_cases", "review_after_days", "cadence"}

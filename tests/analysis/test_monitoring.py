@@ -42,7 +42,7 @@ def after():
 
 @pytest.fixture(scope="module")
 def plan(before) -> MonitoringPlan:
-    return build_monitoring_plan(analyze(before, sensitivity=False), resamples=FAST)
+    return build_monitoring_plan(analyze(before, sensitivity=False, impact="off"), resamples=FAST)
 
 
 def kpi(plan_or_result, name: str) -> pd.Series:
@@ -120,7 +120,7 @@ def test_min_cases_follows_the_two_sample_formula(plan):
 
 
 def test_expected_change_and_simulated_target(before, plan):
-    f = analyze(before, sensitivity=False)
+    f = analyze(before, sensitivity=False, impact="off")
     p = build_monitoring_plan(f, expected={"waiting_hours_median: B": -0.5}, resamples=FAST)
     r = kpi(p, "waiting_hours_median: B")
     assert r["expected_change"] == -0.5 and r["target"] == 3.0 and r["expected_source"] == "given"
@@ -164,7 +164,8 @@ def test_load_monitoring_plan_errors(tmp_path):
 
 def test_a_log_too_small_to_measure_gives_an_empty_plan():
     # three cases: no interval can be computed, so nothing is offered, and each exclusion says why
-    p = build_monitoring_plan(analyze(make_log(BEFORE_ROWS[:9]), sensitivity=False), resamples=200)
+    f = analyze(make_log(BEFORE_ROWS[:9]), sensitivity=False, impact="off")
+    p = build_monitoring_plan(f, resamples=200)
     assert p.kpis.empty and list(p.kpis.columns)[:3] == ["kpi", "level", "activity"]
     assert any("fewer than" in r for r in p.excluded["reason"])
     json.dumps(p.to_dict(), allow_nan=False)
@@ -220,7 +221,7 @@ def test_inputs_unchanged(before, after, plan):
     events = before.events.copy()
     kpis = plan.kpis.copy()
     compare_to_baseline(plan, after)
-    build_monitoring_plan(analyze(before, sensitivity=False), resamples=200)
+    build_monitoring_plan(analyze(before, sensitivity=False, impact="off"), resamples=200)
     pd.testing.assert_frame_equal(before.events, events)
     pd.testing.assert_frame_equal(plan.kpis, kpis)
 
@@ -238,7 +239,7 @@ def _sample_log(seed: int, officers: int = 2):
 @pytest.fixture(scope="module")
 def sample_plan(truth):
     before = _sample_log(truth["planted_change"]["seed"])
-    return build_monitoring_plan(analyze(before, sensitivity=False))
+    return build_monitoring_plan(analyze(before, sensitivity=False, impact="off"))
 
 
 def test_sample_baseline_finds_the_planted_change(sample_plan, truth):
@@ -297,3 +298,25 @@ def test_cli_analyze_writes_the_baseline_and_compare_reads_it(tmp_path):
     assert (out2 / "baseline_comparison.csv").exists()
     r = runner.invoke(app, ["compare", "--baseline", str(out / "kpi_baseline.json"), str(before), str(after)])
     assert r.exit_code == 2 and "one log" in r.output
+
+
+def test_a_simulated_impact_sets_the_expected_changes(sample_findings):
+    # analyze() simulated the blueprint: the plan's targets come from it, as relative changes applied to
+    # the observed baselines (cycle time from the summary, steps from the per-activity waits).
+    f = sample_findings
+    plan = build_monitoring_plan(f, resamples=FAST)
+    k = plan.kpis.set_index("kpi")
+    s = f.impact.summary.set_index("metric")
+    want = s.loc["cycle_hours_median", "to_be"] / s.loc["cycle_hours_median", "as_is"] - 1
+    assert k.loc["cycle_hours_median", "expected_change"] == pytest.approx(want)
+    assert k.loc["cycle_hours_median", "expected_source"] == "simulation"
+    assert k.loc["cycle_hours_median", "simulated_target"] == pytest.approx(
+        k.loc["cycle_hours_median", "baseline"] * (1 + want)
+    )
+    # the weekly letter batch goes with automation: the wait before Send decision letter falls most
+    letter = k.loc["waiting_hours_median: Send decision letter", "expected_change"]
+    assert letter < -0.5
+    # an automated step is expected to take the simulation's automated duration
+    seconds = f.impact.parameters["automated_seconds"]
+    r = k.loc["processing_hours_median: Validate documents"]
+    assert r["simulated_target"] == pytest.approx(seconds / 3600)
