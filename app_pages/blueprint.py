@@ -6,7 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from analysis.blueprint import DIAGRAM_COLOURS
-from app_pages.common import RECOMMENDATION_LABELS, diagram, extra_tables, md_escape, require_findings, table
+from analysis.monitoring import build_monitoring_plan
+from app_pages.common import (
+    RECOMMENDATION_LABELS,
+    diagram,
+    extra_tables,
+    md_escape,
+    require_findings,
+    table,
+    view_key,
+)
 
 LEGEND = {
     "automate": "automate",
@@ -26,6 +35,52 @@ for col, (rec, label) in zip(cols, RECOMMENDATION_LABELS.items(), strict=False):
     col.metric(label, int(counts.get(rec, 0)))
 cols[4].metric("Orchestration steps", len(bp.orchestration))
 
+quality = bp.meta.get("model_quality") or {}
+if quality and not quality.get("trusted", True):
+    st.warning(
+        "The discovered model is too loose or too partial to be trusted as a redesign: read the diagram "
+        "as a sketch of the steps, not of their order.\n\n"
+        + "\n".join(f"- {md_escape(r)}" for r in quality.get("reasons", [])),
+        icon=":material/warning:",
+    )
+elif quality:
+    st.caption(
+        f"Model quality: fitness {quality['fitness']:.2f}, precision "
+        + ("not computed" if quality.get("precision") is None else f"{quality['precision']:.2f}")
+        + f". {md_escape(quality.get('summary', ''))}"
+    )
+
+impact = f.impact
+if impact is not None:
+    st.subheader("What the blueprint is worth")
+    cols = st.columns(3)
+    for col, h in zip(cols, impact.headline(), strict=False):
+        spread = (
+            ""
+            if h["low"] is None
+            else f"range {h['low']:,.0f} to {h['high']:,.0f}"
+            + ("" if h["conclusive"] else " (not conclusive)")
+        )
+        col.metric(f"{h['label']} ({h['unit']})", f"{h['saved']:,.0f}", help=spread or None)
+        col.caption(spread or ("estimated" if h["basis"] == "estimated" else ""))
+    if impact.method == "prosimos":
+        st.caption(
+            f"Simulated: today's process and the blueprint's, {impact.parameters['runs']} runs each "
+            "(range: lowest to highest run), scaled to "
+            f"{impact.observed['cases_per_year']:,.0f} cases a year."
+        )
+    else:
+        st.caption(f"Estimated without simulation: {md_escape(impact.reason)}.")
+    with st.expander("How it was simulated, how well it reproduces the log, and every assumption"):
+        if impact.method == "prosimos":
+            st.plotly_chart(impact.plot(), width="stretch")
+            st.markdown("**Today's process simulated against the log** (the same cases)")
+            table(impact.validation)
+        st.markdown("**Where the saving comes from** (estimate per change)")
+        table(impact.analytical)
+        st.markdown("**Assumptions**")
+        st.markdown("\n".join(f"- {md_escape(a)}" for a in impact.assumptions))
+
 st.subheader("The redesigned process")
 st.markdown(
     " ".join(
@@ -38,7 +93,44 @@ st.markdown(
 )
 diagram(bp.to_graphviz(), nodes=len(bp.nodes), name="blueprint")
 st.caption(
-    "Download blueprint.bpmn (Downloads page) to open the same model in a BPMN tool (Camunda, bpmn.io)."
+    "Download blueprint.bpmn (Downloads page) to open the same model in a BPMN tool (Camunda, bpmn.io) or "
+    "run it in a BPMN engine: it is executable (user and service tasks, SLA timers, error handling, "
+    "conditions on every decision)."
+)
+
+st.subheader("Decisions and their conditions")
+g_nodes = bp.nodes.set_index("id")
+guarded = bp.flows[bp.flows["condition"].notna() | bp.flows["is_default"]]
+if len(guarded):
+
+    def _name(node_id: str) -> str:
+        n = g_nodes.loc[node_id]
+        return str(n["name"] or n["type"])
+
+    before = {f.target: f.source for f in bp.flows.itertuples()}
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "after step": [_name(before.get(f.source, f.source)) for f in guarded.itertuples()],
+                "to": [_name(f.target) for f in guarded.itertuples()],
+                "when": [
+                    "otherwise (default)" if f.is_default else str(f.condition) for f in guarded.itertuples()
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "Conditions read the case's data: a rule learned from the log (e.g. documents_submitted < 4), "
+        "the AI's confidence (ai_confidence), or a route_… variable that the person or system before the "
+        "decision sets."
+    )
+boundary = bp.nodes[bp.nodes["type"] == "boundaryEvent"]
+st.caption(
+    f"{int((boundary['event'] == 'timer').sum())} SLA timers on human steps (escalate, the work goes on); "
+    f"{int((boundary['event'] == 'error').sum())} error events on automated steps (a person takes over after "
+    "the retries)."
 )
 
 st.subheader("Steps and their governance")
@@ -100,8 +192,47 @@ with right:
     )
     st.markdown(f"**SLA basis**: {md_escape(g['sla_basis'])}")
 
-st.subheader("KPIs to track (today's baseline)")
-kpis = pd.DataFrame.from_dict(bp.kpis, orient="index").rename_axis("kpi").reset_index()
-st.dataframe(kpis, hide_index=True)
+st.subheader("KPIs to re-measure after the change")
+
+
+@st.cache_data(show_spinner="Measuring the KPI baseline…", max_entries=4)
+def _plan(key: str, _findings):
+    """:func:`analysis.build_monitoring_plan`, once per view (``key``)."""
+    return build_monitoring_plan(_findings)
+
+
+plan = _plan(view_key(), f)
+if len(plan.kpis):
+    table(
+        plan.kpis[
+            [
+                "kpi",
+                "baseline",
+                "ci_low",
+                "ci_high",
+                "unit",
+                "better_when",
+                "target",
+                "expected_source",
+                "min_cases",
+                "review_after_days",
+            ]
+        ],
+        column_config={
+            "baseline": st.column_config.NumberColumn("baseline", format="%.2f"),
+            "ci_low": st.column_config.NumberColumn("95 % from", format="%.2f"),
+            "ci_high": st.column_config.NumberColumn("95 % to", format="%.2f"),
+            "target": st.column_config.NumberColumn("target", format="%.2f"),
+            "min_cases": st.column_config.NumberColumn("cases needed", format="%d"),
+            "review_after_days": st.column_config.NumberColumn("review after (days)", format="%.0f"),
+        },
+    )
+    st.caption(
+        "Download kpi_baseline.json (Downloads page); after the change, `flowready compare --baseline "
+        "kpi_baseline.json AFTER_LOG` re-measures every KPI with the same code and says which met its target."
+    )
+if len(plan.excluded):
+    with st.expander(f"{len(plan.excluded)} KPI(s) not offered for tracking, and why"):
+        table(plan.excluded)
 
 extra_tables(bp, shown={"steps", "orchestration", "nodes", "flows"})

@@ -446,8 +446,21 @@ def test_blueprint_diagram_and_governance(sample_findings):
     assert metrics["Fix first"] == str(int((bp.steps["recommendation"] == "fix_first").sum()))
     steps = _frame(at, "activity", "recommendation", "sla_hours", "retry", "audit_events")
     assert list(steps["activity"]) == list(bp.steps["activity"])
-    assert len(_frame(at, "kpi", "baseline")) == len(bp.kpis)
+    from analysis import build_monitoring_plan
+
+    plan = build_monitoring_plan(sample_findings)
+    kpis = _frame(at, "kpi", "baseline", "target", "min_cases")
+    assert list(kpis["kpi"]) == list(plan.kpis["kpi"]) and (kpis["baseline"] != 0).all()
     assert list(_frame(at, "step")["step"]) == list(bp.governance["approval_checkpoints"])
+    # the decisions' conditions: every guarded flow, its condition or "otherwise"
+    guarded = bp.flows[bp.flows["condition"].notna() | bp.flows["is_default"]]
+    when = _frame(at, "after step", "to", "when")
+    assert len(when) == len(guarded)
+    assert "documents_submitted is not None and documents_submitted < 4" in set(when["when"])
+    # what it is worth: the impact's three headline figures, as analyze() simulated them
+    metrics = _metrics(at)
+    for h in sample_findings.impact.headline():
+        assert metrics[f"{h['label']} ({h['unit']})"] == f"{h['saved']:,.0f}"
 
 
 def test_downloads_offer_every_file_and_table(sample_findings, media):
