@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import html
 import json
+import keyword
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from analysis.handoffs import HandoffFailures
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
 from analysis.readiness import Readiness
+from mapper.columns import ACTIVITY, NOT_ATTRIBUTES, RESOURCE, ROLE
 from mapper.discovery import ProcessModel
 from mapper.engine import execute, hours
 from mapper.log import EventLog
@@ -48,6 +52,8 @@ AUDIT_EVENTS = {
     "ai_assist": ["ai.suggestion.created", "ai.suggestion.accepted", "ai.suggestion.overridden"],
     "approval": ["approval.requested", "approval.granted", "approval.rejected"],
     "handoff": ["handoff.routed", "handoff.accepted", "sla.breached"],
+    "sla": ["sla.breached", "sla.escalated"],
+    "error": ["step.failed", "step.escalated_to_human", "error.handled"],
 }
 #: Name of the orchestration task inserted before an activity that receives a failing handoff.
 ROUTE_PREFIX = "Route with context to: "
@@ -58,6 +64,217 @@ ROUTE_MIN_SHARE = 0.1
 #: The discovered model's node types as written in the blueprint (an inclusive gateway of the Inductive
 #: Miner's conversion is drawn as an exclusive one).
 _TYPES = {"inclusiveGateway": "exclusiveGateway"}
+
+
+#: The confidence below which the work of an AI-assist step goes to a person's review (``ai_confidence``,
+#: in [0, 1]); kept per step in ``governance["confidence_threshold"]``.
+CONFIDENCE_THRESHOLD = 0.8
+#: The error code of the error boundary events: a service task that still fails after its retry policy.
+ERROR_CODE = "flowready.step_failed"
+#: The case variable each ``ai_prepare`` service task writes.
+AI_CONFIDENCE = "ai_confidence"
+#: Prefix of the case variable that picks the branch of a decision no learned rule determines.
+ROUTE_VARIABLE_PREFIX = "route_"
+#: Words that mark an attribute column as one that may identify a person (matched as whole words of the
+#: column name, case-insensitive); ``resource`` always counts. See :func:`personal_data_columns`.
+PERSONAL_WORDS = (
+    "name",
+    "firstname",
+    "lastname",
+    "surname",
+    "person",
+    "user",
+    "username",
+    "employee",
+    "staff",
+    "customer",
+    "client",
+    "patient",
+    "citizen",
+    "applicant",
+    "owner",
+    "email",
+    "mail",
+    "phone",
+    "mobile",
+    "address",
+    "birth",
+    "birthdate",
+    "dob",
+    "ssn",
+    "passport",
+    "iban",
+    "nino",
+)
+#: Node columns added by the executable graph (see ``SPEC-executable-graph``), in order.
+NODE_COLUMNS = [
+    "id",
+    "type",
+    "name",
+    "documentation",
+    "activity",
+    "purpose",
+    "attached_to",
+    "event",
+    "interrupting",
+    "timer_hours",
+    "error_code",
+    "decision_variable",
+    "default_flow",
+    "governance",
+]
+FLOW_COLUMNS = ["id", "source", "target", "name", "condition", "condition_dnf", "is_default"]
+_WORD = re.compile(r"[a-z]+")
+
+
+def personal_data_columns(log: EventLog) -> dict[str, list[str]]:
+    """The attribute columns that may identify a person, per activity whose events carry them.
+
+    The rule is deliberately simple: ``resource`` (who did the work), and every other attribute column
+    whose name holds one of :data:`PERSONAL_WORDS` as a word (``customer_name``, ``org:employee``,
+    ``Patient ID``, ``email``); a column counts for an activity when at least one of its events has a value.
+    Case ids, free-text contents and quasi-identifiers (age, postcode) are not detected: review the list.
+
+    Parameters
+    ----------
+    log : EventLog
+
+    Returns
+    -------
+    dict
+        Activity (str) -> column names (list of str, ``resource`` first, then in the log's order).
+
+    Examples
+    --------
+    >>> log = load_event_log("sample_logs/council_permits.csv")
+    >>> personal_data_columns(log)["Decide application"]
+    ['resource']
+    """
+    ev = log.events
+    cols = [RESOURCE] if RESOURCE in ev.columns else []
+    for c in ev.columns:
+        if c in NOT_ATTRIBUTES:
+            continue
+        words = set(_WORD.findall(re.sub(r"([a-z])([A-Z])", r"\1 \2", str(c)).lower()))
+        if words & set(PERSONAL_WORDS):
+            cols.append(c)
+    if not cols:
+        return {}
+    carried = ev[cols].notna().groupby(ev[ACTIVITY].astype(str), observed=True).any()
+    return {a: [c for c in cols if row[c]] for a, row in carried.iterrows()}
+
+
+def _decision_owners(log: EventLog) -> dict[str, str]:
+    """The role (or, without roles, the resource) doing most of each activity's events today."""
+    if not (log.has_roles or log.has_resources):
+        return {}
+    col = ROLE if log.has_roles else RESOURCE
+    e = log.tables().events
+    e = e.filter(e[col].notnull())
+    counts = e.group_by([ACTIVITY, col]).aggregate(n=e.count())
+    top = execute(counts).sort_values(["n", col], ascending=[False, True], kind="stable")
+    top = top.drop_duplicates(ACTIVITY)
+    return dict(zip(top[ACTIVITY].astype(str), top[col].astype(str), strict=True))
+
+
+def _variable_name(attribute: str, taken: set[str]) -> str:
+    """A Python identifier for a log attribute (``org:group`` -> ``org_group``), unique among ``taken``."""
+    name = re.sub(r"\W+", "_", str(attribute)).strip("_") or "attribute"
+    if name[0].isdigit() or keyword.iskeyword(name) or name in ("None", "True", "False"):
+        name = f"v_{name}"
+    base, i = name, 1
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    return name
+
+
+def _value(v):
+    """A rule's value as a plain Python value (numbers stay numbers)."""
+    v = _clean(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _condition_alternatives(c: dict, variable: str) -> list[list[dict]]:
+    """One learned condition (attribute, operator, value, or_missing) in DNF terms over ``variable``."""
+    op, v, or_missing = c["operator"], c["value"], bool(c.get("or_missing"))
+    missing = [{"variable": variable, "op": "is_missing", "value": None}]
+    present = {"variable": variable, "op": "!=", "value": None}
+    if op == "is missing" or (op == "==" and v == "missing"):
+        return [missing]
+    if op == "is not missing" or (op == "!=" and v == "missing"):
+        return [[present]]
+    if op in ("in", "not in"):
+        values = [_value(x) for x in v]
+        rest = [x for x in values if x != "missing"]
+        has_missing = len(rest) < len(values)
+        out = [[{"variable": variable, "op": op, "value": rest}]] if rest or op == "not in" else []
+        if (op == "in" and has_missing) or (op == "not in" and or_missing and not has_missing):
+            out.append(missing)
+        return out
+    out = [[{"variable": variable, "op": op, "value": _value(v)}]]
+    return out + [missing] if or_missing else out
+
+
+def rule_dnf(conditions: list[dict], variables: dict[str, str]) -> list[list[dict]]:
+    """A learned rule's conditions (a conjunction) as a guard in disjunctive normal form.
+
+    Parameters
+    ----------
+    conditions : list of dict
+        ``attribute``, ``operator`` (as in :attr:`analysis.decisions.Decisions.rules`), ``value``,
+        ``or_missing`` (the condition also holds when the attribute is missing).
+    variables : dict
+        Attribute -> case variable name.
+
+    Returns
+    -------
+    list of list of dict
+        Alternatives of terms ``{"variable", "op", "value"}``; ``op`` is ``<``, ``<=``, ``>``, ``>=``,
+        ``==``, ``!=``, ``in``, ``not in`` or ``is_missing``; ``!=`` with value None means "is not
+        missing". A comparison on a missing variable is false.
+
+    Examples
+    --------
+    >>> rule_dnf([{"attribute": "docs", "operator": "<", "value": 4, "or_missing": True}], {"docs": "docs"})
+    [[{'variable': 'docs', 'op': '<', 'value': 4}], [{'variable': 'docs', 'op': 'is_missing', 'value': None}]]
+    """
+    alternatives: list[list[dict]] = [[]]
+    for c in conditions:
+        options = _condition_alternatives(c, variables[c["attribute"]])
+        alternatives = [a + o for a in alternatives for o in options]
+    return alternatives
+
+
+def _term_python(t: dict) -> str:
+    var, op, v = t["variable"], t["op"], t["value"]
+    if op == "is_missing":
+        return f"{var} is None"
+    if v is None:
+        return f"{var} is not None" if op == "!=" else f"{var} is None"
+    literal = json.dumps(v, ensure_ascii=True) if not isinstance(v, float) else repr(v)
+    if op in ("==", "in"):  # false on a missing value already
+        return f"{var} {op} {literal}"
+    return f"{var} is not None and {var} {op} {literal}"
+
+
+def dnf_to_python(dnf: list[list[dict]]) -> str:
+    """A guard in DNF as a Python boolean expression over the case variables.
+
+    Examples
+    --------
+    >>> below = {"variable": "x", "op": "<", "value": 4}
+    >>> dnf_to_python([[below], [{"variable": "x", "op": "is_missing", "value": None}]])
+    '(x is not None and x < 4) or (x is None)'
+    >>> dnf_to_python([[{"variable": "route_n3", "op": "==", "value": "f7"}]])
+    'route_n3 == "f7"'
+    """
+    parts = [" and ".join(_term_python(t) for t in alt) or "True" for alt in dnf]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({p})" for p in parts) if parts else "False"
 
 
 @dataclass(frozen=True)
@@ -155,18 +372,25 @@ DIAGRAM_COLOURS = {
     "keep_human": "#eeeeee",
     "fix_first": "#ffcdd2",
     "orchestration": "#e1bee7",
+    "exception": "#fff9c4",
 }
+#: Fill colours of the boundary events in the diagram.
+BOUNDARY_COLOURS = {"timer": "#fff176", "error": "#e57373"}
+#: Purposes of the tasks drawn in the "exception" colour: the handling of a failure or an SLA breach.
+EXCEPTION_PURPOSES = ("handle_error", "escalate")
 
 
 def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
-    """Draw the blueprint's BPMN graph: tasks coloured by recommendation, gateways, start and end.
+    """Draw the blueprint's BPMN graph: tasks coloured by recommendation, gateways, events.
 
     The drawing follows BPMN 2.0 notation loosely (OMG, *Business Process Model and Notation 2.0.2*,
     2014): rounded boxes are tasks (a gear marks a ``serviceTask``; a ``userTask``, done by a person,
     has a thick border), diamonds are exclusive (×) or parallel (+) gateways, circles are the start and
-    end events. Fill colours say what
-    the step becomes: green automate, blue AI prepares and a human reviews, grey keep human, red fix
-    first, purple an orchestration step inserted at a failing handoff. ``blueprint.bpmn`` holds the same
+    end events. Boundary events are small circles tied to their task by a dotted line: yellow an SLA timer
+    (⏱, non-interrupting), red an error (⚡) after the retries. Fill colours say what the step becomes:
+    green automate, blue AI prepares and a human reviews, grey keep human, red fix first, purple an
+    orchestration step inserted at a failing handoff, pale yellow the handling of a failure or an SLA
+    breach. A default flow out of a gateway is marked "(default)". ``blueprint.bpmn`` holds the same
     graph for BPMN tools.
 
     Parameters
@@ -181,8 +405,12 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
     kind: dict[str, str] = {}
     for step in blueprint.steps.itertuples():
         for task in step.bpmn_tasks:
+            purpose = task.get("purpose")
             routing = task["type"] == "serviceTask" and str(task["name"]).startswith(ROUTE_PREFIX)
-            kind[task["id"]] = "orchestration" if routing else step.recommendation
+            if purpose in EXCEPTION_PURPOSES:
+                kind[task["id"]] = "exception"
+            else:
+                kind[task["id"]] = "orchestration" if routing else step.recommendation
     # Polyline edges: dot's spline routing took over 250 s on a 629-node blueprint (BPIC15_1), polylines
     # 2.4 s; the BPMN export's layout uses them too.
     g = graphviz.Digraph(
@@ -207,6 +435,22 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
         elif node.type.endswith("Gateway"):
             mark = "+" if node.type == "parallelGateway" else "×"
             g.node(nid, label=mark, shape="diamond", width="0.4", height="0.4", fixedsize="true")
+        elif node.type == "boundaryEvent":
+            event = getattr(node, "event", None)
+            g.node(
+                nid,
+                label="⏱" if event == "timer" else "⚡",
+                shape="circle",
+                width="0.22",
+                fixedsize="true",
+                fontsize="8",
+                style="filled" + (",dashed" if getattr(node, "interrupting", None) is False else ""),
+                fillcolor=BOUNDARY_COLOURS.get(event, "#ffffff"),
+                tooltip=html.escape(str(node.name or ""), quote=True),
+            )
+            host = getattr(node, "attached_to", None)
+            if host in ids:
+                g.edge(ids[host], nid, style="dotted", arrowhead="none", weight="5")
         else:
             service = node.type == "serviceTask"
             g.node(
@@ -221,9 +465,10 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
             )
     for flow in blueprint.flows.itertuples():
         if flow.source in ids and flow.target in ids:
-            label = (
-                html.escape(str(flow.name), quote=True) if isinstance(flow.name, str) and flow.name else None
-            )
+            text = flow.name if isinstance(flow.name, str) and flow.name else ""
+            if getattr(flow, "is_default", False) is True:
+                text = f"{text} (default)".strip()
+            label = html.escape(text, quote=True) if text else None
             g.edge(ids[flow.source], ids[flow.target], label=label)
     return g
 
@@ -313,12 +558,22 @@ def build_blueprint(
         )
     steps_df = pd.DataFrame(steps)
 
-    nodes, flows, tasks_of = _bpmn_graph(model, steps_df.set_index("activity"), routes)
+    rules = _gateway_rules(readiness)
+    decision_points = (
+        set(scores.index[scores["decision_point"].astype(bool)]) if "decision_point" in scores else set()
+    )
+    nodes, flows, tasks_of, case_variables = _executable_graph(
+        model,
+        steps_df.set_index("activity"),
+        routes,
+        rules,
+        personal_data_columns(log),
+        _decision_owners(log),
+        decision_points,
+    )
     steps_df["bpmn_tasks"] = steps_df["activity"].map(lambda a: tasks_of.get(a, []))
     steps_df["in_model"] = steps_df["activity"].isin(tasks_of)
-    rules = _gateway_rules(readiness)
     steps_df["gateway_rules"] = steps_df["activity"].map(lambda a: rules.get(a, []))
-    flows = _label_gateway_flows(nodes, flows, tasks_of, rules)
     steps_df = steps_df[
         [
             "activity",
@@ -347,6 +602,10 @@ def build_blueprint(
             else "p90 of today's time between the previous completion and the step's completion"
         ),
         "handoff_level": handoffs["level"].iloc[0] if len(handoffs) else None,
+        "confidence_threshold": CONFIDENCE_THRESHOLD,
+        "error_code": ERROR_CODE,
+        "expression_language": "python",
+        "case_variables": case_variables,
     }
     meta = {"noise_threshold": model.noise_threshold}
     return Blueprint(steps_df, routes, kpis, governance, nodes, flows, log.source, meta)
@@ -441,49 +700,6 @@ def _gateway_rules(readiness: Readiness) -> dict[str, list[dict]]:
     return out
 
 
-def _label_gateway_flows(
-    nodes: pd.DataFrame, flows: pd.DataFrame, tasks_of: dict, rules: dict
-) -> pd.DataFrame:
-    """Name the outgoing flows of the exclusive gateway after a rule-determined decision by its conditions.
-
-    A flow is named when the first activity it leads to (through gateways) is an outcome of a rule; the
-    rules of one outcome are joined by "or". The BPMN then reads as the rule: ``documents_submitted < 4``
-    on the flow to *Request further information*.
-    """
-    if not rules or flows.empty:
-        return flows
-    flows = flows.copy()
-    kind = dict(zip(nodes["id"], nodes["type"], strict=True))
-    entry = {tasks[0]["id"]: a for a, tasks in tasks_of.items() if tasks}
-    out: dict[str, list] = {}
-    for f in flows.itertuples():
-        out.setdefault(f.source, []).append(f)
-
-    def first_activity(node: str, depth: int = 0) -> str | None:
-        if node in entry:
-            return entry[node]
-        if depth > 6 or not str(kind.get(node, "")).endswith("Gateway"):
-            return None
-        found = {first_activity(f.target, depth + 1) for f in out.get(node, [])} - {None}
-        return found.pop() if len(found) == 1 else None
-
-    for activity, rs in rules.items():
-        tasks = tasks_of.get(activity)
-        if not tasks:
-            continue
-        conditions: dict[str, list[str]] = {}
-        for r in rs:
-            conditions.setdefault(r["outcome"], []).append(r["condition"])
-        for f in out.get(tasks[-1]["id"], []):
-            if kind.get(f.target) != "exclusiveGateway":
-                continue
-            for g in out.get(f.target, []):
-                reached = first_activity(g.target)
-                if reached in conditions:
-                    flows.loc[flows["id"] == g.id, "name"] = " or ".join(dict.fromkeys(conditions[reached]))
-    return flows
-
-
 def _failure_routes(failures: HandoffFailures) -> pd.DataFrame:
     """One orchestration step per activity that receives a handoff failure, naming the failures."""
     cols = ["id", "before_activity", "level", "handoffs", "sla_hours", "action"]
@@ -534,73 +750,433 @@ def _failure_routes(failures: HandoffFailures) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _bpmn_graph(model: ProcessModel, steps: pd.DataFrame, routes: pd.DataFrame):
-    """Rewrite the discovered BPMN into the blueprint graph (nodes, flows, tasks per activity)."""
-    nodes: list[dict] = []
-    flows: list[dict] = []
-    entry: dict[str, str] = {}
-    exit_: dict[str, str] = {}
-    tasks_of: dict[str, list[dict]] = {}
-    route_of = {r.before_activity: r for r in routes.itertuples()} if len(routes) else {}
+class _Graph:
+    """The executable graph under construction: node and flow rows with every column of the spec."""
 
-    def add(kind: str, name: str, doc: str | None = None) -> str:
-        nid = f"n{len(nodes) + 1}"
-        nodes.append({"id": nid, "type": kind, "name": name, "documentation": doc})
+    def __init__(self) -> None:
+        self.nodes: list[dict] = []
+        self.flows: list[dict] = []
+        self._n = 0
+        self._f = 0
+
+    def add(self, kind: str, name: str, purpose: str, activity: str | None = None, **extra) -> str:
+        self._n += 1
+        nid = f"n{self._n}"
+        row = dict.fromkeys(NODE_COLUMNS)
+        row.update(id=nid, type=kind, name=name, purpose=purpose, activity=activity, **extra)
+        self.nodes.append(row)
         return nid
 
-    def link(a: str, b: str, name: str | None = None) -> None:
-        flows.append({"id": f"f{len(flows) + 1}", "source": a, "target": b, "name": name})
+    def link(self, a: str, b: str, name: str | None = None, **extra) -> str:
+        self._f += 1
+        fid = f"f{self._f}"
+        row = dict.fromkeys(FLOW_COLUMNS)
+        row.update(id=fid, source=a, target=b, name=name, is_default=False)
+        row.update(extra)
+        self.flows.append(row)
+        return fid
+
+    def node(self, nid: str) -> dict:
+        return next(n for n in self.nodes if n["id"] == nid)
+
+    def degree(self) -> tuple[Counter, Counter]:
+        return Counter(f["source"] for f in self.flows), Counter(f["target"] for f in self.flows)
+
+
+def _executable_graph(
+    model: ProcessModel,
+    steps: pd.DataFrame,
+    routes: pd.DataFrame,
+    rules: dict[str, list[dict]],
+    personal: dict[str, list[str]],
+    owners: dict[str, str],
+    decision_points: set[str],
+):
+    """Rewrite the discovered BPMN into the executable blueprint graph (see ``docs/blueprint-bpmn.md``)."""
+    g = _Graph()
+    entry: dict[str, str] = {}
+    exit_: dict[str, str] = {}
+    entry_activity: dict[str, str] = {}  # fragment entry node -> activity
+    last_step: dict[str, str] = {}  # activity -> the node after which the activity's work is done
+    route_of = {r.before_activity: r for r in routes.itertuples()} if len(routes) else {}
+
+    def governance(activity: str, rec: str, purpose: str, sla, extra_audit=None, retry=False) -> dict:
+        audit = list(steps.loc[activity, "audit_events"]) if activity in steps.index else []
+        if purpose == "route":
+            audit = AUDIT_EVENTS["step"] + AUDIT_EVENTS["handoff"]
+        elif purpose == "escalate":
+            audit = list(AUDIT_EVENTS["sla"])
+        elif purpose == "handle_error":
+            audit = list(AUDIT_EVENTS["error"])
+        return {
+            "recommendation": rec,
+            "sla_hours": None if sla is None or pd.isna(sla) else float(sla),
+            "retry_policy": dict(RETRY_POLICY) if retry else None,
+            "audit_events": audit,
+            "personal_data": list(personal.get(activity, [])),
+            "decision_owner": owners.get(activity) if activity in decision_points else None,
+        }
+
+    def service(activity: str, rec: str, name: str, purpose: str, sla, doc: str) -> tuple[str, str]:
+        """A service task with its error boundary and the person who handles the failure."""
+        gov = governance(activity, rec, purpose, sla, retry=True)
+        if purpose == "ai_prepare":
+            gov["confidence_threshold"] = CONFIDENCE_THRESHOLD
+        t = g.add("serviceTask", name, purpose, activity, documentation=doc, governance=gov)
+        b = g.add(
+            "boundaryEvent",
+            f"{name} failed",
+            "error",
+            activity,
+            attached_to=t,
+            event="error",
+            interrupting=True,
+            error_code=ERROR_CODE,
+        )
+        h = g.add(
+            "userTask",
+            f"Handle failure: {name}",
+            "handle_error",
+            activity,
+            documentation="The service task failed after its retry policy: a person does the work "
+            "with the error and the case context, then the case continues.",
+            governance=governance(activity, rec, "handle_error", None),
+        )
+        g.link(b, h)
+        return t, h
+
+    def human(activity: str, rec: str, name: str, purpose: str, sla, doc: str) -> str:
+        """A user task with its non-interrupting SLA timer, the escalation and its end."""
+        u = g.add(
+            "userTask",
+            name,
+            purpose,
+            activity,
+            documentation=doc,
+            governance=governance(activity, rec, purpose, sla),
+        )
+        hours_ = max(float(0 if sla is None or pd.isna(sla) else sla), MIN_SLA_HOURS)
+        b = g.add(
+            "boundaryEvent",
+            f"SLA {hours_:.1f} h",
+            "sla_timer",
+            activity,
+            attached_to=u,
+            event="timer",
+            interrupting=False,
+            timer_hours=round(hours_, 3),
+        )
+        e = g.add(
+            "serviceTask",
+            f"Escalate SLA breach: {name}",
+            "escalate",
+            activity,
+            documentation="The SLA timer fired: alert the step's owner; the work goes on.",
+            governance=governance(activity, rec, "escalate", None),
+        )
+        x = g.add("endEvent", "SLA breach escalated", "end", None)
+        g.link(b, e)
+        g.link(e, x)
+        return u
 
     for node in model.nodes.itertuples():
-        if node.type != "task":
-            nid = add(_TYPES.get(node.type, node.type), "")
+        activity = node.name if node.type == "task" else None
+        if node.type != "task" or not activity:
+            kind = _TYPES.get(node.type, node.type) if node.type != "task" else "exclusiveGateway"
+            purpose = {"startEvent": "start", "endEvent": "end"}.get(kind, "merge")
+            name = {"startEvent": "Start", "endEvent": "End"}.get(kind, "")
+            nid = g.add(kind, name, purpose)
             entry[node.id] = exit_[node.id] = nid
             continue
-        activity = node.name
-        if activity not in steps.index:  # a silent or unknown task: keep it as a plain task
-            nid = add("task", activity or "")
-            entry[node.id] = exit_[node.id] = nid
+        if activity not in steps.index:  # a task of the model the steps do not know: a person does it
+            nid = human(activity, "keep_human", activity, "step", None, "An activity of the model.")
+            entry[node.id] = exit_[node.id] = last_step[activity] = nid
+            entry_activity[nid] = activity
             continue
         s = steps.loc[activity]
-        chain: list[str] = []
-        route = route_of.get(activity)
-        if route is not None:
-            chain.append(
-                add(
-                    "serviceTask",
-                    f"{ROUTE_PREFIX}{activity}",
-                    f"Orchestration step at a failing handoff. {route.action}."
-                    + ("" if route.sla_hours is None else f" SLA {route.sla_hours:.1f} h."),
-                )
-            )
         rec, sla = s["recommendation"], s["sla_hours"]
         doc = f"Recommendation: {rec} (readiness {s['score']:.0f}/100). SLA target {sla:.1f} h."
         if s["approval_checkpoint"]:
             doc += " Approval checkpoint: a human decides the route of the case."
-        if rec == "automate":
-            chain.append(add("serviceTask", activity, doc + " Retry: 3 attempts, exponential backoff."))
-        elif rec == "ai_assist":
-            chain.append(
-                add("serviceTask", f"AI prepares: {activity}", doc + " AI drafts; retries as automated.")
+        first = cur = None
+        route = route_of.get(activity)
+        if route is not None:
+            t, h = service(
+                activity,
+                rec,
+                f"{ROUTE_PREFIX}{activity}",
+                "route",
+                route.sla_hours,
+                f"Orchestration step at a failing handoff. {route.action}.",
             )
-            chain.append(add("userTask", f"Review: {activity}", doc + " A human checks and decides."))
-        elif rec == "fix_first":
-            chain.append(add("userTask", activity, doc + " FIX FIRST: " + "; ".join(s["fix_first_reasons"])))
+            m = g.add("exclusiveGateway", "", "merge")
+            g.link(t, m)
+            g.link(h, m)
+            first, cur = t, m
+        if rec == "automate":
+            t, h = service(
+                activity, rec, activity, "step", sla, doc + " Retry: 3 attempts, exponential backoff."
+            )
+            m = g.add("exclusiveGateway", "", "merge")
+            g.link(t, m)
+            g.link(h, m)
+            start, cur_end = t, m
+        elif rec == "ai_assist":
+            t, h = service(
+                activity,
+                rec,
+                f"AI prepares: {activity}",
+                "ai_prepare",
+                sla,
+                doc + " AI drafts; retries as automated.",
+            )
+            check = g.add("exclusiveGateway", "AI confident?", "confidence_check", activity)
+            review = human(
+                activity, rec, f"Review: {activity}", "review", sla, doc + " A human checks and decides."
+            )
+            m = g.add("exclusiveGateway", "", "merge")
+            g.link(t, check)
+            dnf = [
+                [{"variable": AI_CONFIDENCE, "op": "<", "value": CONFIDENCE_THRESHOLD}],
+                [{"variable": AI_CONFIDENCE, "op": "is_missing", "value": None}],
+            ]
+            g.link(
+                check,
+                review,
+                f"{AI_CONFIDENCE} < {CONFIDENCE_THRESHOLD}",
+                condition=dnf_to_python(dnf),
+                condition_dnf=dnf,
+            )
+            default = g.link(check, m, "confident", is_default=True)
+            g.node(check)["default_flow"] = default
+            g.link(review, m)
+            g.link(h, m)
+            start, cur_end = t, m
         else:
-            chain.append(add("userTask", activity, doc))
-        for a, b in zip(chain, chain[1:], strict=False):
-            link(a, b)
-        entry[node.id], exit_[node.id] = chain[0], chain[-1]
-        tasks_of[activity] = [
-            {"id": n["id"], "type": n["type"], "name": n["name"]} for n in nodes if n["id"] in chain
-        ]
+            text = doc + (" FIX FIRST: " + "; ".join(s["fix_first_reasons"]) if rec == "fix_first" else "")
+            u = human(activity, rec, activity, "step", sla, text)
+            start = cur_end = u
+        if cur is not None:
+            g.link(cur, start)
+        entry[node.id] = first or start
+        exit_[node.id] = last_step[activity] = cur_end
+        entry_activity[entry[node.id]] = activity
     for f in model.flows.itertuples():
-        link(exit_[f.source], entry[f.target])
-    return (
-        pd.DataFrame(nodes, columns=["id", "type", "name", "documentation"]),
-        pd.DataFrame(flows, columns=["id", "source", "target", "name"]),
-        tasks_of,
-    )
+        g.link(exit_[f.source], entry[f.target])
+
+    _normalise(g)
+    case_variables = _decide(g, rules, last_step, entry_activity)
+    tasks_of: dict[str, list[dict]] = {}
+    for n in g.nodes:
+        if n["type"] in ("serviceTask", "userTask") and n["activity"] is not None:
+            tasks_of.setdefault(n["activity"], []).append(
+                {"id": n["id"], "type": n["type"], "name": n["name"], "purpose": n["purpose"]}
+            )
+    nodes = pd.DataFrame(g.nodes, columns=NODE_COLUMNS)
+    flows = pd.DataFrame(g.flows, columns=FLOW_COLUMNS)
+    flows["is_default"] = flows["is_default"].astype(bool)
+    return nodes, flows, tasks_of, case_variables
+
+
+def _normalise(g: _Graph) -> None:
+    """Make every gateway a split or a join and give every other node at most one flow in and one out.
+
+    Gateways with one flow in and one out are dropped; duplicate flows at exclusive gateways are merged; a
+    gateway with several flows in and out becomes a join followed by a split; a task or end event with
+    several incoming flows gets an exclusive merge gateway before it (so engines never merge implicitly),
+    and a node with several outgoing flows a parallel split after it (BPMN's uncontrolled flow).
+    """
+    gateways = lambda: {n["id"]: n for n in g.nodes if n["type"].endswith("Gateway")}  # noqa: E731
+    changed = True
+    while changed:
+        changed = False
+        gw = gateways()
+        seen: set[tuple[str, str]] = set()
+        keep = []
+        for f in g.flows:
+            key = (f["source"], f["target"])
+            xor = any(gw.get(end, {}).get("type") == "exclusiveGateway" for end in key)
+            if xor and key in seen and f["condition"] is None and not f["is_default"]:
+                changed = True
+                continue
+            seen.add(key)
+            keep.append(f)
+        g.flows = keep
+        out, into = g.degree()
+        for nid, n in gw.items():
+            if out[nid] == 1 and into[nid] == 1 and n["purpose"] == "merge":
+                fin = next(f for f in g.flows if f["target"] == nid)
+                fout = next(f for f in g.flows if f["source"] == nid)
+                if fin["source"] == nid:
+                    continue
+                fin["target"] = fout["target"]
+                fin["name"] = fin["name"] or fout["name"]
+                g.flows.remove(fout)
+                g.nodes.remove(n)
+                changed = True
+                break
+    out, into = g.degree()
+    for nid, n in list(gateways().items()):
+        if out[nid] > 1 and into[nid] > 1:
+            join = g.add(n["type"], "", "merge")
+            for f in g.flows:
+                if f["target"] == nid:
+                    f["target"] = join
+            g.link(join, nid)
+    out, into = g.degree()
+    for n in list(g.nodes):
+        nid = n["id"]
+        if n["type"].endswith("Gateway"):
+            continue
+        if into[nid] > 1:
+            merge = g.add("exclusiveGateway", "", "merge")
+            for f in g.flows:
+                if f["target"] == nid:
+                    f["target"] = merge
+            g.link(merge, nid)
+        if out[nid] > 1:
+            split = g.add("parallelGateway", "", "split")
+            for f in g.flows:
+                if f["source"] == nid:
+                    f["source"] = split
+            g.link(nid, split)
+    out, into = g.degree()
+    for n in gateways().values():
+        if n["purpose"] == "confidence_check":
+            continue
+        if out[n["id"]] > 1:
+            n["purpose"] = "decision" if n["type"] == "exclusiveGateway" else "split"
+        else:
+            n["purpose"] = "merge"
+
+
+def _distances_to_end(g: _Graph) -> dict[str, int]:
+    """Flows from each node to the nearest end event of the main path (not an SLA escalation's end)."""
+    ends = [n["id"] for n in g.nodes if n["type"] == "endEvent" and n["name"] != "SLA breach escalated"]
+    back: dict[str, list[str]] = {}
+    for f in g.flows:
+        back.setdefault(f["target"], []).append(f["source"])
+    dist = dict.fromkeys(ends, 0)
+    queue = list(ends)
+    while queue:
+        nxt = []
+        for node in queue:
+            for src in back.get(node, []):
+                if src not in dist:
+                    dist[src] = dist[node] + 1
+                    nxt.append(src)
+        queue = nxt
+    return dist
+
+
+def _decide(g: _Graph, rules: dict, last_step: dict, entry_activity: dict) -> dict:
+    """Conditions and default flows of every exclusive split; returns the case variables they read.
+
+    A split right after a step whose decision a learned rule determines gets the rule's conditions (the
+    flow to each outcome); every other split reads ``route_<gateway id>``, set by the task before it.
+    """
+    nodes = {n["id"]: n for n in g.nodes}
+    out: dict[str, list[dict]] = {}
+    for f in g.flows:
+        out.setdefault(f["source"], []).append(f)
+    splits = [n for n in g.nodes if n["purpose"] == "decision"]
+
+    def first_activity(node: str, depth: int = 0) -> str | None:
+        if node in entry_activity:
+            return entry_activity[node]
+        if depth > 6 or not nodes[node]["type"].endswith("Gateway"):
+            return None
+        found = {first_activity(f["target"], depth + 1) for f in out.get(node, [])} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    decided_by: dict[str, str | None] = {}
+    for activity in rules:
+        node = last_step.get(activity)
+        for _ in range(8):
+            nxt = out.get(node, [])
+            if len(nxt) != 1:
+                break
+            node = nxt[0]["target"]
+            if nodes[node]["purpose"] == "decision":
+                decided_by[node] = activity if node not in decided_by else None
+                break
+            if nodes[node]["purpose"] != "merge":
+                break
+
+    variables: dict[str, str] = {}
+    case_variables: dict[str, dict] = {}
+    for activity in sorted(a for a in set(decided_by.values()) if a):
+        for r in rules[activity]:
+            for c in r["conditions"]:
+                if c["attribute"] not in variables:
+                    name = _variable_name(c["attribute"], set(variables.values()) | {AI_CONFIDENCE})
+                    variables[c["attribute"]] = name
+    dist = _distances_to_end(g)
+    used: set[str] = set()
+    for gw in splits:
+        flows = out[gw["id"]]
+        activity = decided_by.get(gw["id"])
+        if activity and _rule_conditions(flows, rules[activity], variables, first_activity):
+            used |= {t["variable"] for f in flows for alt in (f["condition_dnf"] or []) for t in alt}
+            gw["default_flow"] = next(f["id"] for f in flows if f["is_default"])
+            continue
+        var = f"{ROUTE_VARIABLE_PREFIX}{gw['id']}"
+        default = min(flows, key=lambda f: dist.get(f["target"], 10**9))
+        for f in flows:
+            if f is default:
+                f["is_default"] = True
+            else:
+                dnf = [[{"variable": var, "op": "==", "value": f["id"]}]]
+                f["condition"], f["condition_dnf"] = dnf_to_python(dnf), dnf
+        gw["decision_variable"], gw["default_flow"] = var, default["id"]
+        case_variables[var] = {"source": "route", "attribute": None, "type": "string", "initial": None}
+    numeric_ops = {"<", "<=", ">", ">="}
+    for attribute, var in variables.items():
+        if var in used:
+            ops = {
+                c["operator"]
+                for rs in rules.values()
+                for r in rs
+                for c in r["conditions"]
+                if c["attribute"] == attribute
+            }
+            kind = "number" if ops & numeric_ops else "string"
+            case_variables[var] = {
+                "source": "case attribute",
+                "attribute": attribute,
+                "type": kind,
+                "initial": None,
+            }
+    if any(n["purpose"] == "ai_prepare" for n in g.nodes):
+        case_variables[AI_CONFIDENCE] = {"source": "ai", "attribute": None, "type": "number", "initial": None}
+    return dict(sorted(case_variables.items()))
+
+
+def _rule_conditions(flows: list[dict], rules: list[dict], variables: dict, first_activity) -> bool:
+    """Give the flows out of a rule-determined split the rules' guards; False when they do not fit."""
+    by_outcome: dict[str, list[dict]] = {}
+    for r in rules:
+        by_outcome.setdefault(r["outcome"], []).append(r)
+    reached = [first_activity(f["target"]) for f in flows]
+    hits = [a for a in reached if a in by_outcome]
+    if len(hits) != len(set(hits)) or len(flows) - len(hits) > 1 or not hits:
+        return False
+    support = {a: sum(r["support"] for r in by_outcome[a]) for a in hits}
+    unguarded = [f for f, a in zip(flows, reached, strict=True) if a not in by_outcome]
+    default = unguarded[0] if unguarded else flows[reached.index(max(hits, key=lambda a: support[a]))]
+    for f, a in zip(flows, reached, strict=True):
+        if a in by_outcome:
+            f["name"] = " or ".join(dict.fromkeys(r["condition"] for r in by_outcome[a]))
+        if f is default:
+            f["is_default"] = True
+            continue
+        dnf: list[list[dict]] = []
+        for r in by_outcome[a]:
+            for alt in rule_dnf(r["conditions"], variables):
+                if alt not in dnf:
+                    dnf.append(alt)
+        f["condition"], f["condition_dnf"] = dnf_to_python(dnf), dnf
+    return True
 
 
 def _kpis(

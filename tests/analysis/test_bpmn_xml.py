@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from analysis.bpmn_xml import NSMAP, to_bpmn_xml, validate_bpmn_xml
+from analysis.bpmn_xml import EXPRESSION_LANGUAGE, NSMAP, iso_duration, to_bpmn_xml, validate_bpmn_xml
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 NODE_COLUMNS = ["id", "type", "name", "documentation"]
@@ -188,6 +188,8 @@ def test_validate_passes_with_exact_counts(name):
         "shapes": n_nodes,
         "edges": n_flows,
         "by_type": by_type,
+        "boundary_events": 0,
+        "executable": False,
     }
 
 
@@ -485,3 +487,233 @@ def test_validate_does_not_expand_entities():
     xml = to_bpmn_xml(*linear()).replace("?>\n", "?>\n" + doctype, 1)
     xml = xml.replace('name="Check">', 'name="Check"><bpmn:documentation>&x;</bpmn:documentation>', 1)
     assert validate_bpmn_xml(xml)["flow_nodes"] == 4
+
+
+# --- Executable graphs: boundary events, conditions, defaults, governance ----------------------------------
+
+
+def executable():
+    """A service task with an error boundary, a user task with an SLA timer, a guarded split, a default."""
+    nodes = pd.DataFrame(
+        [
+            {"id": "start", "type": "startEvent", "purpose": "start"},
+            {
+                "id": "auto",
+                "type": "serviceTask",
+                "name": "Check",
+                "purpose": "step",
+                "activity": "Check",
+                "governance": {
+                    "recommendation": "automate",
+                    "sla_hours": 2.0,
+                    "audit_events": ["step.started"],
+                    "personal_data": ["resource"],
+                    "decision_owner": None,
+                    "retry_policy": {"max_attempts": 3, "backoff": "exponential"},
+                },
+            },
+            {
+                "id": "err",
+                "type": "boundaryEvent",
+                "name": "Check failed",
+                "purpose": "error",
+                "attached_to": "auto",
+                "event": "error",
+                "interrupting": True,
+                "error_code": "flowready.step_failed",
+            },
+            {"id": "fix", "type": "userTask", "name": "Handle failure", "purpose": "handle_error"},
+            {"id": "join", "type": "exclusiveGateway", "purpose": "merge"},
+            {
+                "id": "split",
+                "type": "exclusiveGateway",
+                "purpose": "decision",
+                "default_flow": "f_ok",
+                "decision_variable": "route_split",
+            },
+            {
+                "id": "human",
+                "type": "userTask",
+                "name": "Decide",
+                "purpose": "step",
+                "activity": "Decide",
+                "governance": {
+                    "recommendation": "keep_human",
+                    "sla_hours": 37.5,
+                    "audit_events": [],
+                    "personal_data": [],
+                    "decision_owner": "Board",
+                    "retry_policy": None,
+                },
+            },
+            {
+                "id": "sla",
+                "type": "boundaryEvent",
+                "name": "SLA",
+                "purpose": "sla_timer",
+                "attached_to": "human",
+                "event": "timer",
+                "interrupting": False,
+                "timer_hours": 37.5,
+            },
+            {"id": "alert", "type": "serviceTask", "name": "Escalate", "purpose": "escalate"},
+            {"id": "late", "type": "endEvent", "purpose": "end"},
+            {"id": "merge", "type": "exclusiveGateway", "purpose": "merge"},
+            {"id": "end", "type": "endEvent", "purpose": "end"},
+        ]
+    )
+    guard = [[{"variable": "route_split", "op": "==", "value": "f_human"}]]
+    flows = pd.DataFrame(
+        [
+            ("f1", "start", "auto", None, None, False),
+            ("f2", "auto", "join", None, None, False),
+            ("f3", "err", "fix", None, None, False),
+            ("f4", "fix", "join", None, None, False),
+            ("f5", "join", "split", None, None, False),
+            ("f_human", "split", "human", 'route_split == "f_human"', guard, False),
+            ("f_ok", "split", "merge", None, None, True),
+            ("f8", "sla", "alert", None, None, False),
+            ("f9", "alert", "late", None, None, False),
+            ("f10", "human", "merge", None, None, False),
+            ("f11", "merge", "end", None, None, False),
+        ],
+        columns=["id", "source", "target", "condition", "condition_dnf", "is_default"],
+    )
+    flows.insert(3, "name", None)
+    return nodes, flows
+
+
+def test_an_executable_graph_is_written_with_its_execution_semantics():
+    xml = to_bpmn_xml(*executable())
+    summary = validate_bpmn_xml(xml)
+    assert summary["executable"] is True and summary["boundary_events"] == 2
+    root = parse(xml)
+    process = root.find("bpmn:process", NSMAP)
+    assert process.get("isExecutable") == "true"
+    assert root.get("expressionLanguage") == EXPRESSION_LANGUAGE
+    (error,) = root.findall("bpmn:error", NSMAP)
+    assert error.get("errorCode") == "flowready.step_failed"
+    err = process.find("bpmn:boundaryEvent[@id='err']", NSMAP)
+    assert (err.get("attachedToRef"), err.get("cancelActivity")) == ("auto", "true")
+    assert err.find("bpmn:errorEventDefinition", NSMAP).get("errorRef") == error.get("id")
+    sla = process.find("bpmn:boundaryEvent[@id='sla']", NSMAP)
+    assert (sla.get("attachedToRef"), sla.get("cancelActivity")) == ("human", "false")
+    assert sla.find("bpmn:timerEventDefinition/bpmn:timeDuration", NSMAP).text == "PT37H30M"
+    assert process.find("bpmn:exclusiveGateway[@id='split']", NSMAP).get("default") == "f_ok"
+    cond = process.find("bpmn:sequenceFlow[@id='f_human']/bpmn:conditionExpression", NSMAP)
+    assert cond.text == 'route_split == "f_human"'
+    assert cond.get(f"{{{NSMAP['xsi']}}}type") == "bpmn:tFormalExpression"
+    assert process.find("bpmn:sequenceFlow[@id='f_ok']/bpmn:conditionExpression", NSMAP) is None
+    term = process.find("bpmn:sequenceFlow[@id='f_human']//flowready:term", NSMAP)
+    assert (term.get("variable"), term.get("op"), term.get("value")) == ("route_split", "==", '"f_human"')
+    gov = process.find("bpmn:serviceTask[@id='auto']/bpmn:extensionElements/flowready:governance", NSMAP)
+    assert gov.get("recommendation") == "automate" and gov.get("slaHours") == "2.0"
+    assert gov.find("flowready:retry", NSMAP).get("maxAttempts") == "3"
+    assert [a.get("event") for a in gov.findall("flowready:audit", NSMAP)] == ["step.started"]
+    assert [a.get("attribute") for a in gov.findall("flowready:personalData", NSMAP)] == ["resource"]
+    human = process.find("bpmn:userTask[@id='human']/bpmn:extensionElements/flowready:governance", NSMAP)
+    assert human.get("decisionOwner") == "Board" and human.find("flowready:retry", NSMAP) is None
+    decision = process.find("bpmn:exclusiveGateway[@id='split']//flowready:decision", NSMAP)
+    assert decision.get("variable") == "route_split"
+
+
+def test_boundary_events_sit_on_their_task_border_and_their_flows_have_edges():
+    xml = to_bpmn_xml(*executable())
+    boxes, edges = diagram(xml)
+    for event, task in (("err", "auto"), ("sla", "human")):
+        x, y, w, h = boxes[event]
+        assert on_bounds((x + w / 2, y + h / 2), boxes[task])
+    assert on_bounds(edges["f3"][0], boxes["err"]) and on_bounds(edges["f3"][-1], boxes["fix"])
+    assert on_bounds(edges["f8"][0], boxes["sla"]) and on_bounds(edges["f8"][-1], boxes["alert"])
+
+
+def test_iso_durations_are_whole_minutes():
+    assert [iso_duration(h) for h in (1, 0.5, 25.25, 1e-6, 48)] == [
+        "PT1H",
+        "PT30M",
+        "PT25H15M",
+        "PT1M",
+        "PT48H",
+    ]
+
+
+def test_a_boundary_event_must_be_attached_to_a_node():
+    nodes, flows = executable()
+    nodes.loc[nodes["id"] == "sla", "attached_to"] = "ghost"
+    with pytest.raises(ValueError, match="'sla': attached_to 'ghost'"):
+        to_bpmn_xml(nodes, flows)
+
+
+def tampered_executable(edit) -> str:
+    root = parse(to_bpmn_xml(*executable()))
+    edit(root)
+    return etree.tostring(root, encoding="unicode")
+
+
+def _set(path, attribute, value):
+    return lambda r: r.find(path, NSMAP).set(attribute, value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda r: r.find(".//bpmn:exclusiveGateway[@id='split']", NSMAP).attrib.pop("default"),
+            "exclusive gateway 'split': default None",
+        ),
+        (
+            lambda r: remove(r, ".//bpmn:sequenceFlow[@id='f_human']/bpmn:conditionExpression"),
+            "flow 'f_human' out of exclusive gateway 'split' has no condition",
+        ),
+        (
+            lambda r: r.find(
+                ".//bpmn:sequenceFlow[@id='f_human']/bpmn:conditionExpression", NSMAP
+            ).__setattr__("text", "x =="),
+            "not a Python expression",
+        ),
+        (
+            _set(".//bpmn:boundaryEvent[@id='sla']", "attachedToRef", "split"),
+            "'sla': attachedToRef 'split' is not a task",
+        ),
+        (
+            lambda r: r.find(".//bpmn:timeDuration", NSMAP).__setattr__("text", "37.5 hours"),
+            "not an ISO 8601 duration",
+        ),
+        (_set(".//bpmn:errorEventDefinition", "errorRef", "nope"), "errorRef 'nope' is not a bpmn:error"),
+        (_set(".//bpmn:boundaryEvent[@id='err']", "cancelActivity", "false"), "'err' must interrupt"),
+        (
+            _set(".//bpmndi:BPMNShape[@bpmnElement='sla']/dc:Bounds", "y", "-500"),
+            "'sla' is not on the border",
+        ),
+        (
+            lambda r: r.find(".//bpmn:userTask[@id='fix']", NSMAP).__setattr__("tag", f"{BPMN}task"),
+            "task 'fix' is a plain task",
+        ),
+    ],
+)
+def test_validate_reports_broken_execution_rules(edit, message):
+    with pytest.raises(ValueError, match=message):
+        validate_bpmn_xml(tampered_executable(edit))
+
+
+def test_validate_rejects_implicit_merges_and_mixed_gateways():
+    nodes, flows = executable()
+    extra = pd.DataFrame(
+        [("f12", "start", "merge", None, None, None, False)],
+        columns=["id", "source", "target", "name", "condition", "condition_dnf", "is_default"],
+    )
+    # start now has two outgoing flows; merge joins three flows and still has one out
+    with pytest.raises(ValueError, match="startEvent 'start' has 0 incoming and 2 outgoing"):
+        validate_bpmn_xml(to_bpmn_xml(nodes, pd.concat([flows, extra], ignore_index=True)))
+    extra = pd.DataFrame(
+        [("f12", "alert", "split", None, None, None, False), ("f13", "sla", "late", None, None, None, False)],
+        columns=["id", "source", "target", "name", "condition", "condition_dnf", "is_default"],
+    )
+    with pytest.raises(ValueError, match="gateway 'split' both joins and splits"):
+        validate_bpmn_xml(to_bpmn_xml(nodes, pd.concat([flows, extra], ignore_index=True)))
+
+
+def test_non_executable_graphs_keep_the_old_output():
+    root = parse(to_bpmn_xml(*xor_with_loop()))
+    assert root.find("bpmn:process", NSMAP).get("isExecutable") == "false"
+    assert root.get("expressionLanguage") is None and root.find(".//bpmn:extensionElements", NSMAP) is None
