@@ -39,6 +39,8 @@ SERVERLESS_WORKFLOW_NAMESPACE = "flowready"
 TASK_COMPLETED_EVENT = "org.flowready.task.completed"
 #: Error type of a task's SLA timeout (Serverless Workflow DSL 1.0, standard error types).
 TIMEOUT_ERROR = "https://serverlessworkflow.io/spec/1.0.0/errors/timeout"
+#: Case variable a failed task's ``catch`` sets when its error path does not rejoin its normal flow.
+FAILED_VARIABLE = "flowready_failed_task"
 #: Base of the placeholder endpoints of the service tasks (RFC 2606 reserves example.org for examples).
 PLACEHOLDER_ENDPOINT = "https://orchestrator.example.org/flowready/steps/"
 
@@ -442,6 +444,13 @@ def _target(g: _Graph, nid: str, stop: str | None) -> str | None:
         nid = g.next_of(nid)
 
 
+def _rejoins(g: _Graph, task: str, boundary: str) -> bool:
+    """Whether a task's error path comes back where its normal flow goes (then it fits in ``catch.do``)."""
+    path = _error_path(g, boundary)
+    after = g.next_of(path[-1]) if path else g.next_of(boundary)
+    return _target(g, after, None) == _target(g, g.next_of(task), None)
+
+
 def _error_path(g: _Graph, boundary: str) -> list[str]:
     """The tasks after an error boundary (a person handles the failed step) until the flow merges back."""
     out: list[str] = []
@@ -591,10 +600,40 @@ class _ServerlessWorkflow:
             catch: dict[str, Any] = {"as": "error"}
             if retry:
                 catch["retry"] = retry
+            then = self.directive(g.next_of(nid), stop)
+            after: list[dict] = []
             if error is not None:
-                catch["do"] = self.inline(_error_path(g, error))
                 meta["error_boundary"] = {"bpmn_id": error, "error_code": g.nodes[error].get("error_code")}
+                if _rejoins(g, nid, error):
+                    catch["do"] = self.inline(_error_path(g, error))
+                else:
+                    # The error path goes elsewhere: mark the case, and a switch after the task follows it.
+                    mark = self.task_names.make(f"{name} mark failure", f"{nid}-mark-failure")
+                    marker = "${ . + {" + _json_literal(FAILED_VARIABLE) + ": " + _json_literal(nid) + "} }"
+                    catch["do"] = [{mark: {"set": marker}}]
+                    outcome = self.task_names.make(f"{name} outcome", f"{nid}-outcome")
+                    failed = self.task_names.make(f"{name} failed", f"{nid}-failed")
+                    ok = self.task_names.make(f"{name} succeeded", f"{nid}-succeeded")
+                    test = f"${{ {_jq_path(FAILED_VARIABLE)} == {_json_literal(nid)} }}"
+                    after = [
+                        {
+                            outcome: {
+                                "switch": [
+                                    {failed: {"when": test, "then": self.directive(g.next_of(error), stop)}},
+                                    {ok: {"then": then}},
+                                ],
+                                "output": {"as": f"${{ del({_jq_path(FAILED_VARIABLE)}) }}"},
+                                "metadata": {
+                                    "bpmn_id": error,
+                                    "bpmn_type": "boundaryEvent",
+                                    "purpose": "error",
+                                },
+                            }
+                        }
+                    ]
+                    then = outcome
             body = {"try": [{attempt: body}], "catch": catch}
+            return [{name: {**body, "then": then, "metadata": meta}}, *after]
         return [{name: {**body, "then": self.directive(g.next_of(nid), stop), "metadata": meta}}]
 
     def scope_tasks(self, where: tuple[str, int] | None, first: str, stop: str | None) -> list[dict]:
@@ -603,7 +642,10 @@ class _ServerlessWorkflow:
         inside = set()  # written inside another task's try/catch
         for nid in self.blocks.order.get(where, []):
             for b in g.boundaries.get(nid, []):
-                inside.update(_timer_path(g, b) if g.nodes[b].get("event") == "timer" else _error_path(g, b))
+                if g.nodes[b].get("event") == "timer":
+                    inside.update(_timer_path(g, b))
+                elif _rejoins(g, nid, b):
+                    inside.update(_error_path(g, b))
         ordered = [n for n in self.blocks.order.get(where, []) if n not in inside]
         entry = _target(g, first, stop)
         if entry is not None:  # the DSL runs a list from its first task
@@ -613,21 +655,6 @@ class _ServerlessWorkflow:
         for nid in ordered:
             tasks.extend(self.task(nid, stop))
         return tasks
-
-
-def _check_error_paths(g: _Graph) -> None:
-    """A task's error path must merge where its normal flow goes (the try task has one ``then``)."""
-    for task, bs in g.boundaries.items():
-        for b in bs:
-            if g.nodes[b].get("event") != "error":
-                continue
-            path = _error_path(g, b)
-            after = g.next_of(path[-1]) if path else g.next_of(b)
-            if _target(g, after, None) != _target(g, g.next_of(task), None):
-                raise AnalysisError(
-                    f"blueprint: the error path of task {task!r} (boundary {b!r}) does not rejoin the task's "
-                    f"normal flow ({after!r} vs {g.next_of(task)!r}); the Serverless Workflow export needs it"
-                )
 
 
 class _Dumper(yaml.SafeDumper):
@@ -689,7 +716,6 @@ def export_serverless_workflow(blueprint: Any, path: str | Path | None = None) -
     """
     g = _graph(blueprint)
     blocks = _blocks(g)
-    _check_error_paths(g)
     sw = _ServerlessWorkflow(g, blocks)
     tasks = sw.scope_tasks(None, g.start, None)
     if not tasks:
