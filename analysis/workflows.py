@@ -287,21 +287,30 @@ def _jq_path(var: str) -> str:
 
 def _jq_term(t: dict) -> str:
     v, op, value = _jq_path(t["variable"]), t["op"], t.get("value")
-    if op == "is_missing":
-        return f"{v} == null"
+    if op == "is_missing" or value is None:  # `!= None`: "is not missing"; any other op on None: "is missing"
+        return f"{v} != null" if op == "!=" else f"{v} == null"
     if op in ("in", "not in"):
         values = value if isinstance(value, list) else [value]
         test = f"({v} as $v | {_json_literal(values)} | any(. == $v))"
-        return test if op == "in" else f"({test} | not)"
-    if op in ("<", "<="):  # jq orders null below everything: a missing value must not pass
-        return f"({v} != null and {v} {op} {_json_literal(value)})"
-    return f"{v} {op} {_json_literal(value)}"
+        return test if op == "in" else f"({v} != null and ({test} | not))"
+    if op == "==":  # false on a missing value already
+        return f"{v} == {_json_literal(value)}"
+    return f"({v} != null and {v} {op} {_json_literal(value)})"
 
 
 def jq_condition(dnf: list[list[dict]]) -> str:
     """A guard in disjunctive normal form as a jq expression over the case data (``.variable``).
 
-    A term on a missing variable is false, except ``is_missing``, ``!=`` and ``not in``.
+    A comparison on a missing variable is false (``is_missing`` tests for it), as in the BPMN's Python
+    conditions (:func:`analysis.blueprint.dnf_to_python`).
+
+    Examples
+    --------
+    >>> below = {"variable": "documents_submitted", "op": "<", "value": 4}
+    >>> jq_condition([[below], [{"variable": "documents_submitted", "op": "is_missing", "value": None}]])
+    '((.documents_submitted != null and .documents_submitted < 4)) or (.documents_submitted == null)'
+    >>> jq_condition([[{"variable": "route_n12", "op": "==", "value": "f37"}]])
+    '.route_n12 == "f37"'
     """
     if not dnf:
         return "false"
@@ -322,18 +331,29 @@ def _py_literal(value: Any) -> str:
 def _py_term(t: dict, data: str) -> str:
     var, op, value = repr(t["variable"]), t["op"], t.get("value")
     get = f"{data}.get({var})"
-    if op == "is_missing":
-        return f"{get} is None"
+    if op == "is_missing" or value is None:
+        return f"{get} is not None" if op == "!=" else f"{get} is None"
     if op in ("in", "not in"):
-        values = value if isinstance(value, list) else [value]
-        return f"{get} {op} {_py_literal(values)}"
-    if op in ("==", "!="):
-        return f"{get} {op} {_py_literal(value)}"
+        values = _py_literal(value if isinstance(value, list) else [value])
+        return (
+            f"{get} in {values}" if op == "in" else f"({get} is not None and {data}[{var}] not in {values})"
+        )
+    if op == "==":  # false on a missing value already
+        return f"{get} == {_py_literal(value)}"
     return f"({get} is not None and {data}[{var}] {op} {_py_literal(value)})"
 
 
 def python_condition(dnf: list[list[dict]], data: str = "case") -> str:
-    """A guard in disjunctive normal form as a Python expression over the dict ``data``."""
+    """A guard in disjunctive normal form as a Python expression over the dict of case data ``data``.
+
+    The same semantics as :func:`analysis.blueprint.dnf_to_python` (a comparison on a missing variable is
+    false), but reading a dict, so that any variable name works.
+
+    Examples
+    --------
+    >>> python_condition([[{"variable": "documents submitted", "op": "<", "value": 4}]])
+    "(case.get('documents submitted') is not None and case['documents submitted'] < 4)"
+    """
     if not dnf:
         return "False"
     alts = [" and ".join(_py_term(t, data) for t in alt) if alt else "True" for alt in dnf]
@@ -711,8 +731,11 @@ def export_serverless_workflow(blueprint: Any, path: str | Path | None = None) -
 
     Examples
     --------
-    >>> from analysis import export_serverless_workflow
-    >>> text = export_serverless_workflow(sample_blueprint())  # doctest: +SKIP
+    >>> from analysis import analyze, export_serverless_workflow
+    >>> blueprint = analyze(load_event_log(SAMPLE)).blueprint
+    >>> text = export_serverless_workflow(blueprint)
+    >>> text.splitlines()[:3]
+    ['document:', '  dsl: 1.0.3', '  namespace: flowready']
     """
     g = _graph(blueprint)
     blocks = _blocks(g)
@@ -786,7 +809,7 @@ Run it (dapr-ext-workflow 1.18, beside a Dapr sidecar)::
 
 Every activity receives the case data (a dict) and returns a dict of case variables to update
 (an AI-preparation step returns ``{"ai_confidence": <float in [0, 1]>}``); until implemented it raises
-``NotImplementedError``. Conditions read missing variables as false (except ``is None``, ``!=``, ``not in``).
+``NotImplementedError``. A comparison on a missing case variable is false (``is None`` tests for it).
 """
 '''
 
@@ -1161,8 +1184,12 @@ def export_dapr_workflow(blueprint: Any, path: str | Path | None = None) -> str:
 
     Examples
     --------
-    >>> from analysis import export_dapr_workflow
-    >>> source = export_dapr_workflow(sample_blueprint(), "blueprint_dapr.py")  # doctest: +SKIP
+    >>> from analysis import analyze, export_dapr_workflow
+    >>> source = export_dapr_workflow(analyze(load_event_log(SAMPLE)).blueprint)
+    >>> compile(source, "blueprint_dapr.py", "exec") is not None
+    True
+    >>> "def blueprint_workflow(" in source and "def register(runtime: WorkflowRuntime)" in source
+    True
     """
     g = _graph(blueprint)
     text = _Dapr(g, _blocks(g)).module()

@@ -466,6 +466,8 @@ DNFS = [
         ]
     ],
     [[{"variable": "documents_submitted", "op": "is_missing", "value": None}]],
+    [[{"variable": "application_type", "op": "!=", "value": None}]],
+    [[{"variable": "documents_submitted", "op": "not in", "value": [4, 7]}]],
     [],
 ]
 
@@ -479,6 +481,19 @@ def test_jq_conditions_agree_with_the_python_ones():
             run = subprocess.run(["jq", "-c", expr], input=json.dumps(case), capture_output=True, text=True)
             assert run.returncode == 0, (expr, run.stderr)
             assert json.loads(run.stdout) == eval(python_condition(dnf), {}, {"case": case}), (expr, case)
+
+
+def test_python_conditions_agree_with_the_bpmn_ones():
+    """The Dapr module's guards (over a dict) decide as the BPMN's (over bare variables) do."""
+    from analysis.blueprint import dnf_to_python
+
+    for dnf in DNFS:
+        if not dnf or any(not t["variable"].isidentifier() for alt in dnf for t in alt):
+            continue
+        variables = {t["variable"] for alt in dnf for t in alt}
+        for case in JQ_CASES:
+            bare = {v: case.get(v) for v in variables}
+            assert eval(python_condition(dnf), {}, {"case": case}) == eval(dnf_to_python(dnf), {}, bare)
 
 
 def test_export_needs_the_executable_graph():
