@@ -495,9 +495,9 @@ class _ServerlessWorkflow:
             n = self.g.nodes[nid]
             text = n.get("name") or n.get("purpose") or n["type"]
             if self.g.kind(nid) == "parallelGateway":
-                text = f"parallel {n.get('name') or ''}"
-            elif self.g.kind(nid) == "exclusiveGateway":
-                text = f"decide {n.get('name') or n.get('purpose') or ''}"
+                text = f"parallel {n.get('name') or nid}"
+            elif self.g.kind(nid) == "exclusiveGateway":  # the id names the route variable, route_<id>
+                text = f"decide {n.get('name') or nid}"
             self.names[nid] = self.task_names.make(text, f"task-{nid}")
         return self.names[nid]
 
@@ -579,7 +579,9 @@ class _ServerlessWorkflow:
             cases, default = _exclusive_cases(g, nid)
             items = []
             for f, dnf in cases:
-                label = self.task_names.make(f.get("name") or f"to {f['target']}", f"case-{f['id']}")
+                reached = _target(g, str(f["target"]), stop)
+                to = g.nodes[reached].get("name") or reached if reached else "the end"
+                label = self.task_names.make(f.get("name") or f"to {to}", f"case-{f['id']}")
                 for alt in dnf or []:
                     self.variables.update(t["variable"] for t in alt)
                 items.append(

@@ -389,7 +389,7 @@ def test_serverless_workflow_is_valid_and_maps_each_construct(permit, sw_validat
     assert route["metadata"]["governance"]["personal_data"] == ["resource"]
     # the AI assist: confidence check as a switch, the review listens with its SLA and escalates
     confidence = tasks["decide-confident"]
-    assert confidence["switch"][0]["to-n16"] == {
+    assert confidence["switch"][0]["to-review-check-documents"] == {
         "when": "${ (.ai_confidence != null and .ai_confidence < 0.8) }",
         "then": "review-check-documents",
     }
@@ -406,14 +406,14 @@ def test_serverless_workflow_is_valid_and_maps_each_construct(permit, sw_validat
     assert [next(iter(c.values()))["then"] for c in decision] == [
         "request-further-information",
         "senior-check",
-        "parallel",
+        "parallel-n31",
     ]
     assert next(iter(decision[0].values()))["when"] == (
         "${ ((.documents_submitted != null and .documents_submitted < 4)) or (.documents_submitted == null) }"
     )
     assert tasks["request-further-information"]["then"] == "ai-prepares-check-documents"
     # the parallel block: a fork of two branches that exit at the join
-    fork = tasks["parallel"]
+    fork = tasks["parallel-n31"]
     assert fork["then"] == "decide-approve"
     branches = fork["fork"]["branches"]
     assert len(branches) == 2
@@ -909,7 +909,7 @@ def test_an_error_path_that_does_not_rejoin(sw_validator, tmp_path):
                 "then": "assess-by-hand",
             }
         },
-        {"ai-prepares-assess-succeeded": {"then": "decide-confidence-check"}},
+        {"ai-prepares-assess-succeeded": {"then": "decide-n3"}},
     ]
     assert outcome["output"] == {"as": "${ del(.flowready_failed_task) }"}  # a later pass starts clean
     assert tasks["assess-by-hand"]["then"] == "end"
@@ -975,7 +975,7 @@ def test_exports_of_real_blueprints(real_findings, name, sw_validator, tmp_path)
 
 def test_split_validation_finds_what_the_whole_finds(permit, sw_validator):
     doc = yaml.safe_load(export_serverless_workflow(permit))
-    fork = next(t for t in doc["do"] if "parallel" in t)["parallel"]
+    fork = next(t for t in doc["do"] if "parallel-n31" in t)["parallel-n31"]
     branch = next(iter(fork["fork"]["branches"][1].values()))["do"][0]["compute-fee"]
     branch["catch"]["retry"]["limit"]["attempt"]["count"] = "two"  # deep inside the fork
     branch["then"] = 3
