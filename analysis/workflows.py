@@ -41,6 +41,18 @@ TASK_COMPLETED_EVENT = "org.flowready.task.completed"
 TIMEOUT_ERROR = "https://serverlessworkflow.io/spec/1.0.0/errors/timeout"
 #: Case variable a failed task's ``catch`` sets when its error path does not rejoin its normal flow.
 FAILED_VARIABLE = "flowready_failed_task"
+#: ``output.as`` of a call: the service's answer (an object of case variables) merged into the case data.
+CALL_MERGE = '${ $input + (if type == "object" then . else {} end) }'
+#: ``output.as`` of a listen: the consumed event's data (an object of case variables) merged likewise.
+LISTEN_MERGE = (
+    '${ $input + (if type == "array" and length > 0 and (.[0] | type) == "object" then .[0] '
+    'elif type == "object" then . else {} end) }'
+)
+#: ``output.as`` of a fork: its branches' outputs merged into the case data (later branches win).
+FORK_MERGE = (
+    '${ if type == "array" then reduce .[] as $b ($input; . + (if ($b | type) == "object" then $b '
+    'else {} end)) elif type == "object" then $input + . else $input end }'
+)
 #: Base of the placeholder endpoints of the service tasks (RFC 2606 reserves example.org for examples).
 PLACEHOLDER_ENDPOINT = "https://orchestrator.example.org/flowready/steps/"
 
@@ -526,7 +538,7 @@ class _ServerlessWorkflow:
             "with": {"method": "post", "endpoint": {"uri": PLACEHOLDER_ENDPOINT + fname}, "body": "${ . }"},
             "metadata": {"placeholder": "replace the endpoint by the service that does this step"},
         }
-        return {"call": fname, "output": {"as": '${ $input + (if type == "object" then . else {} end) }'}}
+        return {"call": fname, "output": {"as": CALL_MERGE}}
 
     def listen(self, nid: str) -> dict:
         return {
@@ -540,12 +552,7 @@ class _ServerlessWorkflow:
                     }
                 }
             },
-            "output": {
-                "as": (
-                    '${ $input + (if type == "array" and length > 0 and (.[0] | type) == "object" '
-                    "then .[0] else {} end) }"
-                )
-            },
+            "output": {"as": LISTEN_MERGE},
         }
 
     def work(self, nid: str) -> dict:
@@ -573,7 +580,11 @@ class _ServerlessWorkflow:
                     branches.append({label: {"do": tasks}})
             if not branches:  # every branch skips: a no-op keeps the fork valid
                 branches = [{self.task_names.make(f"{name} skip", f"skip-{nid}"): {"set": "${ . }"}}]
-            body = {"fork": {"branches": branches, "compete": False}}
+            body = {
+                "fork": {"branches": branches, "compete": False},
+                # the branches' outputs (an array) merged back into one case object
+                "output": {"as": FORK_MERGE},
+            }
             return [{name: {**body, "then": self.directive(g.next_of(j), stop), "metadata": meta}}]
         if kind == "exclusiveGateway":
             cases, default = _exclusive_cases(g, nid)
@@ -990,13 +1001,16 @@ class _Dapr:
             self.emit(3, "return case")
         elif g.is_parallel_split(nid):
             j = self.blocks.join[nid]
+            self.emit(3, f"passes[{nid!r}] = passes.get({nid!r}, 0) + 1")
+            self.emit(3, "# child instance ids: raise the events of a branch's human tasks on them")
+            self.emit(3, f'block = f"{{ctx.instance_id}}:{nid}:{{passes[{nid!r}]}}"')
             self.emit(3, "branches = [")
-            for f in g.out[nid]:
-                self.emit(
-                    4,
-                    "ctx.call_child_workflow(parallel_branch, input={"
-                    f'"case": dict(case), "start": {str(f["target"])!r}, "stop": {j!r}' + "}),",
-                )
+            for i, f in enumerate(g.out[nid]):
+                self.emit(4, "ctx.call_child_workflow(")
+                self.emit(5, "parallel_branch,")
+                self.emit(5, f'input={{"case": dict(case), "start": {str(f["target"])!r}, "stop": {j!r}}},')
+                self.emit(5, f'instance_id=f"{{block}}:{i + 1}",')
+                self.emit(4, "),")
             self.emit(3, "]")
             self.emit(3, "for result in (yield when_all(branches)):")
             self.emit(4, "_merge(case, result)")
@@ -1051,6 +1065,7 @@ class _Dapr:
         self.emit(1, "result: Any = None")
         self.emit(1, "work: Any = None")
         self.emit(1, "branches: list[Any] = []")
+        self.emit(1, "passes: dict[str, int] = {}  # how often each parallel block started")
         self.emit(1, "while True:")
         self.emit(2, "ctx.set_custom_status(node)")
         self.emit(2, "if node == stop:")

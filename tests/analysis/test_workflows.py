@@ -23,6 +23,9 @@ from dapr.ext.workflow import TaskFailedError
 
 from analysis.blueprint import Blueprint
 from analysis.workflows import (
+    CALL_MERGE,
+    FORK_MERGE,
+    LISTEN_MERGE,
     export_dapr_workflow,
     export_serverless_workflow,
     jq_condition,
@@ -483,6 +486,30 @@ def test_jq_conditions_agree_with_the_python_ones():
             assert json.loads(run.stdout) == eval(python_condition(dnf), {}, {"case": case}), (expr, case)
 
 
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the jq command is not installed")
+def test_task_outputs_merge_into_the_case_data():
+    """The ``output.as`` expressions keep the case data an object: a call's answer, a listen's event data and
+    a fork's branch outputs are merged into the task's input (``$input``)."""
+    case = {"case_id": "c1", "documents_submitted": 2}
+    checks = [
+        (CALL_MERGE, {"ai_confidence": 0.9}, {**case, "ai_confidence": 0.9}),
+        (CALL_MERGE, "not an object", case),
+        (LISTEN_MERGE, [{"route_n41": "f41"}], {**case, "route_n41": "f41"}),
+        (LISTEN_MERGE, [], case),
+        (FORK_MERGE, [{**case, "a": 1}, {**case, "b": 2}], {**case, "a": 1, "b": 2}),
+    ]
+    for expression, output, expected in checks:
+        jq = expression.removeprefix("${").removesuffix("}").strip()
+        run = subprocess.run(
+            ["jq", "-c", "--argjson", "input", json.dumps(case), jq],
+            input=json.dumps(output),
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, (jq, run.stderr)
+        assert json.loads(run.stdout) == expected, jq
+
+
 def test_python_conditions_agree_with_the_bpmn_ones():
     """The Dapr module's guards (over a dict) decide as the BPMN's (over bare variables) do."""
     from analysis.blueprint import dnf_to_python
@@ -563,8 +590,8 @@ class StubTask:
 class StubContext:
     """What the generated workflow calls on a DaprWorkflowContext, answered from a script (the engine)."""
 
-    def __init__(self, engine: Engine, trail: list[str]):
-        self.engine, self.trail, self.at = engine, trail, None
+    def __init__(self, engine: Engine, trail: list[str], instance_id: str = "case-1"):
+        self.engine, self.trail, self.at, self.instance_id = engine, trail, None, instance_id
 
     def set_custom_status(self, status: str) -> None:
         if self.trail and self.trail[-1] in self.engine.outcomes:  # the outcome a decision took
@@ -591,7 +618,11 @@ class StubContext:
     def call_child_workflow(
         self, workflow, *, input=None, instance_id=None, retry_policy=None, app_id=None, propagation=None
     ):
-        return StubTask("child", workflow.__name__, self.at, payload=json.loads(json.dumps(input)))
+        assert instance_id not in self.engine.instances, "a child instance id is reused"
+        self.engine.instances.add(instance_id)
+        task = StubTask("child", workflow.__name__, self.at, payload=json.loads(json.dumps(input)))
+        task.instance_id = instance_id
+        return task
 
 
 class Engine:
@@ -609,6 +640,7 @@ class Engine:
         self.visits: dict[str, int] = {}
         self.trails: list[list[str]] = []
         self.retried: set[str] = set()
+        self.instances: set[str] = set()
         self.steps = 0
         nodes = blueprint.nodes.set_index("id")
         self.kind = nodes["type"].to_dict()
@@ -678,7 +710,7 @@ class Engine:
         elif task.kind == "child":
             trail: list[str] = []
             self.trails.append(trail)
-            gen = self.module.parallel_branch(StubContext(self, trail), task.payload)
+            gen = self.module.parallel_branch(StubContext(self, trail, task.instance_id), task.payload)
             task.result = self.drive(gen)
         else:
             raise AssertionError(task.kind)
