@@ -572,7 +572,7 @@ class _ServerlessWorkflow:
         name, meta = self.name(nid), self.metadata(nid)
         if g.is_parallel_split(nid):
             j = self.blocks.join[nid]
-            branches = []
+            branches: list[dict[str, Any]] = []
             for i, f in enumerate(g.out[nid]):
                 tasks = self.scope_tasks((nid, i), str(f["target"]), j)
                 if tasks:
@@ -580,12 +580,12 @@ class _ServerlessWorkflow:
                     branches.append({label: {"do": tasks}})
             if not branches:  # every branch skips: a no-op keeps the fork valid
                 branches = [{self.task_names.make(f"{name} skip", f"skip-{nid}"): {"set": "${ . }"}}]
-            body = {
+            fork: dict[str, Any] = {
                 "fork": {"branches": branches, "compete": False},
                 # the branches' outputs (an array) merged back into one case object
                 "output": {"as": FORK_MERGE},
             }
-            return [{name: {**body, "then": self.directive(g.next_of(j), stop), "metadata": meta}}]
+            return [{name: {**fork, "then": self.directive(g.next_of(j), stop), "metadata": meta}}]
         if kind == "exclusiveGateway":
             cases, default = _exclusive_cases(g, nid)
             items = []
@@ -690,6 +690,26 @@ class _ServerlessWorkflow:
         return tasks
 
 
+def _variable_schemas(used: set[str], governance: dict) -> dict:
+    """JSON Schemas of the case variables the decisions read (typed from ``governance["case_variables"]``)."""
+    variables = governance.get("case_variables")
+    known: dict[str, Any] = variables if isinstance(variables, dict) else {}
+    out = {}
+    for name in sorted(used | set(known)):
+        entry = known.get(name)
+        info: dict[str, Any] = entry if isinstance(entry, dict) else {}
+        schema: dict[str, Any] = {}
+        if info.get("type") in ("number", "string"):
+            schema["type"] = [info["type"], "null"]
+        source = info.get("source")
+        schema["description"] = {
+            "ai": "written by the AI preparation steps: the confidence of their work, in [0, 1]",
+            "route": "the id of the flow a person or the orchestrator chose at this decision",
+        }.get(str(source), f"case attribute {info.get('attribute') or name} read by a decision")
+        out[name] = schema
+    return out
+
+
 class _Dumper(yaml.SafeDumper):
     """Writes repeated content in full (no YAML anchors and aliases, which some runtimes reject)."""
 
@@ -778,7 +798,7 @@ def export_serverless_workflow(blueprint: Any, path: str | Path | None = None) -
                 "document": {
                     "type": "object",
                     "properties": {"case_id": {"type": "string"}}
-                    | {v: {"description": "case variable read by decisions"} for v in sorted(sw.variables)},
+                    | _variable_schemas(sw.variables, governance),
                 },
             }
         },
@@ -1003,13 +1023,13 @@ class _Dapr:
             j = self.blocks.join[nid]
             self.emit(3, f"passes[{nid!r}] = passes.get({nid!r}, 0) + 1")
             self.emit(3, "# child instance ids: raise the events of a branch's human tasks on them")
-            self.emit(3, f'block = f"{{ctx.instance_id}}:{nid}:{{passes[{nid!r}]}}"')
+            self.emit(3, f'block = f"{{ctx.instance_id}}-{nid}-{{passes[{nid!r}]}}"  # Dapr: [A-Za-z0-9_-]')
             self.emit(3, "branches = [")
             for i, f in enumerate(g.out[nid]):
                 self.emit(4, "ctx.call_child_workflow(")
                 self.emit(5, "parallel_branch,")
                 self.emit(5, f'input={{"case": dict(case), "start": {str(f["target"])!r}, "stop": {j!r}}},')
-                self.emit(5, f'instance_id=f"{{block}}:{i + 1}",')
+                self.emit(5, f'instance_id=f"{{block}}-{i + 1}",')
                 self.emit(4, "),")
             self.emit(3, "]")
             self.emit(3, "for result in (yield when_all(branches)):")

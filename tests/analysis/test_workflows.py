@@ -567,6 +567,7 @@ def run_mypy(path: Path) -> subprocess.CompletedProcess:
         ],
         capture_output=True,
         text=True,
+        cwd=path.parent,  # only the generated module and what it imports (not this repository)
     )
 
 
@@ -901,6 +902,7 @@ def test_stub_runs_follow_the_blueprint(permit_module, permit):
     assert main[-5:] == ["n35", "n41", "n42", "n44", "n45"]  # join, route decision, approve, merge, end
     assert case["route_n41"] == "f41" and case["case_id"] == "c1"
     assert engine.trails[1:] == [["n32", "n36", "n37", "n38", "n35"], ["n33", "n39", "n40", "n34", "n35"]]
+    assert engine.instances == {"case-1-n31-1-1", "case-1-n31-1-2"}  # child instances, Dapr-valid ids
     engine = Engine(module, permit, run=1)
     engine.start()
     main = engine.trails[0]
