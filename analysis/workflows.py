@@ -20,6 +20,7 @@ import json
 import keyword
 import math
 import re
+import textwrap
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
@@ -891,9 +892,8 @@ class _Dapr:
     def event_of(self, nid: str) -> str:
         if nid not in self.event:
             n = self.g.nodes[nid]
-            self.event[nid] = self.event_names.make(
-                f"{n.get('name') or n.get('purpose') or nid} done", f"{nid}_done"
-            )
+            text = _slug(n.get("name") or n.get("purpose") or nid, "_", 50)
+            self.event[nid] = self.event_names.make(f"{text} done", f"{nid}_done")
         return self.event[nid]
 
     def retry_of(self, nid: str) -> str | None:
@@ -917,7 +917,13 @@ class _Dapr:
             ]
             if p.get("max_delay_seconds") is not None:
                 args.append(f"max_retry_interval=timedelta(seconds={max(0, int(p['max_delay_seconds']))})")
-            out.append(f"#: Retry policy of the blueprint: {_comment(json.dumps(p))}")
+            words = (
+                f"{p.get('max_attempts')} attempts, {p.get('backoff')} backoff from "
+                f"{p.get('initial_delay_seconds')} s, at most {p.get('max_delay_seconds')} s apart"
+            )
+            out.append(f"#: Retry policy of the blueprint: {_comment(words)}.")
+            if p.get("on_exhausted"):
+                out.append(f"#: When exhausted: {_comment(p['on_exhausted'])}.")
             out.append(f"{const} = RetryPolicy(")
             out.extend(f"    {a}," for a in args)
             out.append(")")
@@ -927,11 +933,12 @@ class _Dapr:
         n = self.g.nodes[nid]
         fn = self.activity_of(nid)
         gov = self.g.governance(nid)
+        purpose = n.get("purpose") or "step"
         doc = (
-            f"{n.get('purpose') or 'step'} step {n.get('name') or ''!s} (BPMN {n['type']} {nid}"
-            + (f", activity {n['activity']!s}" if n.get("activity") else "")
+            f"{n.get('name') or nid} (BPMN {n['type']} {nid}, purpose {purpose}"
+            + (f", activity {n['activity']}" if n.get("activity") else "")
             + ")."
-            + (f" {gov['recommendation']}." if gov.get("recommendation") else "")
+            + (f" Recommendation: {gov['recommendation']}." if gov.get("recommendation") else "")
             + (
                 f" Personal data: {', '.join(map(str, gov['personal_data']))}."
                 if gov.get("personal_data")
@@ -943,16 +950,18 @@ class _Dapr:
                 else ""
             )
             + " Receives the case data; returns the case variables it sets"
-            + (' ({"ai_confidence": float in [0, 1]}).' if n.get("purpose") == "ai_prepare" else ".")
+            + (' ({"ai_confidence": float in [0, 1]}).' if purpose == "ai_prepare" else ".")
         )
-        message = (
-            f"flowready blueprint: implement the activity {fn} for {n.get('name') or nid!s} (node {nid})"
-        )
+        message = f"flowready blueprint: implement the activity {fn} for {n.get('name') or nid} (node {nid})"
+        # The text is written as escaped literals only (any name stays valid Python), wrapped for reading.
+        chunks = textwrap.wrap(doc, 90, drop_whitespace=False, replace_whitespace=False) or [""]
         return [
             "",
             "",
             f"def {fn}(ctx: WorkflowActivityContext, case: Case) -> Case:",
-            f"    {doc!r}",
+            "    (",
+            *[f"        {c!r}" for c in chunks],
+            "    )",
             f"    raise NotImplementedError({message!r})",
         ]
 
