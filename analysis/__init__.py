@@ -58,6 +58,7 @@ from analysis.waiting import (
     find_waiting_causes,
     find_waiting_instances,
 )
+from analysis.workflows import export_dapr_workflow, export_serverless_workflow
 
 __all__ = [
     "Impact",
@@ -103,7 +104,9 @@ __all__ = [
     "decision_outcomes",
     "discover_calendars",
     "discover_roles",
+    "export_dapr_workflow",
     "export_report",
+    "export_serverless_workflow",
     "find_bottlenecks",
     "find_end_activities",
     "find_equity_gaps",
