@@ -351,8 +351,9 @@ def analyze(
         int, typer.Option(min=1, help="Simulations per scenario; the ranges are their minimum and maximum.")
     ] = 5,
 ) -> None:
-    """Analyse LOG and write report.html, findings.json, blueprint.json, blueprint.bpmn, kpi_baseline.json,
-    process_map.svg, data_quality.json and the result tables (tables/*.csv, tables.xlsx) to --out."""
+    """Analyse LOG and write every output to --out: report.html, findings.json, data_quality.json, the
+    blueprint (blueprint.bpmn, blueprint.json, blueprint.sw.yaml, blueprint_dapr.py), kpi_baseline.json,
+    process_map.svg and the result tables (tables/*.csv, tables.xlsx)."""
     load_kwargs = _mapping_kwargs(**{k: v for k, v in locals().items() if k in MAPPING_OPTIONS})
     if system and len(system) != len(logs):
         err.print(f"[bold red]error:[/] {len(logs)} logs but {len(system)} --system names; give one per log.")

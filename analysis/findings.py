@@ -58,7 +58,7 @@ from mapper.discovery import (
 from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
 
-FINDINGS_SCHEMA_VERSION = "1.3"
+FINDINGS_SCHEMA_VERSION = "1.4"
 #: Roles are discovered (pm4py, whose role discovery grows fast with the activities: 223 s for BPIC15_1's
 #: 398) only for logs with at most this many activities.
 ROLE_DISCOVERY_MAX_ACTIVITIES = 100

@@ -17,6 +17,7 @@ from analysis.export import export_table, export_tables
 from analysis.findings import Findings
 from analysis.monitoring import build_monitoring_plan
 from analysis.report import render_report
+from analysis.workflows import export_dapr_workflow, export_serverless_workflow
 from mapper.discovery import render_process_map
 from mapper.errors import AnalysisError
 
@@ -94,6 +95,21 @@ OUTPUTS: tuple[Output, ...] = (
         "The blueprint with its governance (SLAs, retries, approvals, audit events, KPIs).",
         False,
         lambda f: _json(f.blueprint.to_dict()),
+    ),
+    Output(
+        "blueprint.sw.yaml",
+        "application/yaml",
+        "The same blueprint as a CNCF Serverless Workflow 1.0 document, for workflow engines that read it.",
+        False,
+        lambda f: export_serverless_workflow(f.blueprint).encode("utf-8"),
+    ),
+    Output(
+        "blueprint_dapr.py",
+        "text/x-python",
+        "A Dapr Workflow skeleton of the blueprint (Python, dapr-ext-workflow 1.18): the workflow and one "
+        "activity to implement per automated step.",
+        False,
+        lambda f: export_dapr_workflow(f.blueprint).encode("utf-8"),
     ),
     Output(
         "kpi_baseline.json",

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from analysis.bpmn_xml import validate_bpmn_xml
 from analysis.cli import app
+from analysis.outputs import OUTPUTS
 from tests.conftest import shared_log
 
 pytestmark = pytest.mark.slow
@@ -81,7 +83,23 @@ def test_findings_are_complete(run):
     assert doc["gate"]["conditions"] and doc["model_quality"]["cases"] == doc["log"]["cases"]
     summary = validate_bpmn_xml((out / "blueprint.bpmn").read_text())
     assert summary["shapes"] == summary["flow_nodes"] and summary["edges"] == summary["sequence_flows"]
+    assert summary["executable"] and summary["boundary_events"] > 0
     assert (out / "report.html").stat().st_size > 100_000
+    # Schema 1.4: the model's quality, the blueprint's impact, and every output of analysis.outputs.
+    assert isinstance(doc["model_quality"]["trusted"], bool)
+    impact = doc["impact"]
+    assert impact["method"] in ("prosimos", "analytical") and impact["assumptions"]
+    assert impact["method"] == "analytical" or len(impact["summary"]) == 6, impact["reason"]
+    assert [h["metric"] for h in impact["headline"]] == [
+        "waiting_hours_per_year",
+        "workload_hours_per_year",
+        "cycle_hours_median",
+    ]
+    for output in OUTPUTS:
+        assert (out / output.name).stat().st_size > 0, output.name
+    compile((out / "blueprint_dapr.py").read_text(), "blueprint_dapr.py", "exec")
+    sw = yaml.safe_load((out / "blueprint.sw.yaml").read_text())
+    assert sw["document"]["dsl"].startswith("1.0") and sw["do"]
 
 
 def test_road_traffic_known_figures(run):
