@@ -185,12 +185,16 @@ def comparable(findings: dict) -> dict:
       file. (The generated logs have no drops or repairs, so it is empty on both sides; it is removed so
       that the property stays about the findings if a repair is ever reported for such logs.)
 
+    - ``impact.seconds``: how long the impact took to compute (run time, not a finding).
+
     Nothing else is removed: ``log.source`` and ``data_quality.source`` are the file name, which is the
     same for both files; ``flowready_version`` is the same installed package; ``to_dict`` holds no
     generation time.
     """
     out = dict(findings)
     out["data_quality"] = {k: v for k, v in findings["data_quality"].items() if k != "examples"}
+    if findings.get("impact"):
+        out["impact"] = {k: v for k, v in findings["impact"].items() if k != "seconds"}
     return out
 
 
