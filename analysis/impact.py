@@ -171,8 +171,28 @@ class Impact:
         )
         return {k: round(float(a[k].sum()), 3) if len(a) else 0.0 for k in keys}
 
+    def reproduces_log(self) -> bool:
+        """Whether the simulation of today's process reproduces the log well enough to be read.
+
+        True when the process was simulated and the mean cycle time and the mean waiting of the simulated
+        AS-IS are both within :data:`VALIDATION_TOLERANCE` of the log's (``validation``). A simulation
+        that misses today's process by more cannot say what a change to it is worth.
+
+        Returns
+        -------
+        bool
+        """
+        if self.summary.empty or self.validation.empty:
+            return False
+        v = self.validation.set_index("metric")
+        keys = [m for m in ("cycle_hours_mean", "waiting_hours_mean") if m in v.index]
+        return bool(keys) and bool(v.loc[keys, "within_tolerance"].astype(bool).all())
+
     def headline(self) -> list[dict]:
         """The three figures a leader reads first: waiting and human work saved a year, cycle time saved.
+
+        The simulated figures when the simulation reproduces the log (:meth:`reproduces_log`); the
+        analytical estimate otherwise, saying why in ``note``.
 
         Returns
         -------
@@ -182,7 +202,8 @@ class Impact:
             ``metric``, ``label`` (str, in words), ``unit`` (str), ``saved``, ``low``, ``high`` (float or
             None: the mean over the runs and its range; an estimate's range is that of its assumptions),
             ``conclusive`` (bool: the range does not straddle zero), ``basis`` (``"simulated"`` or
-            ``"estimated"``).
+            ``"estimated"``), ``note`` (str: why the estimate is shown instead of the simulation; "" when
+            it is not).
         """
         labels = {
             "waiting_hours_per_year": ("waiting removed a year", "hours a year"),
@@ -190,7 +211,16 @@ class Impact:
             "cycle_hours_median": ("shorter median case", "hours per case"),
         }
         out = []
-        if not self.summary.empty:
+        note = ""
+        if not self.summary.empty and not self.reproduces_log():
+            v = self.validation.set_index("metric")
+            err = v["relative_error"].get("cycle_hours_mean")
+            note = (
+                "the simulation of today's process misses the log"
+                + ("" if err is None or pd.isna(err) else f" (mean cycle time off by {float(err):+.0%})")
+                + ", so the estimate without simulation is shown"
+            )
+        if not self.summary.empty and not note:
             s = self.summary.set_index("metric")
             for metric, (label, unit) in labels.items():
                 if metric not in s.index or pd.isna(s.loc[metric, "saved"]):
@@ -207,6 +237,7 @@ class Impact:
                         "high": high,
                         "conclusive": bool(low > 0 or high < 0),
                         "basis": "simulated",
+                        "note": "",
                     }
                 )
             return out
@@ -232,6 +263,7 @@ class Impact:
                     "high": high,
                     "conclusive": bool(saved > 0),
                     "basis": "estimated",
+                    "note": note,
                 }
             )
         return out

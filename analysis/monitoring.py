@@ -468,7 +468,8 @@ def simulated_changes(impact, kpis: pd.DataFrame) -> dict[str, float]:
     Parameters
     ----------
     impact : Impact or None
-        ``Findings.impact`` (:func:`analysis.simulate_impact`); nothing is expected without a simulation.
+        ``Findings.impact`` (:func:`analysis.simulate_impact`); nothing is expected without a simulation
+        that reproduces the log (:meth:`analysis.Impact.reproduces_log`).
     kpis : pandas.DataFrame
         The plan's KPIs (``kpi``, ``level``, ``activity``, ``measure``, ``baseline``).
 
@@ -477,7 +478,7 @@ def simulated_changes(impact, kpis: pd.DataFrame) -> dict[str, float]:
     dict of str to float
         KPI -> expected relative change (e.g. -0.3 for 30 % less); only conclusive, finite changes.
     """
-    if impact is None or impact.summary.empty:
+    if impact is None or not impact.reproduces_log():  # a simulation that misses the log expects nothing
         return {}
     out: dict[str, float] = {}
     s = impact.summary.set_index("metric")

@@ -53,8 +53,9 @@ elif quality:
 impact = f.impact
 if impact is not None:
     st.subheader("What the blueprint is worth")
+    headline = impact.headline()
     cols = st.columns(3)
-    for col, h in zip(cols, impact.headline(), strict=False):
+    for col, h in zip(cols, headline, strict=False):
         spread = (
             ""
             if h["low"] is None
@@ -63,7 +64,9 @@ if impact is not None:
         )
         col.metric(f"{h['label']} ({h['unit']})", f"{h['saved']:,.0f}", help=spread or None)
         col.caption(spread or ("estimated" if h["basis"] == "estimated" else ""))
-    if impact.method == "prosimos":
+    if headline and headline[0]["note"]:
+        st.caption(f"Estimated: {md_escape(headline[0]['note'])}.")
+    elif impact.method == "prosimos":
         st.caption(
             f"Simulated: today's process and the blueprint's, {impact.parameters['runs']} runs each "
             "(range: lowest to highest run), scaled to "

@@ -287,3 +287,21 @@ def test_worked_answer_without_start_times_or_resources():
     assert a.loc[("C", "sla"), "waiting_hours_saved_per_year"] == pytest.approx(730.5)
     assert a.loc[("B", "automate"), "workload_hours_saved_per_year"] == 0
     assert any("no start times" in x for x in imp.assumptions)
+
+
+def test_a_simulation_that_misses_the_log_gives_way_to_the_estimate(sample_impact):
+    imp, _ = sample_impact
+    assert imp.reproduces_log()  # the sample's simulation is within the tolerance
+    assert [h["basis"] for h in imp.headline()] == ["simulated"] * 3
+    off = imp.validation.assign(
+        relative_error=lambda v: v["relative_error"].where(v["metric"] != "cycle_hours_mean", -0.6),
+        within_tolerance=lambda v: v["within_tolerance"] & (v["metric"] != "cycle_hours_mean"),
+    )
+    missed = dataclasses.replace(imp, validation=off)
+    assert not missed.reproduces_log()
+    heads = missed.headline()
+    assert [h["basis"] for h in heads] == ["estimated"] * 3
+    assert "off by -60%" in heads[0]["note"]
+    totals = missed.totals()
+    assert heads[0]["saved"] == totals["waiting_hours_saved_per_year"]
+    assert heads[1]["low"] == totals["workload_hours_saved_per_year_low"]
