@@ -12,16 +12,13 @@ SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Chromium: tests/e2e/test_bpmn_js.py.
 BPMNJS := tests/e2e/bpmnjs
 
-# graphviz draws the process maps; Java runs Simod's Split Miner (impact simulation); Debian's chromium
-# runs the browser tests (tests/e2e) under Playwright,
+# graphviz draws the process maps; Debian's chromium runs the browser tests (tests/e2e) under Playwright,
 # whose pip package brings its own driver: never `playwright install`, which downloads a browser.
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { echo "Installing graphviz (dot)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
 	@[ -x /usr/bin/chromium ] || { echo "Installing chromium (headless browser for tests/e2e)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
-	@command -v java >/dev/null 2>&1 || { echo "Installing Java (Simod's model discovery, the impact simulation)"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }
 	@command -v npm >/dev/null 2>&1 || { echo "Installing npm (bpmn-js for tests/e2e)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	@command -v jq >/dev/null 2>&1 || { echo "Installing jq (checks the Serverless Workflow's jq conditions)"; \
