@@ -197,8 +197,9 @@ class Impact:
         Returns
         -------
         list of dict
-            One per figure, in this order: ``waiting_hours_per_year``, ``workload_hours_per_year``,
-            ``cycle_hours_median`` (per case; the analytical estimate's mean path when not simulated):
+            One per figure, in this order: ``waiting_hours_per_year``, ``workload_hours_per_year`` (left
+            out when the log has no start times: human work is not measured), ``cycle_hours_median`` (per
+            case; the analytical estimate's mean path when not simulated):
             ``metric``, ``label`` (str, in words), ``unit`` (str), ``saved``, ``low``, ``high`` (float or
             None: the mean over the runs and its range; an estimate's range is that of its assumptions),
             ``conclusive`` (bool: the range does not straddle zero), ``basis`` (``"simulated"`` or
@@ -252,6 +253,8 @@ class Impact:
             ),
             ("cycle_hours_median", t["cycle_hours_saved_per_case"], None, None),
         ):
+            if metric == "workload_hours_per_year" and self.observed.get("workload_hours_per_year") is None:
+                continue  # no start times: human work is not measured, so none can be said to be freed
             label, unit = labels[metric]
             out.append(
                 {

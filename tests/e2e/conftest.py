@@ -37,9 +37,23 @@ def app_url():
 
 
 @pytest.fixture(scope="session")
-def browser(app_url):
+def chromium_browser():
+    """One headless Chromium for the whole session: Playwright's sync API allows one instance per
+    thread, so every browser test (the app's, bpmn-js') shares it."""
+    missing = harness.missing_requirements()
+    if missing:
+        pytest.fail(
+            "The browser tests need:\n  - " + "\n  - ".join(missing) + f"\n(or set {harness.SKIP_ENV}=1 "
+            "to skip them on a machine that cannot have a browser)",
+            pytrace=False,
+        )
     with harness.chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def browser(app_url, chromium_browser):
+    return chromium_browser
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,7 @@ class Viewer:
 
 
 @pytest.fixture(scope="module")
-def viewer():
+def viewer(chromium_browser):
     """One Chromium and one harness page for the module; bpmn-js re-created per diagram by the page."""
     missing = harness.missing_requirements()
     if not BUNDLE.exists():
@@ -107,35 +107,33 @@ def viewer():
             "to skip the browser tests on a machine that cannot have a browser)",
             pytrace=False,
         )
-    with harness.chromium() as browser:
-        context = browser.new_context(viewport={"width": MIN_WIDTH, "height": MIN_HEIGHT})
-        page = context.new_page()
-        state = Viewer(page)
+    browser = chromium_browser  # the session's one Chromium (tests/e2e/conftest.py)
+    context = browser.new_context(viewport={"width": MIN_WIDTH, "height": MIN_HEIGHT})
+    page = context.new_page()
+    state = Viewer(page)
 
-        def only_local(route):
-            if route.request.url.startswith("file:"):
-                route.continue_()
-            else:
-                state.blocked.append(route.request.url)
-                route.abort()
+    def only_local(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            state.blocked.append(route.request.url)
+            route.abort()
 
-        page.route("**/*", only_local)
-        page.on("pageerror", lambda exc: state.errors.append(f"page error: {exc}"))
-        page.on(
-            "console",
-            lambda m: (
-                state.errors.append(f"console: {m.text.splitlines()[0]}") if m.type == "error" else None
-            ),
-        )
-        page.goto(PAGE.as_uri())
-        assert page.evaluate("window.harnessReady"), f"bpmn-js did not load in {PAGE}: {state.errors}"
-        try:
-            yield state
-        finally:
-            context.close()
-            if summary:
-                harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                (harness.ARTIFACTS / "bpmn-js.json").write_text(json.dumps(summary, indent=2) + "\n")
+    page.route("**/*", only_local)
+    page.on("pageerror", lambda exc: state.errors.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda m: state.errors.append(f"console: {m.text.splitlines()[0]}") if m.type == "error" else None,
+    )
+    page.goto(PAGE.as_uri())
+    assert page.evaluate("window.harnessReady"), f"bpmn-js did not load in {PAGE}: {state.errors}"
+    try:
+        yield state
+    finally:
+        context.close()
+        if summary:
+            harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            (harness.ARTIFACTS / "bpmn-js.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 
 @dataclass(frozen=True)
