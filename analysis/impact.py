@@ -576,11 +576,14 @@ def _discover(log: EventLog, calendars: WorkingCalendars | None, performers: Per
     n_cases = int(obs["cases"])
     cases_per_year = (n_cases - 1) / span_h * HOURS_PER_YEAR if n_cases > 1 else 0.0
 
-    trans = execute(transitions(o))
+    # The engine returns rows in any order and sums floats in any order (parallel aggregation): sort the
+    # rows and round the statistics, so that the same log gives the same scenario, and the same
+    # simulation, in every process (a simulation is chaotic: a last-digit difference changes its queues).
+    trans = _stable(execute(transitions(o)), ["source", "target"])
     trans = trans.astype({"source": object, "target": object})
     trans = trans.where(trans.notna(), None)
-    dur = execute(activity_durations(o))
-    res = execute(resource_activities(o))
+    dur = _stable(execute(activity_durations(o)), ["activity"])
+    res = _stable(execute(resource_activities(o)), ["activity", "resource"])
     if performers is None and len(res):
         performers = classify_performers(log)
     human = set()
@@ -601,7 +604,9 @@ def _discover(log: EventLog, calendars: WorkingCalendars | None, performers: Per
 
     inst = find_waiting_instances(log, calendars=calendars, limit=max(int(dur["events"].sum()), 1))
     has_start = bool(dur["known"].sum() > 0)
+    inst = _stable(inst, [c for c in ("case_id", "activity", "timestamp") if c in inst.columns])
     delays, samples, batching = _delays(inst, dur["activity"].tolist(), has_start)
+    delays = _stable(delays, ["activity"])
     per_year = cases_per_year / n_cases if n_cases else 0.0  # log totals -> a year
     workload = float(res.loc[res["human"], "proc_hours"].sum()) * per_year if has_start else None
     observed = {
@@ -970,6 +975,25 @@ def _scenario(model: _Model, steps: dict, automated_seconds: float, ai_share: fl
         ],
         "event_distribution": events,
     }
+
+
+def _stable(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``keys`` (missing first), its floats rounded to 10 significant digits."""
+    out = frame
+    if keys:
+        out = frame.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+    floats = out.select_dtypes("float").columns
+    if len(floats):
+        out = out.copy()
+        for c in floats:
+            v = out[c].to_numpy(dtype="float64")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                digits = 9 - np.floor(np.log10(np.abs(v)))
+            digits = np.where(np.isfinite(digits), digits, 0).astype(int)
+            out[c] = [
+                round(float(x), int(d)) if np.isfinite(x) else x for x, d in zip(v, digits, strict=True)
+            ]
+    return out
 
 
 def _normalise(probs: list) -> list:
