@@ -104,8 +104,10 @@ class _Flow:
     is_default: bool = False
 
 
-#: The executable graph's node columns the writer reads (see ``SPEC-executable-graph``).
-_EXTRA = (
+#: The node columns of the executable graph beyond ``id``, ``type``, ``name``, ``documentation``: the one
+#: definition the blueprint builds, this writer reads and the portable exports require
+#: (docs/blueprint-bpmn.md, "The graph tables").
+EXECUTABLE_NODE_COLUMNS = (
     "activity",
     "purpose",
     "attached_to",
@@ -117,6 +119,8 @@ _EXTRA = (
     "default_flow",
     "governance",
 )
+#: The flow columns of the executable graph beyond ``id``, ``source``, ``target``, ``name``.
+EXECUTABLE_FLOW_COLUMNS = ("condition", "condition_dnf", "is_default")
 
 
 def to_bpmn_xml(
@@ -134,7 +138,7 @@ def to_bpmn_xml(
     nodes : pandas.DataFrame
         One row per flow node: ``id`` (unique XML NCName), ``type`` (a key of :data:`NODE_TYPES`;
         ``intermediateCatchEvent`` is written as a timer), and optionally ``name`` and ``documentation``
-        (missing values are left out). The executable graph's columns (``SPEC-executable-graph``) are
+        (missing values are left out). The executable graph's columns (docs/blueprint-bpmn.md) are
         written when present: boundary events (``attached_to``, ``event`` ``"timer"`` or ``"error"``,
         ``interrupting``, ``timer_hours``, ``error_code``), gateways' ``default_flow`` and
         ``decision_variable``, tasks' ``governance`` (dict) as ``flowready:governance``.
@@ -584,7 +588,7 @@ def _read_graph(nodes: pd.DataFrame, flows: pd.DataFrame, process_id: str) -> tu
             row.get("type"),
             _text(row.get("name")),
             _text(row.get("documentation")) or None,
-            {k: row[k] for k in _EXTRA if k in row and _present(row[k])},
+            {k: row[k] for k in EXECUTABLE_NODE_COLUMNS if k in row and _present(row[k])},
         )
         for row in nodes.to_dict("records")
     ]

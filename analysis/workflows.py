@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from analysis.bpmn_xml import EXECUTABLE_FLOW_COLUMNS, EXECUTABLE_NODE_COLUMNS
 from mapper.errors import AnalysisError
 
 #: The Serverless Workflow DSL version the YAML declares (the schema's ``$id`` is 1.0.3).
@@ -58,19 +59,7 @@ FORK_MERGE = (
 PLACEHOLDER_ENDPOINT = "https://orchestrator.example.org/flowready/steps/"
 
 _NODE_COLUMNS = ("id", "type", "name")
-_EXEC_NODE_COLUMNS = (
-    "purpose",
-    "activity",
-    "attached_to",
-    "event",
-    "interrupting",
-    "timer_hours",
-    "error_code",
-    "default_flow",
-    "governance",
-)
 _FLOW_COLUMNS = ("id", "source", "target")
-_EXEC_FLOW_COLUMNS = ("condition", "condition_dnf", "is_default")
 _TASKS = ("serviceTask", "userTask", "task")
 _OPS = ("<", "<=", ">", ">=", "==", "!=", "in", "not in", "is_missing")
 # Names a Serverless Workflow flow directive reserves.
@@ -144,8 +133,8 @@ def _graph(blueprint: Any) -> _Graph:
     nodes_df, flows_df = getattr(blueprint, "nodes", None), getattr(blueprint, "flows", None)
     if not isinstance(nodes_df, pd.DataFrame) or not isinstance(flows_df, pd.DataFrame):
         raise AnalysisError("blueprint: expected an analysis.Blueprint (with nodes and flows tables)")
-    missing = [c for c in (*_NODE_COLUMNS, *_EXEC_NODE_COLUMNS) if c not in nodes_df.columns] + [
-        c for c in (*_FLOW_COLUMNS, *_EXEC_FLOW_COLUMNS) if c not in flows_df.columns
+    missing = [c for c in (*_NODE_COLUMNS, *EXECUTABLE_NODE_COLUMNS) if c not in nodes_df.columns] + [
+        c for c in (*_FLOW_COLUMNS, *EXECUTABLE_FLOW_COLUMNS) if c not in flows_df.columns
     ]
     if missing:
         raise AnalysisError(

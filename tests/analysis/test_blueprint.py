@@ -203,7 +203,7 @@ def test_a_rule_determined_decision_names_its_gateway_flows(sample_findings, tru
     assert steps.loc[truth["judgment_activity"], "gateway_rules"] == []
 
 
-# --- The executable graph (SPEC-executable-graph) -------------------------------------------------------
+# --- The executable graph (docs/blueprint-bpmn.md) ---------------------------------------------------------
 
 
 def test_the_graph_has_the_spec_columns_and_no_plain_task(blueprint):
