@@ -26,7 +26,8 @@ import graphviz
 import pandas as pd
 
 from analysis.bottlenecks import Bottlenecks
-from analysis.bpmn_xml import to_bpmn_xml
+from analysis.bpmn_xml import EXECUTABLE_FLOW_COLUMNS, EXECUTABLE_NODE_COLUMNS, to_bpmn_xml
+from analysis.export import json_ready, json_records, json_text
 from analysis.handoffs import HandoffFailures
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
@@ -106,24 +107,9 @@ PERSONAL_WORDS = (
     "iban",
     "nino",
 )
-#: Node columns added by the executable graph (see ``SPEC-executable-graph``), in order.
-NODE_COLUMNS = [
-    "id",
-    "type",
-    "name",
-    "documentation",
-    "activity",
-    "purpose",
-    "attached_to",
-    "event",
-    "interrupting",
-    "timer_hours",
-    "error_code",
-    "decision_variable",
-    "default_flow",
-    "governance",
-]
-FLOW_COLUMNS = ["id", "source", "target", "name", "condition", "condition_dnf", "is_default"]
+#: The columns of ``Blueprint.nodes`` and ``Blueprint.flows`` (docs/blueprint-bpmn.md, "The graph tables").
+NODE_COLUMNS = ["id", "type", "name", "documentation", *EXECUTABLE_NODE_COLUMNS]
+FLOW_COLUMNS = ["id", "source", "target", "name", *EXECUTABLE_FLOW_COLUMNS]
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -191,7 +177,7 @@ def _variable_name(attribute: str, taken: set[str]) -> str:
 
 def _value(v):
     """A rule's value as a plain Python value (numbers stay numbers)."""
-    v = _clean(v)
+    v = json_ready(v)
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
@@ -331,17 +317,17 @@ class Blueprint:
         return {
             "source": self.source,
             **self.meta,
-            "steps": _records(self.steps),
-            "orchestration_steps": _records(self.orchestration),
+            "steps": json_records(self.steps),
+            "orchestration_steps": json_records(self.orchestration),
             "kpis": self.kpis,
             "governance": self.governance,
-            "bpmn": {"nodes": _records(self.nodes), "flows": _records(self.flows)},
+            "bpmn": {"nodes": json_records(self.nodes), "flows": json_records(self.flows)},
         }
 
     def to_json(self, path: str | Path) -> Path:
         """Write ``blueprint.json``; returns the path."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
+        path.write_text(json_text(self.to_dict()), "utf-8")
         return path
 
     def to_bpmn(self, path: str | Path | None = None) -> str:
@@ -477,18 +463,6 @@ def plot_blueprint(blueprint: Blueprint) -> graphviz.Digraph:
             label = html.escape(text, quote=True) if text else None
             g.edge(ids[flow.source], ids[flow.target], label=label)
     return g
-
-
-def _clean(x):
-    if isinstance(x, float) and pd.isna(x):
-        return None
-    if hasattr(x, "item") and not isinstance(x, (list, dict, str)):
-        return x.item()
-    return x
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
 def build_blueprint(

@@ -6,7 +6,6 @@ clear message, without a traceback, and the command exits with code 2.
 
 from __future__ import annotations
 
-import json
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -631,7 +630,7 @@ def compare(
 
     def run() -> None:
         from analysis.compare import compare_logs, split_log
-        from analysis.export import export_table
+        from analysis.export import export_table, json_text
         from analysis.report import export_comparison_report
         from mapper.load import load_event_log
 
@@ -644,9 +643,7 @@ def compare(
         with err.status("Comparing"):
             result = compare_logs(before, after, alpha=alpha, adjust=adjust)
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "comparison.json").write_text(
-            json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8"
-        )
+        (out_dir / "comparison.json").write_text(json_text(result.to_dict()), "utf-8")
         export_table(result.to_frame(), out_dir / "comparison.csv")
         export_comparison_report(result, out_dir / "comparison.html")
         _print_comparison(result, out_dir)
@@ -751,7 +748,7 @@ def rank(
     )
 
     def run() -> None:
-        from analysis.export import export_table
+        from analysis.export import export_table, json_text
         from analysis.portfolio import rank_processes
         from mapper.load import load_event_log
 
@@ -762,9 +759,7 @@ def rank(
         with err.status("Ranking"):
             ranking = rank_processes(loaded, names=name or [p.name for p in logs])
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "ranking.json").write_text(
-            json.dumps(ranking.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8"
-        )
+        (out_dir / "ranking.json").write_text(json_text(ranking.to_dict()), "utf-8")
         export_table(ranking.to_frame(), out_dir / "ranking.csv")
         t = Table(title="Where to start", show_edge=False)
         for c in ("#", "process", "cases/month", "top-10 paths", "cost h/year", "candidate steps", "score"):

@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.bottlenecks import END_ACTIVITY_SHARE
+from analysis.export import json_ready
 from analysis.queries.compare import (
     activity_cases,
     activity_periods,
@@ -939,9 +940,9 @@ class Comparison:
         return {
             "before": self.before_name,
             "after": self.after_name,
-            "settings": _json_ready(self.settings),
-            "process": [_json_ready(r) for r in self.process.to_dict(orient="records")],
-            "steps": [_json_ready(r) for r in self.steps.to_dict(orient="records")],
+            "settings": json_ready(self.settings),
+            "process": [json_ready(r) for r in self.process.to_dict(orient="records")],
+            "steps": [json_ready(r) for r in self.steps.to_dict(orient="records")],
             "notes": list(self.notes),
         }
 
@@ -956,18 +957,6 @@ class Comparison:
             + sig[["activity", *shown, "direction"]].to_html(index=False)
             + (f"<ul>{notes}</ul>" if notes else "")
         )
-
-
-def _json_ready(x):
-    if isinstance(x, dict):
-        return {str(k): _json_ready(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_ready(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def _as_log(x, name: str) -> EventLog:

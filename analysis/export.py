@@ -1,4 +1,4 @@
-"""Write result tables as CSV and Excel, safe to open in a spreadsheet.
+"""Write result tables as CSV and Excel, safe to open in a spreadsheet; make results JSON-ready.
 
 A cell whose text begins with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) is taken as a
 formula by Excel, LibreOffice and Google Sheets; an activity or resource name from an event log could
@@ -12,12 +12,87 @@ OWASP, "CSV Injection" (https://owasp.org/www-community/attacks/CSV_Injection).
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mapper.errors import FlowreadyError
+
+
+def json_ready(value):
+    """A value made ready for strict JSON: the one conversion of every ``to_dict`` in flowready.
+
+    Parameters
+    ----------
+    value : object
+        A scalar, or a dict, list or tuple of them (nested at any depth).
+
+    Returns
+    -------
+    object
+        The same structure with numpy scalars as Python numbers, NaN, infinities, ``pd.NaT`` and
+        ``pd.NA`` as None, timestamps as ISO 8601 strings, tuples as lists and dict keys as strings;
+        anything else unchanged.
+
+    Examples
+    --------
+    >>> json_ready({"a": np.int64(3), "b": [float("nan"), pd.Timestamp("2024-01-02")]})
+    {'a': 3, 'b': [None, '2024-01-02T00:00:00']}
+    """
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """The rows of a table as JSON-ready dicts (:func:`json_ready` of each row).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table; not changed.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, column name -> value.
+    """
+    return [json_ready(r) for r in frame.to_dict(orient="records")]
+
+
+def json_text(document: dict) -> str:
+    """A JSON document as flowready writes every JSON file: indented, UTF-8 text, strict (no NaN).
+
+    Parameters
+    ----------
+    document : dict
+        JSON-ready (see :func:`json_ready`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        ``document`` holds NaN or infinity (make it JSON-ready first).
+    """
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+
 
 #: Leading characters that make a spreadsheet read a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -8,8 +8,6 @@ the app, other tools). It is documented in ``docs/findings.md``, versioned by
 from __future__ import annotations
 
 import html
-import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +17,7 @@ import pandas as pd
 
 from analysis.blueprint import Blueprint, build_blueprint
 from analysis.bottlenecks import CAUSE_COLUMNS, Bottlenecks, find_bottlenecks
+from analysis.export import json_ready, json_records, json_text
 from analysis.handoffs import (
     HANDOFF_COLUMNS,
     HandoffFailures,
@@ -262,39 +261,30 @@ class PerformanceViews:
         s, d, r = self.spectrum, self.drift, self.drivers
         sig = d.changes[d.changes["significant"]] if len(d.changes) else d.changes
         return {
-            "spectrum": {"transitions": _records(s.transitions), "settings": dict(s.settings)},
+            "spectrum": {"transitions": json_records(s.transitions), "settings": dict(s.settings)},
             "drift": {
                 "activities": list(d.activities),
-                "monthly": _records(d.monthly),
-                "changes": _records(sig),
+                "monthly": json_records(d.monthly),
+                "changes": json_records(sig),
                 "comparisons": int(len(d.changes)),
                 "settings": dict(d.settings),
             },
             "drivers": {
                 "target": r.target,
                 "activity": r.activity,
-                "attributes": _records(r.attributes),
-                "levels": _records(r.levels),
-                "skipped": _records(r.skipped),
+                "attributes": json_records(r.attributes),
+                "levels": json_records(r.levels),
+                "skipped": json_records(r.skipped),
                 "settings": dict(r.settings),
             },
             "sla": None
             if self.sla is None
             else {
-                "activities": _records(self.sla.activities),
-                "cases": _records(self.sla.cases.head(200)),
+                "activities": json_records(self.sla.activities),
+                "cases": json_records(self.sla.cases.head(200)),
                 "summary": dict(self.sla.summary),
             },
         }
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Records of a table for JSON (dates as ISO strings, lists kept)."""
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].map(lambda x: None if pd.isna(x) else x.isoformat())
-    return out.to_dict(orient="records")
 
 
 @dataclass(frozen=True)
@@ -436,7 +426,7 @@ class Findings:
         """The ``findings.json`` document (see ``docs/findings.md``)."""
         q = self.quality
         b = self.bottlenecks
-        return _jsonable(
+        return json_ready(
             {
                 "flowready_version": flowready_version(),
                 "schema_version": FINDINGS_SCHEMA_VERSION,
@@ -502,7 +492,7 @@ class Findings:
                 ],
                 "readiness_summary": self._readiness_summary(),
                 "decisions": self._decisions(),
-                "equity": _records(self.readiness.equity),
+                "equity": json_records(self.readiness.equity),
                 "gate": None if self.gate is None else self.gate.to_dict(),
                 "model_quality": self.model_quality,
                 "notes": list(self.notes),
@@ -511,7 +501,7 @@ class Findings:
                 "performers": self._performers(),
                 "automation": []
                 if self.performers is None
-                else _records(self.performers.activity_automation),
+                else json_records(self.performers.activity_automation),
                 "roles": self._roles(),
                 "handoff_failures": self._handoff_failures(),
                 "performance": None if self.performance is None else self.performance.to_dict(),
@@ -538,9 +528,9 @@ class Findings:
     def _decisions(self) -> dict:
         d = self.readiness.decisions
         return {
-            "points": _records(d.points),
-            "rules": _records(d.rules),
-            "features": _records(d.features),
+            "points": json_records(d.points),
+            "rules": json_records(d.rules),
+            "features": json_records(d.features),
         }
 
     def _waiting_causes(self) -> dict | None:
@@ -550,8 +540,8 @@ class Findings:
         return {
             "start_times": c.start_times,
             "process": c.process,
-            "transitions": _records(c.transitions.head(50)),
-            "batches": _records(c.batches),
+            "transitions": json_records(c.transitions.head(50)),
+            "batches": json_records(c.batches),
             "notes": list(c.notes),
         }
 
@@ -563,7 +553,7 @@ class Findings:
             "level": cal.level,
             "granularity_minutes": cal.granularity_minutes,
             "log_basis": cal.log_basis,
-            "performers": _records(cal.summary),
+            "performers": json_records(cal.summary),
             "notes": list(cal.notes),
         }
 
@@ -589,7 +579,7 @@ class Findings:
         return {
             "level": p.level,
             "summary": p.summary(),
-            "performers": _records(p.table[[c for c in keep if c in p.table]]),
+            "performers": json_records(p.table[[c for c in keep if c in p.table]]),
             "notes": list(p.notes),
         }
 
@@ -601,8 +591,8 @@ class Findings:
             "discovered": True,
             "note": r.note,
             "threshold": r.threshold,
-            "assignment": _records(r.assignment),
-            "roles": _records(r.roles),
+            "assignment": json_records(r.assignment),
+            "roles": json_records(r.roles),
         }
 
     def _handoff_failures(self) -> dict | None:
@@ -611,12 +601,12 @@ class Findings:
             return None
         return {
             "level": h.level,
-            "failures": _records(h.failures),
-            "waits_on_outside_parties": _records(h.request_response),
-            "dropped_batons": _records(h.dropped_batons.head(100)),
-            "escalations": _records(h.escalations),
-            "chains": {"table": _records(h.chains), "fit": dict(h.chain_fit)},
-            "activity_roles": _records(h.activity_roles),
+            "failures": json_records(h.failures),
+            "waits_on_outside_parties": json_records(h.request_response),
+            "dropped_batons": json_records(h.dropped_batons.head(100)),
+            "escalations": json_records(h.escalations),
+            "chains": {"table": json_records(h.chains), "fit": dict(h.chain_fit)},
+            "activity_roles": json_records(h.activity_roles),
             "escalation_column": h.escalation_column,
             "notes": list(h.notes),
         }
@@ -701,7 +691,7 @@ class Findings:
     def to_json(self, path: str | Path) -> Path:
         """Write ``findings.json``; returns the path."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
+        path.write_text(json_text(self.to_dict()), "utf-8")
         return path
 
     def _repr_html_(self) -> str:
@@ -711,23 +701,6 @@ class Findings:
             f"<h4>{html.escape(self.summary['source'])}: {v}</h4><ul>{items}</ul>"
             + self.readiness._repr_html_()
         )
-
-
-def _jsonable(x):
-    """Make numpy/pandas scalars JSON-ready; NaN becomes null."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, float):
-        return None if math.isnan(x) or math.isinf(x) else x
-    if hasattr(x, "item") and not isinstance(x, str):
-        return _jsonable(x.item())
-    if x is pd.NaT or x is pd.NA:
-        return None
-    if isinstance(x, pd.Timestamp):
-        return x.isoformat()
-    return x
 
 
 #: The steps :func:`analyze` reports to its ``progress`` callback, in order (for progress bars).

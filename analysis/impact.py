@@ -28,7 +28,6 @@ import csv
 import html
 import json
 import logging
-import math
 import random
 import tempfile
 import time
@@ -43,6 +42,7 @@ import pandas as pd
 
 from analysis.blueprint import Blueprint
 from analysis.bottlenecks import find_end_activities
+from analysis.export import json_ready, json_records, json_text
 from analysis.performers import Performers, classify_performers
 from analysis.queries.impact import (
     activity_durations,
@@ -277,23 +277,23 @@ class Impact:
             "method": self.method,
             "reason": self.reason,
             "range": "min-max over the runs (same seeds for AS-IS and TO-BE)",
-            "summary": _records(self.summary),
-            "validation": _records(self.validation),
-            "analytical": _records(self.analytical),
+            "summary": json_records(self.summary),
+            "validation": json_records(self.validation),
+            "analytical": json_records(self.analytical),
             "analytical_totals": self.totals(),
             "headline": self.headline(),
-            "changes": _records(self.changes),
+            "changes": json_records(self.changes),
             "assumptions": list(self.assumptions),
-            "observed": _clean(self.observed),
-            "parameters": _clean(self.parameters),
-            "seconds": _clean(self.seconds),
-            "activities": _records(self.activities),
+            "observed": json_ready(self.observed),
+            "parameters": json_ready(self.parameters),
+            "seconds": json_ready(self.seconds),
+            "activities": json_records(self.activities),
         }
 
     def to_json(self, path: str | Path) -> Path:
         """Write the impact as JSON; returns the path."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
+        path.write_text(json_text(self.to_dict()), "utf-8")
         return path
 
     def plot(self):
@@ -471,7 +471,7 @@ def simulate_impact(
             tuple(assumptions),
             "analytical",
             reason,
-            _clean(model.observed),
+            json_ready(model.observed),
             params,
             {"discovery": t_disc, "simulation": 0.0, "total": time.perf_counter() - t0},
         )
@@ -527,7 +527,7 @@ def simulate_impact(
         tuple(assumptions),
         "prosimos",
         "",
-        _clean(model.observed),
+        json_ready(model.observed),
         params,
         {
             "discovery": round(t_disc, 3),
@@ -1249,19 +1249,3 @@ def _assumptions(model: _Model, n_sim: int, runs: int, auto_s: float, ai_share: 
             "simulated difference comes from the SLA caps alone."
         )
     return out
-
-
-def _clean(x):
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if math.isnan(float(x)) else round(float(x), 4)
-    return x
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [_clean(r) for r in df.to_dict(orient="records")]

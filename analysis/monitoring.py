@@ -32,6 +32,7 @@ from analysis.compare import (
     LogMeasures,
     measure_log,
 )
+from analysis.export import json_ready, json_text
 from analysis.stats import adjust_p_values
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -147,16 +148,16 @@ class MonitoringPlan:
             "schema": PLAN_SCHEMA,
             "source": self.source,
             "cases": int(self.cases),
-            "settings": _json_ready(self.settings),
-            "kpis": [_json_ready(r) for r in self.kpis.to_dict(orient="records")],
-            "excluded": [_json_ready(r) for r in self.excluded.to_dict(orient="records")],
+            "settings": json_ready(self.settings),
+            "kpis": [json_ready(r) for r in self.kpis.to_dict(orient="records")],
+            "excluded": [json_ready(r) for r in self.excluded.to_dict(orient="records")],
             "notes": list(self.notes),
         }
 
     def to_json(self, path: str | Path) -> Path:
         """Write ``kpi_baseline.json``; returns the path."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
+        path.write_text(json_text(self.to_dict()), "utf-8")
         return path
 
     def with_expected(self, changes: Mapping[str, float], *, source: str = "simulation") -> MonitoringPlan:
@@ -209,18 +210,6 @@ class MonitoringPlan:
             + self.kpis[shown].to_html(index=False)
             + (f"<b>Not tracked</b><ul>{excl}</ul>" if excl else "")
         )
-
-
-def _json_ready(x):
-    if isinstance(x, dict):
-        return {str(k): _json_ready(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_ready(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def _check_changes(changes, kpis: pd.DataFrame, name: str) -> None:
@@ -686,15 +675,15 @@ class BaselineComparison:
         return {
             "baseline": self.baseline_name,
             "after": self.after_name,
-            "settings": _json_ready(self.settings),
-            "kpis": [_json_ready(r) for r in self.kpis.to_dict(orient="records")],
+            "settings": json_ready(self.settings),
+            "kpis": [json_ready(r) for r in self.kpis.to_dict(orient="records")],
             "notes": list(self.notes),
         }
 
     def to_json(self, path: str | Path) -> Path:
         """Write the document of :meth:`to_dict`; returns the path."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False), "utf-8")
+        path.write_text(json_text(self.to_dict()), "utf-8")
         return path
 
     def _repr_html_(self) -> str:

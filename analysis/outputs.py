@@ -8,12 +8,11 @@ and Excel beside them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.export import export_table, export_tables
+from analysis.export import export_table, export_tables, json_text
 from analysis.findings import Findings
 from analysis.monitoring import build_monitoring_plan
 from analysis.report import render_report
@@ -23,7 +22,7 @@ from mapper.errors import AnalysisError
 
 
 def _json(doc: dict) -> bytes:
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return json_text(doc).encode("utf-8")
 
 
 @dataclass(frozen=True)
