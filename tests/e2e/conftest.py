@@ -22,9 +22,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """The app, started once on a free loopback port; always stopped at the end of the session."""
+def require_browser() -> None:
+    """Fail with what to install when the machine lacks what the browser tests need."""
     missing = harness.missing_requirements()
     if missing:
         pytest.fail(
@@ -32,6 +31,12 @@ def app_url():
             "to skip them on a machine that cannot have a browser)",
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The app, started once on a free loopback port; always stopped at the end of the session."""
+    require_browser()
     with harness.StreamlitServer(harness.ARTIFACTS / "streamlit.log") as server:
         yield server.url
 
@@ -40,13 +45,7 @@ def app_url():
 def chromium_browser():
     """One headless Chromium for the whole session: Playwright's sync API allows one instance per
     thread, so every browser test (the app's, bpmn-js') shares it."""
-    missing = harness.missing_requirements()
-    if missing:
-        pytest.fail(
-            "The browser tests need:\n  - " + "\n  - ".join(missing) + f"\n(or set {harness.SKIP_ENV}=1 "
-            "to skip them on a machine that cannot have a browser)",
-            pytrace=False,
-        )
+    require_browser()
     with harness.chromium() as b:
         yield b
 

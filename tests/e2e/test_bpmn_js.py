@@ -98,13 +98,10 @@ class Viewer:
 @pytest.fixture(scope="module")
 def viewer(chromium_browser):
     """One Chromium and one harness page for the module; bpmn-js re-created per diagram by the page."""
-    missing = harness.missing_requirements()
-    if not BUNDLE.exists():
-        missing.append(f"bpmn-js in {BPMNJS / 'node_modules'}: {INSTALL}")
-    if missing:
+    if not BUNDLE.exists():  # Chromium and Playwright are checked by the chromium_browser fixture
         pytest.fail(
-            "The bpmn-js tests need:\n  - " + "\n  - ".join(missing) + f"\n(or set {harness.SKIP_ENV}=1 "
-            "to skip the browser tests on a machine that cannot have a browser)",
+            f"The bpmn-js tests need bpmn-js in {BPMNJS / 'node_modules'}: {INSTALL} (or set "
+            f"{harness.SKIP_ENV}=1 to skip the browser tests on a machine that cannot have a browser)",
             pytrace=False,
         )
     browser = chromium_browser  # the session's one Chromium (tests/e2e/conftest.py)
