@@ -73,6 +73,18 @@ class EngineTables:
                 self._memo[key] = self.con.create_table(f"m_{name}", expr, temp=True)
             return self._memo[key]
 
+    def frame_table(self, name: str, frame: pd.DataFrame) -> ir.Table:
+        """Store the pandas ``frame`` as a temporary table of this log's connection, once per ``name``.
+
+        Object columns that the engine cannot type (mixed values, lists read from XES) are stored as
+        text. Thread-safe like :meth:`materialise`.
+        """
+        key = ("frame", name)
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = self.con.create_table(f"f_{name}", engine_frame(frame), temp=True)
+            return self._memo[key]
+
     def result(self, name: str, query) -> pd.DataFrame:
         """Execute ``query(self.ordered)`` once per log and return a copy of the compact result.
 
@@ -91,6 +103,34 @@ def to_us(series: pd.Series) -> pd.Series:
     """Timezone-aware timestamps -> int64 microseconds since the epoch (nullable)."""
     out = series.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
     return pd.Series(out.to_numpy().astype("int64"), index=series.index).where(series.notna()).astype("Int64")
+
+
+def engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` that the engine can store: object columns it cannot type become text.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table, e.g. a whole event table with its attributes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns and rows; an object column holding values of several types (or lists) is
+        converted to ``string`` (missing values stay missing).
+    """
+    import pyarrow as pa
+
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object:
+            try:
+                pa.array(s, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                s = s.astype("string").where(s.notna())
+        out[col] = s
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
 def engine_input(events: pd.DataFrame) -> pd.DataFrame:

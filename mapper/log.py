@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import asdict, dataclass, field
 
+import ibis.expr.types as ir
 import pandas as pd
 
 from mapper.columns import RESOURCE, ROLE, SOURCE_SYSTEM, START_ESTIMATED, START_TIMESTAMP, ColumnMapping
@@ -186,6 +187,37 @@ class EventLog:
     def tables(self) -> EngineTables:
         """The Ibis/DuckDB tables of this log (created on first use, then reused)."""
         return tables_for(self, self.events)
+
+    def table(self) -> ir.Table:
+        """The whole event table in the engine: every column of :attr:`events`, attributes included.
+
+        Analyses read attributes (case and event data) through this table, never through the pandas
+        frame. It lives in the same connection as :meth:`tables` and can be joined with them on
+        ``row_nr``.
+
+        Returns
+        -------
+        ibis Table
+            The columns of :attr:`events` with their names; ``timestamp`` and ``start_timestamp`` are
+            UTC timestamps; object columns holding values of several types are text.
+
+        Examples
+        --------
+        >>> log = load_event_log("sample_logs/council_permits.csv")
+        >>> int(log.table().count().execute()) == log.n_events
+        True
+        """
+        return self.tables().frame_table("full", self.events)
+
+    @property
+    def columns(self) -> list[str]:
+        """The names of the event table's columns (canonical ones first, then the attributes)."""
+        return [str(c) for c in self.events.columns]
+
+    @property
+    def n_events(self) -> int:
+        """The number of events (rows of the event table)."""
+        return len(self.events)
 
     def summary(self) -> dict:
         """Headline counts: the ``log`` section of ``findings.json``.
