@@ -57,7 +57,7 @@ from mapper.discovery import (
 from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
 
-FINDINGS_SCHEMA_VERSION = "1.4"
+FINDINGS_SCHEMA_VERSION = "1.5"
 #: Roles are discovered (pm4py, whose role discovery grows fast with the activities: 223 s for BPIC15_1's
 #: 398) only for logs with at most this many activities.
 ROLE_DISCOVERY_MAX_ACTIVITIES = 100
@@ -887,6 +887,8 @@ def analyze(
         sensitivity="full" if sensitivity else "none",
     )
     model_quality = assess_model(model, variants, dfg)
+    if model.note:
+        notes.append(model.note)
     if model_quality.get("skipped"):
         notes.append(f"The fitness of the log to its model was not computed: {model_quality['skipped']}.")
     elif model_quality.get("sampled"):

@@ -111,7 +111,7 @@ def test_tables_are_written_as_csv_and_excel(sample_run):
         assert (out / "tables" / f"{name}.csv").stat().st_size > 0
     assert (out / "tables.xlsx").stat().st_size > 0
     findings = json.loads((out / "findings.json").read_text())
-    assert findings["schema_version"] == "1.4"
+    assert findings["schema_version"] == "1.5"
     n_rows = len(pd.read_csv(SAMPLE))
     assert findings["import_report"]["rows"] == {
         "read": n_rows,

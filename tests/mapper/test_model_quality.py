@@ -16,6 +16,7 @@ from mapper.discovery import (
     discover_bpmn,
     discover_dfg,
     discover_variants,
+    main_activities,
     model_fitness,
     model_precision,
     process_model_from_tree,
@@ -274,3 +275,32 @@ def test_helpdesk_model_is_trusted(real_quality):
     q = real_quality("helpdesk.xes.gz")
     assert q["trusted"] and q["precision"] > 0.5 and q["log_fitness"] > 0.9
     assert q["trusted"] == (not q["reasons"])
+
+
+def test_a_log_with_more_activities_than_a_model_holds_is_mined_on_its_main_ones():
+    """Three activities carry the flow; six rare ones each occur in one case. With room for three, the
+    model holds exactly the main three in their order, says what it left out, and is judged on the
+    variants projected on them (every case then fits)."""
+    rows = []
+    for i in range(12):
+        rare = [f"rare {i}"] if i < 6 else []
+        for j, act in enumerate(["register", *rare, "assess", "decide"]):
+            rows.append({"case": f"c{i}", "activity": act, "time": f"2024-01-{i + 1:02d} {j + 8:02d}:00"})
+    log = load_event_log(pd.DataFrame(rows), case_id="case", activity="activity", timestamp="time")
+    v = discover_variants(log)
+    assert main_activities(v, 3) == ["assess", "decide", "register"]
+    model = discover_bpmn(log, variants=v, max_activities=3, noise_threshold=0.0)
+    tasks = sorted(model.nodes.loc[model.nodes["type"] == "task", "name"])
+    assert tasks == ["assess", "decide", "register"]
+    assert model.activities_left_out == tuple(f"rare {i}" for i in range(6))
+    assert model.variants_used == 1  # every case projects to register, assess, decide
+    assert model.events_share_modelled == pytest.approx(36 / 42)
+    assert "6 rarer activities are left out" in model.note and "(3)" in model.note
+    q = assess_model(model, v, discover_dfg(log))
+    assert q["activities_left_out"] == [f"rare {i}" for i in range(6)]
+    assert q["dropped_activities"] == []  # left out by design, not dropped by the miner
+    assert q["log_fitness"] == pytest.approx(1.0)
+    # with room for all nine, nothing is left out
+    assert discover_bpmn(log, variants=v, max_activities=9).activities_left_out == ()
+    with pytest.raises(FlowreadyError, match="max_activities"):
+        discover_bpmn(log, variants=v, max_activities=1)
