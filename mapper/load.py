@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -269,7 +270,9 @@ def load_event_log(
     events = events.reset_index(drop=True)
     validate_event_table(events, source=raw.source)
 
-    log = EventLog(events, raw.source, mapping, DataQuality(raw.source, raw.format, 0, 0, 0), timezone)
+    log = EventLog.from_frame(
+        events, raw.source, mapping, DataQuality(raw.source, raw.format, 0, 0, 0), timezone
+    )
     ties = execute(timestamp_ties(log.tables().events)).iloc[0]
     if int(ties.tied_events):
         ledger.notes.append(
@@ -290,8 +293,8 @@ def load_event_log(
         notes=ledger.notes,
         details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
     )
-    final = EventLog(events, raw.source, mapping, quality, timezone)
-    rebind_tables(log, final)  # the DuckDB copy built for the ties is the final log's
+    final = dataclasses.replace(log, quality=quality)
+    rebind_tables(log, final)  # the engine tables built for the ties are the final log's
     return final
 
 
