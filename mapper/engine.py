@@ -135,9 +135,12 @@ def engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[col]
         if s.dtype == object:
             try:
-                pa.array(s, from_pandas=True)
+                typed = pa.array(s, from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 s = s.astype("string").where(s.notna())
+            else:
+                if pa.types.is_null(typed.type):  # every value missing: the engine needs a type
+                    s = s.astype("string")
         out[col] = s
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
@@ -210,6 +213,11 @@ def connect():
     if memory:
         config["memory_limit"] = f"{int(memory * MEMORY_SHARE / 2**20)}MB"
     return ibis.duckdb.connect(**config)
+
+
+def run_ddl(con, statement: str) -> None:
+    """Run a SQL statement that returns no rows (``create``, ``drop``) on ``con`` and finish it."""
+    con.raw_sql(statement).fetchall()
 
 
 def unique_name(stem: str) -> str:
