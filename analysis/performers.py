@@ -1112,4 +1112,4 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
     pos = order.index(RESOURCE) + 1 if RESOURCE in order else len(order)
     events = events[order[:pos] + [ROLE] + order[pos:]]
     quality = dataclasses.replace(log.quality, notes=[*log.quality.notes, roles.note])
-    return dataclasses.replace(log, events=events, quality=quality, discovered_roles=roles)
+    return log.with_events(events, quality=quality, discovered_roles=roles)

@@ -14,11 +14,17 @@ are exact on every backend; they are converted to hours only in the aggregated r
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
+import tempfile
 import threading
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -56,6 +62,7 @@ class EngineTables:
     con: object
     events: ir.Table
     ordered: ir.Table
+    prefix: str = ""
     _memo: dict = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -70,7 +77,7 @@ class EngineTables:
         key = ("table", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = self.con.create_table(f"m_{name}", expr, temp=True)
+                self._memo[key] = self.con.create_table(f"{self.prefix}m_{name}", expr, temp=True)
             return self._memo[key]
 
     def frame_table(self, name: str, frame: pd.DataFrame) -> ir.Table:
@@ -82,7 +89,9 @@ class EngineTables:
         key = ("frame", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = self.con.create_table(f"f_{name}", engine_frame(frame), temp=True)
+                self._memo[key] = self.con.create_table(
+                    f"{self.prefix}f_{name}", engine_frame(frame), temp=True
+                )
             return self._memo[key]
 
     def result(self, name: str, query) -> pd.DataFrame:
@@ -126,9 +135,12 @@ def engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[col]
         if s.dtype == object:
             try:
-                pa.array(s, from_pandas=True)
+                typed = pa.array(s, from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 s = s.astype("string").where(s.notna())
+            else:
+                if pa.types.is_null(typed.type):  # every value missing: the engine needs a type
+                    s = s.astype("string")
         out[col] = s
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
@@ -170,21 +182,211 @@ def engine_input(events: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def tables_for(owner: object, events: pd.DataFrame) -> EngineTables:
+#: Share of the machine's memory one DuckDB connection may use before it spills to disk.
+MEMORY_SHARE = 0.6
+_NAMES = itertools.count()
+
+
+def connect():
+    """Open the DuckDB connection of a new event log: the one place connections are made.
+
+    The connection may use :data:`MEMORY_SHARE` of the machine's memory and every core; beyond that
+    DuckDB spills to a temporary directory (``<tmp>/flowready-duckdb``) instead of failing.
+
+    Returns
+    -------
+    ibis backend
+        An in-process DuckDB connection (Ibis), session time zone UTC.
+
+    Examples
+    --------
+    >>> con = connect()
+    >>> int(con.sql("select 41 + 1 as x").execute()["x"][0])
+    42
+    """
+    cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: let DuckDB choose
+        memory = 0
+    config = {"threads": cores, "temp_directory": str(Path(tempfile.gettempdir()) / "flowready-duckdb")}
+    if memory:
+        config["memory_limit"] = f"{int(memory * MEMORY_SHARE / 2**20)}MB"
+    return ibis.duckdb.connect(**config)
+
+
+def run_ddl(con, statement: str) -> None:
+    """Run a SQL statement that returns no rows (``create``, ``drop``) on ``con`` and finish it."""
+    con.raw_sql(statement).fetchall()
+
+
+def unique_name(stem: str) -> str:
+    """A table name not used before in this process (``stem`` must be a plain identifier)."""
+    return f"{stem}_{next(_NAMES)}"
+
+
+@ibis.udf.scalar.builtin
+def epoch_us(value: dt.timestamp) -> dt.int64:  # noqa: D103 (DuckDB's epoch_us: µs since the epoch)
+    ...
+
+
+@dataclass(frozen=True, eq=False)
+class EventStore:
+    """The whole event table of one log, as a table of its DuckDB connection.
+
+    Attributes
+    ----------
+    con : ibis backend
+        The connection (:func:`connect`); logs derived from this one (filtered) share it.
+    name : str
+        The table's name in ``con``.
+    dtypes : dict of str to dtype
+        The pandas dtype of each column of the pandas copy (:meth:`to_frame`), as the source was read.
+    """
+
+    con: object
+    name: str
+    dtypes: dict = field(default_factory=dict, repr=False)
+    _frame: dict = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, con: object = None, *, keep: bool = True) -> EventStore:
+        """Store a pandas event table in a new connection (or ``con``); ``keep`` caches ``frame`` itself.
+
+        Object columns the engine cannot type (mixed values, lists read from XES) are stored as text.
+        """
+        con = connect() if con is None else con
+        name = unique_name("log")
+        con.create_table(name, engine_frame(frame), temp=True)
+        store = cls(con, name, {str(c): frame[c].dtype for c in frame.columns})
+        if keep:
+            store._frame["events"] = frame
+        return store
+
+    @classmethod
+    def from_table(cls, con: object, name: str, dtypes: dict | None = None) -> EventStore:
+        """Wrap the existing table ``name`` of ``con``."""
+        return cls(con, name, dict(dtypes or {}))
+
+    def table(self) -> ir.Table:
+        """The whole event table (Ibis)."""
+        return self.con.table(self.name)
+
+    def derive(self, expr: ir.Table) -> EventStore:
+        """Store ``expr`` (a query on :meth:`table`, same columns) as a new table of the same connection."""
+        name = unique_name("log")
+        self.con.create_table(name, expr, temp=True)
+        return EventStore(self.con, name, self.dtypes)
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return list(self.table().columns)
+
+    def count(self) -> int:
+        """The number of rows."""
+        with self._lock:
+            if "count" not in self._frame:
+                self._frame["count"] = int(self.table().count().execute())
+            return self._frame["count"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pandas copy of the whole table, ordered by ``row_nr``, with the dtypes of :attr:`dtypes`.
+
+        Cached: made once per store. Costly on large logs (every row and attribute in pandas).
+        """
+        with self._lock:
+            if "events" not in self._frame:
+                self._frame["events"] = frame_of(self.table().order_by(ROW_NR).to_pandas(), self.dtypes)
+            return self._frame["events"]
+
+
+def frame_of(df: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """Give the columns of ``df`` (read from the engine) the pandas dtypes the event table has.
+
+    Timestamps become ``datetime64[ns, UTC]``, text columns ``object`` with ``None`` for missing
+    values; other columns take their dtype from ``dtypes`` when it can hold the values.
+    """
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        want = dtypes.get(col)
+        if col in (TIMESTAMP, START_TIMESTAMP) or isinstance(want, pd.DatetimeTZDtype):
+            utc = want if isinstance(want, pd.DatetimeTZDtype) else "datetime64[ns, UTC]"
+            s = pd.to_datetime(s, utc=True).astype(utc)
+        elif want is not None and s.dtype != want:
+            with contextlib.suppress(TypeError, ValueError):  # keep the engine's dtype
+                s = s.astype(want)
+        if s.dtype == object:
+            s = s.where(s.notna(), None)
+        out[col] = s
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
+def engine_text(value: ir.Value) -> ir.StringValue:
+    """A column as text, written as pandas writes it (``astype("string")``) for the common types.
+
+    Booleans are ``True``/``False``; text stays as it is; numbers and other types take the engine's
+    text (``1.5``, ``2``).
+    """
+    if value.type().is_boolean():
+        return ibis.ifelse(value, "True", "False")
+    return value.cast("string")
+
+
+def narrow_events(full: ir.Table) -> ir.Table:
+    """The narrow table the queries read, derived from the whole event table.
+
+    Returns
+    -------
+    ibis Table
+        ``case_id``, ``activity`` (string), ``t_us``, ``start_us`` (int64 µs since the epoch, nullable),
+        ``resource``, ``role``, ``source_system`` (string, nullable), ``row_nr`` (int64).
+    """
+    cols = set(full.columns)
+
+    def text(name: str) -> ir.Value:
+        return full[name].cast("string") if name in cols else ibis.null("string")
+
+    return full.select(
+        **{
+            CASE_ID: full[CASE_ID].cast("string"),
+            ACTIVITY: full[ACTIVITY].cast("string"),
+            "t_us": epoch_us(full[TIMESTAMP]),
+            "start_us": epoch_us(full[START_TIMESTAMP]) if START_TIMESTAMP in cols else ibis.null("int64"),
+            RESOURCE: text(RESOURCE),
+            ROLE: text(ROLE),
+            SOURCE_SYSTEM: text(SOURCE_SYSTEM),
+            ROW_NR: full[ROW_NR].cast("int64"),
+        }
+    )
+
+
+def tables_for(owner: object, store: EventStore) -> EngineTables:
     """Return the engine tables of ``owner`` (an EventLog), creating them on first use.
 
-    The DuckDB copy lives as long as ``owner`` does; the ordered table is materialised once so that
-    every later query reuses the window computation.
+    The narrow ``events`` table is derived from the whole event table of ``store`` by a query, in
+    the same connection; the ordered table is materialised once so that every later query reuses
+    the window computation. They live as long as ``owner`` does.
     """
     cached = _CACHE.get(owner)
     if cached is not None:
         return cached
-    con = ibis.duckdb.connect(threads=2)
-    base = con.create_table("events", engine_input(events), temp=True)
-    ordered = con.create_table("ordered", order_events(base), temp=True)
-    tables = EngineTables(con, base, ordered)
-    _CACHE[owner] = tables
-    return tables
+    with _CACHE_LOCK:
+        cached = _CACHE.get(owner)
+        if cached is not None:
+            return cached
+        prefix = unique_name("t") + "_"
+        con = store.con
+        base = con.create_table(f"{prefix}events", narrow_events(store.table()), temp=True)
+        ordered = con.create_table(f"{prefix}ordered", order_events(base), temp=True)
+        tables = EngineTables(con, base, ordered, prefix)
+        _CACHE[owner] = tables
+        return tables
+
+
+_CACHE_LOCK = threading.RLock()
 
 
 def rebind_tables(old_owner: object, new_owner: object) -> None:

@@ -12,7 +12,6 @@ receives the row numbers kept.
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -25,7 +24,7 @@ import pandas as pd
 
 from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR, SOURCE_SYSTEM
 from mapper.discovery import discover_variants
-from mapper.engine import EngineTables, case_traces, execute, hours
+from mapper.engine import EngineTables, case_traces, engine_text, execute, hours
 from mapper.engine import variants as variants_query
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -184,15 +183,16 @@ def filter_log(
         kept = _filter_duration(kept, duration)
         described.append(_describe_hours(duration))
 
-    rows = execute(kept.select(ROW_NR))[ROW_NR].to_numpy()
-    if len(rows) == 0:
+    full = log.table()
+    kept = full.semi_join(kept.select(ROW_NR), ROW_NR)
+    derived = log.derive(kept, filters=(*log.filters, *described))
+    if derived.n_events == 0:
         earlier = f" (after the earlier filters: {'; '.join(log.filters)})" if log.filters else ""
         raise AnalysisError(
             f"No case of {log.source} is left after the filters {'; '.join(described)}{earlier}. "
             "Widen them: a longer time range, more attribute values or variants, or wider case hours."
         )
-    events = log.events.loc[np.isin(log.events[ROW_NR].to_numpy(), rows)].reset_index(drop=True)
-    return dataclasses.replace(log, events=events, filters=(*log.filters, *described))
+    return derived
 
 
 def filter_bounds(log: EventLog) -> dict:
@@ -244,12 +244,8 @@ def attribute_columns(log: EventLog, *, max_values: int = 200) -> pd.DataFrame:
     """
     if not isinstance(max_values, numbers.Integral) or max_values < 1:
         raise AnalysisError(f"max_values must be a positive integer, not {max_values!r}.")
-    ev = log.events
-    candidates = [
-        c
-        for c in ev.columns
-        if c not in (ROW_NR, CASE_ID) and not pd.api.types.is_datetime64_any_dtype(ev[c])
-    ]
+    schema = log.table().schema()
+    candidates = [c for c in log.columns if c not in (ROW_NR, CASE_ID) and not schema[c].is_timestamp()]
     out = pd.DataFrame(
         {
             "column": pd.Series(dtype="object"),
@@ -364,8 +360,8 @@ def _to_us(log: EventLog, value, which: str) -> int | None:
 
 
 def _check_column(log: EventLog, column) -> None:
-    if column not in log.events.columns:
-        have = ", ".join(map(str, log.events.columns))
+    if column not in log.columns:
+        have = ", ".join(map(str, log.columns))
         raise AnalysisError(f"{log.source} has no column {column!r}; the columns are: {have}.")
 
 
@@ -487,14 +483,13 @@ def _attribute_table(tables: EngineTables, log: EventLog, column: str) -> ir.Tab
     """
     key = ("attribute", column)
     if key not in tables._memo:
-        ev = log.events
-        value = ev[column].astype("string")
-        narrow = pd.DataFrame(
-            {CASE_ID: ev[CASE_ID].astype(str), ROW_NR: ev[ROW_NR].astype("int64"), "value": value}
+        t = log.table()
+        narrow = t.select(
+            **{CASE_ID: t[CASE_ID].cast("string"), ROW_NR: t[ROW_NR], "value": engine_text(t[column])}
         )
-        narrow = narrow[value.notna().to_numpy()].reset_index(drop=True)
+        narrow = narrow.filter(narrow.value.notnull())
         # Named by position: column names may hold any character.
-        name = f"attribute_{ev.columns.get_loc(column)}"
+        name = f"{tables.prefix}attribute_{log.columns.index(column)}"
         tables._memo[key] = tables.con.create_table(name, narrow, temp=True, overwrite=True)
     return tables._memo[key]
 
@@ -531,7 +526,9 @@ def _case_variants(tables: EngineTables, log: EventLog) -> ir.Table:
             pd.DataFrame({"variant": v["variant"].astype("int64"), "trace": [list(x) for x in v["trace"]]})
         )
         joined = case_traces(tables.ordered).join(numbers_, "trace").select(CASE_ID, "variant")
-        tables._memo[key] = tables.con.create_table("case_variants", joined, temp=True, overwrite=True)
+        tables._memo[key] = tables.con.create_table(
+            f"{tables.prefix}case_variants", joined, temp=True, overwrite=True
+        )
     return tables._memo[key]
 
 

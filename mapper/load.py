@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -23,11 +24,22 @@ from mapper.columns import (
     TIMESTAMP,
     detect_mapping,
 )
-from mapper.engine import execute, pair_lifecycle, pair_schedule, rebind_tables, timestamp_ties, to_us
+from mapper.engine import (
+    EventStore,
+    execute,
+    frame_of,
+    narrow_events,
+    pair_lifecycle,
+    pair_schedule,
+    run_ddl,
+    timestamp_ties,
+    to_us,
+    unique_name,
+)
 from mapper.errors import EventLogError, TimestampError
 from mapper.log import DataQuality, EventLog
-from mapper.readers import RawTable, read_raw
-from mapper.schema import validate_event_table
+from mapper.readers import RAW_ROW, RawTable, read_raw
+from mapper.schema import validate_engine_table, validate_event_table
 from mapper.timestamps import parse_timestamps
 
 
@@ -69,21 +81,6 @@ class Ledger:
             self.repairs[how] = self.repairs.get(how, 0) + count
             if len(rows):
                 self.examples.setdefault(how, [int(r) + 1 for r in list(rows[:5])])
-
-
-def _text(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Identifiers and names as stripped text; empty -> missing. Integral floats lose their '.0'.
-
-    Returns the text and a mask of the non-empty values that had spaces around them.
-    """
-    if pd.api.types.is_float_dtype(series):
-        as_int = series.dropna()
-        if (as_int == as_int.round()).all():
-            series = series.astype("Int64")
-    text = series.astype("string")
-    out = text.str.strip()
-    padded = (out != text) & (out != "")
-    return out.mask(out == ""), padded.fillna(False).to_numpy(dtype=bool)
 
 
 def load_event_log(
@@ -184,11 +181,11 @@ def load_event_log(
             raise EventLogError("<DataFrame>: the DataFrame has no rows.")
         raw = RawTable(source.reset_index(drop=True), "<DataFrame>", "dataframe", {})
     else:
-        raw = read_raw(source, sheet=sheet, object_type=object_type, xes_reader=xes_reader)
+        raw = read_raw(source, sheet=sheet, object_type=object_type, xes_reader=xes_reader, engine=True)
     ledger = Ledger(raw)
     if raw.format == "csv" and raw.details.get("line_offset", 2) is None:
         ledger.notes.append(
-            f"The file has {raw.details['lines']:,} lines for {len(raw.frame):,} rows and a header: blank "
+            f"The file has {raw.details['lines']:,} lines for {raw.n_rows:,} rows and a header: blank "
             "lines were skipped or values span several lines."
         )
     if raw.details.get("sep_line"):
@@ -207,7 +204,6 @@ def load_event_log(
         )
     if raw.details.get("xes_reader_note"):
         ledger.notes.append(f"XES read with lxml: {raw.details['xes_reader_note']}.")
-    frame = raw.frame
     explicit = {
         CASE_ID: case_id,
         ACTIVITY: activity,
@@ -217,60 +213,47 @@ def load_event_log(
         ROLE: role,
         LIFECYCLE: lifecycle,
     }
-    mapping, notes = detect_mapping(list(frame.columns), explicit=explicit, source=raw.source)
+    mapping, notes = detect_mapping(raw.columns, explicit=explicit, source=raw.source)
     ledger.notes.extend(notes)
-    n = len(frame)
+    n = raw.n_rows
+    con, raw_name = raw.engine_table()
 
-    # Canonical columns first, the rest untouched; nothing of the caller's frame is changed.
-    renames = mapping.renames()
-    columns: dict[str, pd.Series] = {ROW_NR: pd.Series(np.arange(n, dtype="int64"), index=frame.index)}
-    for src, canon in renames.items():
-        columns[canon] = frame[src]
-    for col in frame.columns:
-        if col in renames:
-            continue
-        if col in columns:  # e.g. a column named "resource" while another column was mapped to resource
-            kept_as = f"source_{col}"
-            ledger.notes.append(f"Column {col!r} is not the one mapped to {col}; it is kept as {kept_as!r}.")
-            columns[kept_as] = frame[col]
-        else:
-            columns[col] = frame[col]
-    events = pd.concat(columns, axis=1)
-
-    for canon in (CASE_ID, ACTIVITY, RESOURCE, ROLE, LIFECYCLE):
-        if canon in events:
-            events[canon], padded = _text(events[canon])
-            if canon != LIFECYCLE:
-                ledger.repair(
-                    f"spaces around the value removed (column {getattr(mapping, canon)!r})",
-                    events.index[padded],
-                )
-    for canon in (CASE_ID, ACTIVITY):
-        gone = events.index[events[canon].isna()]
-        ledger.drop(f"missing {canon} (column {getattr(mapping, canon)!r})", gone)
-        events = events.drop(index=gone)
-    events = _duplicates(events, frame, ledger, drop_duplicates)
-
-    events = _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad_timestamp)
-    if LIFECYCLE in events:
-        events = _pair_lifecycles(events, ledger)
-    if events.empty:
+    # Canonical columns first, the rest untouched; the raw table is read once into the event table.
+    ev = _map_columns(con, raw_name, raw, mapping, ledger)
+    _account_text_and_duplicates(con, ev, mapping, ledger, drop_duplicates)
+    ev = _parse_times_engine(con, ev, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad_timestamp)
+    run_ddl(con, f"drop table if exists {_q(raw_name)}")
+    if ev.count == 0:
         raise EventLogError(f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}.")
-    if estimate_start_times:
-        events = _estimate_starts(events, ledger)
-    if pseudonym_key is not None:
-        events = _pseudonymise(events, pseudonym_key, pseudonymise, ledger)
+    if LIFECYCLE in ev.columns:
+        _completion_lifecycles(con, ev, ledger)
+    if LIFECYCLE in ev.columns or estimate_start_times or pseudonym_key is not None:
+        # These steps still work on a pandas frame (lifecycle assembly, pix-framework's estimator,
+        # HMAC pseudonyms in Python): the table is materialised once, changed, and stored back.
+        events = ev.to_pandas(con)
+        if LIFECYCLE in events:
+            events = _pair_lifecycles(events, ledger)
+        if events.empty:
+            raise EventLogError(
+                f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}."
+            )
+        if estimate_start_times:
+            events = _estimate_starts(events, ledger)
+        if pseudonym_key is not None:
+            events = _pseudonymise(events, pseudonym_key, pseudonymise, ledger)
+        for canon in (CASE_ID, ACTIVITY):
+            events[canon] = events[canon].astype(object)
+        for canon in (RESOURCE, ROLE):
+            if canon in events:
+                events[canon] = events[canon].astype(object).where(events[canon].notna(), None)
+        events = events.reset_index(drop=True)
+        validate_event_table(events, source=raw.source)
+        store = EventStore.from_frame(events, con)
+    else:
+        store = EventStore.from_table(con, ev.name, ev.dtypes)
+        validate_engine_table(store.table(), source=raw.source)
 
-    for canon in (CASE_ID, ACTIVITY):
-        events[canon] = events[canon].astype(object)
-    for canon in (RESOURCE, ROLE):
-        if canon in events:
-            events[canon] = events[canon].astype(object).where(events[canon].notna(), None)
-    events = events.reset_index(drop=True)
-    validate_event_table(events, source=raw.source)
-
-    log = EventLog(events, raw.source, mapping, DataQuality(raw.source, raw.format, 0, 0, 0), timezone)
-    ties = execute(timestamp_ties(log.tables().events)).iloc[0]
+    ties = execute(timestamp_ties(narrow_events(store.table()))).iloc[0]
     if int(ties.tied_events):
         ledger.notes.append(
             f"{int(ties.tied_events):,} events in {int(ties.tied_cases):,} cases share their timestamp with "
@@ -290,34 +273,188 @@ def load_event_log(
         notes=ledger.notes,
         details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
     )
-    final = EventLog(events, raw.source, mapping, quality, timezone)
-    rebind_tables(log, final)  # the DuckDB copy built for the ties is the final log's
-    return final
+    return EventLog(store, raw.source, mapping, quality, timezone)
 
 
-def _duplicates(events: pd.DataFrame, frame: pd.DataFrame, ledger: Ledger, drop: bool) -> pd.DataFrame:
-    """Count rows that repeat an earlier row in every source column; drop them when asked."""
-    if frame.empty:
-        return events
-    # On the frame as read, without copying it: a row equal to a dropped row has the same defect and
-    # was dropped too, so no kept row is counted against a row that is gone.
-    try:
-        repeated = frame.duplicated(keep="first")
-    except TypeError:  # unhashable cells (XES lists): compare their text
-        repeated = frame.astype("string").duplicated(keep="first")
-    dup = events.index[repeated.loc[events.index].to_numpy()]
-    ledger.details["duplicates"] = len(dup)
-    if not len(dup):
-        return events
-    if drop:
-        ledger.drop("exact duplicate of an earlier row (drop_duplicates)", dup)
-        return events.drop(index=dup)
-    ledger.examples.setdefault("exact duplicates (kept)", [int(r) + 1 for r in list(dup[:5])])
-    ledger.notes.append(
-        f"{len(dup):,} rows repeat an earlier row in every column (e.g. {ledger.label(dup[0])}); they are "
-        "kept. Pass --drop-duplicates to drop them."
+#: Python's ``str.strip()`` white space (``str.isspace``) as an RE2 class, for the engine's text repair.
+_WS = r"[\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+
+
+def _strip_sql(text: str) -> str:
+    """SQL stripping leading and trailing white space from ``text`` as ``str.strip()`` does."""
+    return f"regexp_replace({text}, '^{_WS}+|{_WS}+$', '', 'g')"
+
+
+_TEXT_CANON = (CASE_ID, ACTIVITY, RESOURCE, ROLE, LIFECYCLE)
+
+
+def _q(name: object) -> str:
+    """A quoted SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    """A quoted SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class _Events:
+    """The event table while it is being loaded: a table of the load's connection and what it holds."""
+
+    name: str
+    columns: list
+    dtypes: dict
+    count: int
+
+    def to_pandas(self, con) -> pd.DataFrame:
+        return frame_of(con.table(self.name).order_by(ROW_NR).to_pandas(), self.dtypes)
+
+
+def _replace_table(con, ev: _Events, select_sql: str) -> _Events:
+    """Store ``select_sql`` (over ``{src}``, the current table) as the new event table."""
+    name = unique_name("load")
+    run_ddl(con, f"create temp table {_q(name)} as {select_sql.format(src=_q(ev.name))}")
+    run_ddl(con, f"drop table if exists {_q(ev.name)}")
+    count = con.raw_sql(f"select count(*) from {_q(name)}").fetchall()[0][0]
+    return _Events(name, ev.columns, ev.dtypes, int(count))
+
+
+def _text_sql(con, raw_name: str, col: str, kind: str) -> str:
+    """SQL of the text of raw column ``col`` as pandas writes it (``astype("string")``).
+
+    Integral floats lose their '.0' (pandas reads integer ids with missing values as floats).
+    """
+    c = _q(col)
+    if kind in ("FLOAT", "DOUBLE"):
+        integral = con.raw_sql(
+            f"select coalesce(bool_and({c} = round({c})), true) from {_q(raw_name)} where {c} is not null"
+        ).fetchall()[0][0]
+        return f"cast(cast({c} as hugeint) as varchar)" if integral else f"cast({c} as varchar)"
+    if kind == "BOOLEAN":
+        return f"case when {c} then 'True' when not {c} then 'False' end"
+    if kind == "VARCHAR":
+        return c
+    return f"cast({c} as varchar)"
+
+
+def _map_columns(con, raw_name: str, raw: RawTable, mapping, ledger: Ledger) -> _Events:
+    """The event table as first mapped: ``row_nr``, the canonical columns, then the attributes.
+
+    Text columns are stripped (empty -> missing) with a flag per column for values that had spaces
+    around them; ``_dup`` flags rows repeating an earlier row in every source column.
+    """
+    kinds = dict(con.raw_sql(f"select column_name, column_type from (describe {_q(raw_name)})").fetchall())
+    renames = mapping.renames()
+    select = [f"{_q(RAW_ROW)} as {ROW_NR}"]
+    columns = [ROW_NR]
+    dtypes = {ROW_NR: np.dtype("int64")}
+    taken = {ROW_NR}
+    for src, canon in renames.items():
+        if canon in _TEXT_CANON:
+            text = _text_sql(con, raw_name, src, kinds[src])
+            stripped = _strip_sql(text)
+            select.append(f"nullif({stripped}, '') as {_q(canon)}")
+            select.append(
+                f"coalesce({stripped} <> {text} and {stripped} <> '', false) as {_q('_padded_' + canon)}"
+            )
+            dtypes[canon] = np.dtype(object)
+        else:
+            select.append(f"{_q(src)} as {_q(canon)}")
+            dtypes[canon] = pd.DatetimeTZDtype(tz="UTC")
+        columns.append(canon)
+        taken.add(canon.lower())
+    for col in raw.columns:
+        if col in renames:
+            continue
+        name = col
+        if str(col).lower() in taken:  # e.g. a column named "resource" while another was mapped to it
+            name = f"source_{col}"
+            ledger.notes.append(f"Column {col!r} is not the one mapped to {col}; it is kept as {name!r}.")
+        select.append(f"{_q(col)} as {_q(name)}")
+        columns.append(name)
+        taken.add(str(name).lower())
+        if raw.dtypes.get(col) is not None:
+            dtypes[name] = raw.dtypes[col]
+    dups = _duplicate_rows(con, raw_name, raw.columns)
+    select.append(f"{_q(RAW_ROW)} in (select r from {_q(dups)}) as _dup")
+    name = unique_name("load")
+    run_ddl(con, f"create temp table {_q(name)} as select {', '.join(select)} from {_q(raw_name)}")
+    run_ddl(con, f"drop table {_q(dups)}")
+    return _Events(name, columns, dtypes, raw.n_rows)
+
+
+def _duplicate_rows(con, raw_name: str, columns: list) -> str:
+    """A table ``(r)`` of the raw rows that repeat an earlier row in every source column.
+
+    Rows are first grouped by a hash of all their values; only rows sharing a hash with another row
+    are compared value by value (missing values equal each other, as pandas' ``duplicated``).
+    """
+    name = unique_name("dups")
+    cols = ", ".join(_q(c) for c in columns)
+    raw = _q(raw_name)
+    row = _q(RAW_ROW)
+    run_ddl(
+        con,
+        f"create temp table {_q(name)} as with h as (select {row}, hash({cols}) as _h from {raw}), "
+        f"c as (select {row} from h where _h in (select _h from h group by _h having count(*) > 1)) "
+        f"select r from (select {row} as r, row_number() over (partition by {cols} order by {row}) as _n "
+        f"from {raw} where {row} in (select {row} from c)) where _n > 1",
     )
-    return events
+    return name
+
+
+def _first_rows(con, table: str, where: str, limit: int = 5) -> list[int]:
+    """The first ``limit`` 0-based row numbers of ``table`` matching ``where``."""
+    rows = con.raw_sql(f"select {ROW_NR} from {_q(table)} where {where} order by {ROW_NR} limit {limit}")
+    return [int(r[0]) for r in rows.fetchall()]
+
+
+class _Rows:
+    """A count with the first row numbers: what :class:`Ledger` needs of a set of rows."""
+
+    def __init__(self, count: int, first: list[int]) -> None:
+        self.count, self.first = count, first
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, item):
+        return self.first[item]
+
+
+def _rows(con, table: str, where: str) -> _Rows:
+    count = con.raw_sql(f"select count(*) from {_q(table)} where {where}").fetchall()[0][0]
+    return _Rows(int(count), _first_rows(con, table, where) if count else [])
+
+
+def _account_text_and_duplicates(con, ev: _Events, mapping, ledger: Ledger, drop_duplicates: bool) -> None:
+    """Repairs of padded values, drops of rows without case or activity, and the duplicates (in place)."""
+    for canon in (CASE_ID, ACTIVITY, RESOURCE, ROLE):
+        if canon in ev.columns:
+            ledger.repair(
+                f"spaces around the value removed (column {getattr(mapping, canon)!r})",
+                _rows(con, ev.name, _q("_padded_" + canon)),
+            )
+    ok = "true"
+    for canon in (CASE_ID, ACTIVITY):
+        gone = _rows(con, ev.name, f"{ok} and {_q(canon)} is null")
+        ledger.drop(f"missing {canon} (column {getattr(mapping, canon)!r})", gone)
+        ok = f"{ok} and {_q(canon)} is not null"
+    dup = _rows(con, ev.name, f"{ok} and _dup")
+    ledger.details["duplicates"] = len(dup)
+    if len(dup) and drop_duplicates:
+        ledger.drop("exact duplicate of an earlier row (drop_duplicates)", dup)
+        ok = f"{ok} and not _dup"
+    elif len(dup):
+        ledger.examples.setdefault("exact duplicates (kept)", [int(r) + 1 for r in dup.first])
+        ledger.notes.append(
+            f"{len(dup):,} rows repeat an earlier row in every column (e.g. {ledger.label(dup.first[0])}); "
+            "they are kept. Pass --drop-duplicates to drop them."
+        )
+    cols = ", ".join(_q(c) for c in ev.columns)
+    new = _replace_table(con, ev, f"select {cols} from {{src}} where {ok}")
+    ev.name, ev.count = new.name, new.count
 
 
 def _estimate_starts(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
@@ -362,62 +499,174 @@ def check_zone(timezone: str) -> None:
         ) from None
 
 
-def _parse_times(events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad) -> pd.DataFrame:
+def _completion_lifecycles(con, ev: _Events, ledger: Ledger) -> None:
+    """Lifecycles without start, schedule or assign events: keep the complete events (in the engine).
+
+    Leaves the table as it is when start/schedule/assign events are present (they are paired by
+    :func:`_pair_lifecycles`).
+    """
+    lc = f"lower({_q(LIFECYCLE)})"
+    counts = con.raw_sql(
+        f"select {lc} as v, count(*) as n from {_q(ev.name)} group by v order by n desc"
+    ).fetchall()
+    values = {v for v, _ in counts}
+    if values & {"start", *_AUX}:
+        return
+    ledger.details["lifecycle"] = {
+        "transitions": {("<NA>" if v is None else str(v)): int(k) for v, k in counts},
+        "paired": 0,
+        "unmatched_complete": 0,
+        "unmatched_start": 0,
+    }
+    keep = "true"
+    if "complete" in values:  # completion events are the events
+        others = sorted(("<missing>" if v is None else v) for v in values if v != "complete")
+        for value in others:
+            where = f"{lc} is null" if value == "<missing>" else f"{lc} = {_lit(value)}"
+            ledger.drop(
+                f"lifecycle transition {value!r} (only complete events are used)", _rows(con, ev.name, where)
+            )
+        keep = f"{lc} is not distinct from 'complete'"
+    ev.columns = [c for c in ev.columns if c != LIFECYCLE]
+    new = _replace_table(con, ev, f"select {', '.join(_q(c) for c in ev.columns)} from {{src}} where {keep}")
+    ev.name, ev.count = new.name, new.count
+
+
+def _parse_times_engine(con, ev: _Events, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad):
+    """Parse the time columns of the event table; drop or repair the rows as today's contract says.
+
+    Columns the engine already holds as UTC (or naive, taken as UTC) timestamps are converted by a
+    query. Any other column is parsed by :func:`mapper.timestamps.parse_timestamps` on its DISTINCT
+    values (indexed by the first row holding each, so messages name real rows), and the result is
+    joined back; columns read by pandas readers (Excel cells of mixed types) are parsed row by row.
+    """
     source = ledger.raw.source
     for canon in (TIMESTAMP, START_TIMESTAMP):
-        if canon not in events:
+        if canon not in ev.columns:
             continue
         col = getattr(mapping, canon)
-        parsed = parse_timestamps(
-            events[canon],
-            column=col,
-            source=source,
-            timestamp_format=timestamp_format,
-            dayfirst=dayfirst,
-            timezone=timezone,
-            row_label=ledger.label,
-            excel_epoch=ledger.raw.details.get("excel_epoch"),
+        c = _q(canon)
+        kind = con.raw_sql(
+            f"select column_type from (describe {_q(ev.name)}) where column_name = {_lit(canon)}"
         )
-        bad = events.index[parsed.bad]
-        if len(bad):
-            examples = "; ".join(f"{ledger.label(i)}: {events.at[i, canon]!r}" for i in bad[:5])
-            if on_bad == "error":
-                remedy = "drop those rows" if canon == TIMESTAMP else "keep those events without a start time"
-                raise TimestampError(
-                    f"{source}: column {col!r} has {len(bad):,} value(s) that are not timestamps in the "
-                    f"column's format ({parsed.format}): {examples}. Fix them, pass --timestamp-format, or "
-                    f"pass --drop-bad-timestamps to {remedy} (they are reported)."
+        kind = kind.fetchall()[0][0]
+        others = ", ".join(_q(x) for x in ev.columns if x != canon)
+        excel = ledger.raw.details.get("excel_epoch")
+        aware = kind.startswith("TIMESTAMPTZ") or kind.endswith("WITH TIME ZONE")
+        native = aware or (kind.startswith("TIMESTAMP") and timezone == "UTC")
+        if native and excel is None:
+            parsed_sql = f"cast({c} as timestamptz)"
+            zone = "time zone stored in the data" if aware else f"naive, taken as {timezone}"
+            fmt, how_rows = "native datetime", {}
+            date_only = con.raw_sql(
+                f"select coalesce(bool_and({parsed_sql} = date_trunc('day', {parsed_sql})), true) "
+                f"from {_q(ev.name)} where {c} is not null"
+            ).fetchall()[0][0]
+            table = unique_name("load")
+            run_ddl(
+                con,
+                f"create temp table {_q(table)} as select {others}, {parsed_sql} as {c}, {c} as _raw, "
+                f"{c} is null as _missing, false as _bad from {_q(ev.name)}",
+            )
+        else:
+            by_row = excel is not None and ledger.raw.frame is not None
+            if by_row:  # Excel cells keep their own types (dates, serial numbers, text) in pandas
+                rows = con.raw_sql(f"select {ROW_NR} from {_q(ev.name)} order by {ROW_NR}").fetchnumpy()
+                index = pd.Index(rows[ROW_NR], dtype="int64")
+                values = ledger.raw.frame[getattr(mapping, canon)].iloc[index.to_numpy()]
+                values.index = index
+                key_sql, join = f"{ROW_NR}", ""
+            else:
+                d = unique_name("distinct")
+                run_ddl(
+                    con,
+                    f"create temp table {_q(d)} as select {c} as v, min({ROW_NR}) as first_row "
+                    f"from {_q(ev.name)} group by {c}",
                 )
-        for how, count in parsed.repairs.items():
-            rows = parsed.repair_rows.get(how, pd.Index([]))
-            ledger.repair(f"{col}: {how}", rows, None if len(rows) == count else count)
-        fmt = parsed.format
+                shown = "cast(v as varchar)" if kind == "DATE" else "v"  # as pandas reads Parquet dates
+                got = con.raw_sql(f"select first_row, {shown} as v from {_q(d)} order by first_row").df()
+                values = pd.Series(got["v"].to_numpy(), index=pd.Index(got["first_row"], dtype="int64"))
+                key_sql = "_d.first_row"
+                join = f"join {_q(d)} _d on e.{c} is not distinct from _d.v"
+            parsed = parse_timestamps(
+                values,
+                column=col,
+                source=source,
+                timestamp_format=timestamp_format,
+                dayfirst=dayfirst,
+                timezone=timezone,
+                row_label=ledger.label,
+                excel_epoch=ledger.raw.details.get("excel_epoch"),
+            )
+            fmt, zone, date_only = parsed.format, parsed.zone, parsed.date_only
+            how_rows = {how: f"_rep{i}" for i, how in enumerate(parsed.repairs)}
+            p = pd.DataFrame(
+                {
+                    "_key": values.index.to_numpy(),
+                    "_us": to_us(parsed.values).astype("Int64").reset_index(drop=True),
+                    "_bad": parsed.bad.to_numpy(dtype=bool),
+                    "_missing": parsed.missing.to_numpy(dtype=bool),
+                }
+            )
+            for how, flag in how_rows.items():
+                p[flag] = values.index.isin(parsed.repair_rows.get(how, pd.Index([])))
+            pname = unique_name("parsed")
+            con.con.register(pname, p)
+            flags = "".join(f", _p.{f}" for f in how_rows.values())
+            table = unique_name("load")
+            kept = ", ".join("e." + _q(x) for x in ev.columns if x != canon)
+            on = key_sql.replace(ROW_NR, "e." + ROW_NR)
+            run_ddl(
+                con,
+                f"create temp table {_q(table)} as select {kept}, "
+                f"cast(make_timestamp(cast(_p._us as bigint)) as timestamptz) as {c}, e.{c} as _raw, "
+                f"_p._missing, _p._bad{flags} from {_q(ev.name)} e {join} join {pname} _p on _p._key = {on}",
+            )
+            con.con.unregister(pname)
+            if not by_row:
+                run_ddl(con, f"drop table {_q(d)}")
+        run_ddl(con, f"drop table {_q(ev.name)}")
+        bad = _rows(con, table, "_bad")
+        if len(bad) and on_bad == "error":
+            shown = con.raw_sql(
+                f"select {ROW_NR}, _raw from {_q(table)} where _bad order by {ROW_NR} limit 5"
+            )
+            examples = "; ".join(f"{ledger.label(int(i))}: {v!r}" for i, v in shown.fetchall())
+            remedy = "drop those rows" if canon == TIMESTAMP else "keep those events without a start time"
+            raise TimestampError(
+                f"{source}: column {col!r} has {len(bad):,} value(s) that are not timestamps in the "
+                f"column's format ({fmt}): {examples}. Fix them, pass --timestamp-format, or "
+                f"pass --drop-bad-timestamps to {remedy} (they are reported)."
+            )
+        for how, flag in how_rows.items():
+            ledger.repair(f"{col}: {how}", _rows(con, table, flag))
         if fmt == "native datetime" and ledger.raw.details.get("xes_reader") == "rustxes":
             fmt = "XES xs:dateTime (ISO 8601), parsed by rustxes"
         ledger.details[f"{canon}_format"] = fmt
-        ledger.details[f"{canon}_zone"] = parsed.zone
-        if parsed.date_only:
+        ledger.details[f"{canon}_zone"] = zone
+        if date_only:
             ledger.notes.append(f"Column {col!r} holds dates without times of day.")
+        cols = ", ".join(_q(x) for x in ev.columns)
         if canon == TIMESTAMP:
-            ledger.notes.append(f"Timestamps in {col!r}: {fmt}, {parsed.zone}.")
-            events[canon] = parsed.values
+            ledger.notes.append(f"Timestamps in {col!r}: {fmt}, {zone}.")
             ledger.drop(f"unparseable timestamp (column {col!r})", bad)
-            gone = events.index[parsed.missing]
-            ledger.drop(f"missing timestamp (column {col!r})", gone)
-            events = events.drop(index=bad.union(gone))
+            ledger.drop(f"missing timestamp (column {col!r})", _rows(con, table, "_missing"))
+            keep = f"select {cols} from {{src}} where not _bad and not _missing"
         else:
-            values = parsed.values.mask(parsed.bad)
             ledger.repair(f"unparseable start timestamp in {col!r}: event kept without a start", bad)
-            late = events.index[values.notna() & (values > events[TIMESTAMP])]
+            late = _rows(con, table, f"{c} > {_q(TIMESTAMP)}")
             ledger.repair(f"start in {col!r} after the completion: event kept without a start", late)
-            values.loc[late] = pd.NaT
-            missing = int(parsed.missing.sum())
+            missing = len(_rows(con, table, "_missing"))
             if missing:
                 ledger.notes.append(
                     f"{missing:,} events have no start time in {col!r}; their processing time is unknown."
                 )
-            events[canon] = values
-    return events
+            fixed = f"case when _bad or {c} > {_q(TIMESTAMP)} then null else {c} end as {c}"
+            keep = "select " + ", ".join(fixed if x == canon else _q(x) for x in ev.columns) + " from {src}"
+        ev.name = table
+        new = _replace_table(con, ev, keep)
+        ev.name, ev.count = new.name, new.count
+    return ev
 
 
 _WORK = ("start", "complete")

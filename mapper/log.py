@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import asdict, dataclass, field
 
 import ibis.expr.types as ir
 import pandas as pd
 
-from mapper.columns import RESOURCE, ROLE, SOURCE_SYSTEM, START_ESTIMATED, START_TIMESTAMP, ColumnMapping
-from mapper.engine import EngineTables, execute, log_counts, tables_for, variants
+from mapper.columns import (
+    RESOURCE,
+    ROLE,
+    ROW_NR,
+    SOURCE_SYSTEM,
+    START_ESTIMATED,
+    START_TIMESTAMP,
+    ColumnMapping,
+)
+from mapper.engine import EngineTables, EventStore, execute, frame_of, log_counts, tables_for, variants
 
 
 @dataclass(frozen=True)
@@ -124,15 +133,15 @@ class DataQuality:
 class EventLog:
     """A validated event table with the mapping it was read with and its data-quality report.
 
-    Create it with :func:`mapper.load_event_log`; never construct it by hand.
+    Create it with :func:`mapper.load_event_log` (or :meth:`from_frame` for a table made by hand). The
+    event table lives in the engine (DuckDB through Ibis, :attr:`store`): :meth:`table`,
+    :meth:`tables`, :attr:`columns` and :attr:`n_events` answer without pandas; :attr:`events` is a
+    pandas copy made on first use.
 
     Attributes
     ----------
-    events : pandas.DataFrame
-        One row per event (activity instance). Columns: ``case_id`` (str), ``activity`` (str),
-        ``timestamp`` (``datetime64[ns, UTC]``, completion), ``row_nr`` (int64, position in the source,
-        the tie-break for equal timestamps), optional ``start_timestamp`` (``datetime64[ns, UTC]``),
-        ``resource`` and ``role`` (str), then the source's other attributes untouched.
+    store : mapper.engine.EventStore
+        The whole event table in the log's DuckDB connection.
     source : str
         The file name.
     mapping : ColumnMapping
@@ -151,7 +160,7 @@ class EventLog:
         the roles (if any) are the file's own.
     """
 
-    events: pd.DataFrame
+    store: EventStore = field(repr=False)
     source: str
     mapping: ColumnMapping
     quality: DataQuality
@@ -159,34 +168,128 @@ class EventLog:
     filters: tuple = ()
     discovered_roles: object | None = field(default=None, repr=False)
 
+    @classmethod
+    def from_frame(
+        cls,
+        events: pd.DataFrame,
+        source: str,
+        mapping: ColumnMapping,
+        quality: DataQuality,
+        timezone: str = "UTC",
+        **changes,
+    ) -> EventLog:
+        """A log whose event table is the pandas frame ``events`` (stored in a new engine connection).
+
+        Parameters
+        ----------
+        events : pandas.DataFrame
+            A canonical event table (see :attr:`events`); it is not validated here and not copied:
+            do not change it afterwards.
+        source, mapping, quality, timezone
+            As the attributes.
+        **changes
+            ``filters``, ``discovered_roles``.
+
+        Returns
+        -------
+        EventLog
+
+        Examples
+        --------
+        >>> log = load_event_log("sample_logs/council_permits.csv")
+        >>> copy = EventLog.from_frame(log.events, log.source, log.mapping, log.quality)
+        >>> copy.n_events == log.n_events
+        True
+        """
+        return cls(EventStore.from_frame(events), source, mapping, quality, timezone, **changes)
+
+    def with_events(self, events: pd.DataFrame, **changes) -> EventLog:
+        """This log with another pandas event table (and other attributes in ``changes``).
+
+        Prefer :meth:`derive` (an engine query) on large logs: this stores ``events`` in a new
+        connection.
+        """
+        return dataclasses.replace(self, store=EventStore.from_frame(events), **changes)
+
+    def derive(self, table: ir.Table, **changes) -> EventLog:
+        """This log with the event table ``table``, a query on :meth:`table` (e.g. a filter).
+
+        Parameters
+        ----------
+        table : ibis Table
+            Rows (and columns) of :meth:`table` of this log: same connection, canonical columns kept.
+        **changes
+            Other attributes of the new log (``filters``, ``quality``, ``discovered_roles`` ...).
+
+        Returns
+        -------
+        EventLog
+            The result is stored once as a table of this log's connection.
+
+        Examples
+        --------
+        >>> log = load_event_log("sample_logs/council_permits.csv")
+        >>> t = log.table()
+        >>> log.derive(t.filter(t.activity == "Submit application")).n_events < log.n_events
+        True
+        """
+        return dataclasses.replace(self, store=self.store.derive(table), **changes)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The event table as a pandas frame (made on first use, then cached; costly on large logs).
+
+        One row per event (activity instance), in ``row_nr`` order. Columns: ``case_id`` (str),
+        ``activity`` (str), ``timestamp`` (``datetime64[ns, UTC]``, completion), ``row_nr`` (int64,
+        position in the source, the tie-break for equal timestamps), optional ``start_timestamp``
+        (``datetime64[ns, UTC]``), ``resource`` and ``role`` (str), then the source's other attributes.
+        Library code reads :meth:`table` instead; this copy is for notebooks.
+        """
+        return self.store.to_frame()
+
+    def _has_values(self, column: str) -> bool:
+        if column not in self.columns:
+            return False
+        return self._flag(f"has_{column}", lambda t: t[column].notnull().any())
+
+    def _flag(self, key: str, query) -> bool:
+        memo = self.store._frame
+        if key not in memo:
+            memo[key] = bool(query(self.table()).execute())
+        return memo[key]
+
     @property
     def has_start_timestamps(self) -> bool:
         """Whether at least one event has a start timestamp (processing times can be measured)."""
-        return START_TIMESTAMP in self.events and bool(self.events[START_TIMESTAMP].notna().any())
+        return self._has_values(START_TIMESTAMP)
 
     @property
     def has_resources(self) -> bool:
         """Whether at least one event names its resource."""
-        return RESOURCE in self.events and bool(self.events[RESOURCE].notna().any())
+        return self._has_values(RESOURCE)
 
     @property
     def has_roles(self) -> bool:
         """Whether at least one event names its role or team."""
-        return ROLE in self.events and bool(self.events[ROLE].notna().any())
+        return self._has_values(ROLE)
 
     @property
     def has_systems(self) -> bool:
         """Whether the log merges events of more than one source system (:func:`mapper.merge_event_logs`)."""
-        return SOURCE_SYSTEM in self.events and self.events[SOURCE_SYSTEM].nunique() > 1
+        if SOURCE_SYSTEM not in self.columns:
+            return False
+        return self._flag("has_systems", lambda t: t[SOURCE_SYSTEM].nunique() > 1)
 
     @property
     def has_estimated_start_times(self) -> bool:
-        """Whether some start timestamps were estimated rather than recorded (:mod:`mapper.start_times`)."""
-        return START_ESTIMATED in self.events and bool(self.events[START_ESTIMATED].any())
+        """Whether some start times were estimated rather than recorded (:mod:`mapper.start_times`)."""
+        if START_ESTIMATED not in self.columns:
+            return False
+        return self._flag("has_estimated", lambda t: t[START_ESTIMATED].fill_null(False).any())
 
     def tables(self) -> EngineTables:
-        """The Ibis/DuckDB tables of this log (created on first use, then reused)."""
-        return tables_for(self, self.events)
+        """The narrow Ibis/DuckDB tables of this log (derived from :meth:`table` once, then reused)."""
+        return tables_for(self, self.store)
 
     def table(self) -> ir.Table:
         """The whole event table in the engine: every column of :attr:`events`, attributes included.
@@ -207,17 +310,17 @@ class EventLog:
         >>> int(log.table().count().execute()) == log.n_events
         True
         """
-        return self.tables().frame_table("full", self.events)
+        return self.store.table()
 
     @property
     def columns(self) -> list[str]:
         """The names of the event table's columns (canonical ones first, then the attributes)."""
-        return [str(c) for c in self.events.columns]
+        return self.store.columns
 
     @property
     def n_events(self) -> int:
         """The number of events (rows of the event table)."""
-        return len(self.events)
+        return self.store.count()
 
     def summary(self) -> dict:
         """Headline counts: the ``log`` section of ``findings.json``.
@@ -234,18 +337,19 @@ class EventLog:
         return log_summary(self)
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of the event table (``events``)."""
+        """A copy of the event table (:attr:`events`; costly on large logs)."""
         return self.events.copy()
 
     def __repr__(self) -> str:
-        return f"EventLog({self.source!r}: {len(self.events):,} events)"
+        return f"EventLog({self.source!r}: {self.n_events:,} events)"
 
     def _repr_html_(self) -> str:
         s = self.summary()
         head = "".join(
             f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in s.items()
         )
-        return f"<table>{head}</table>" + self.events.head(10).to_html(index=False)
+        first = frame_of(self.table().order_by(ROW_NR).limit(10).to_pandas(), self.store.dtypes)
+        return f"<table>{head}</table>" + first.to_html(index=False)
 
 
 def log_summary(log: EventLog) -> dict:
@@ -266,8 +370,10 @@ def log_summary(log: EventLog) -> dict:
         "end": to_iso(c.end_us),
         "has_start_timestamps": log.has_start_timestamps,
         "start_times_estimated": log.has_estimated_start_times,
-        "systems": sorted(log.events[SOURCE_SYSTEM].dropna().unique().tolist())
-        if SOURCE_SYSTEM in log.events
+        "systems": sorted(
+            execute(log.table().select(SOURCE_SYSTEM).distinct())[SOURCE_SYSTEM].dropna().tolist()
+        )
+        if SOURCE_SYSTEM in log.columns
         else [],
         "filters": list(log.filters),
     }

@@ -9,6 +9,7 @@ from in ``source_system``, so a case moving from one system to another is a hand
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -166,7 +167,9 @@ def merge_event_logs(
     rows_read = sum(int(log.quality.rows_read) for _, log in named)
     rows_dropped = sum(int(log.quality.rows_dropped) for _, log in named)
     first = named[0][1]
-    draft = EventLog(events, name, first.mapping, DataQuality(name, "merged", 0, 0, 0), first.timezone)
+    draft = EventLog.from_frame(
+        events, name, first.mapping, DataQuality(name, "merged", 0, 0, 0), first.timezone
+    )
     ties = execute(timestamp_ties(draft.tables().events)).iloc[0]
     details = {
         "sources": sources,
@@ -198,7 +201,7 @@ def merge_event_logs(
         notes=notes,
         details=details,
     )
-    final = EventLog(events, name, first.mapping, quality, first.timezone)
+    final = dataclasses.replace(draft, quality=quality)
     rebind_tables(draft, final)
     return final
 

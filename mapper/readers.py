@@ -43,6 +43,8 @@ MAX_XLSX_BYTES = 1024**3
 MAX_DECOMPRESSED_BYTES = 4 * 1024**3
 #: The XML prolog (before the root element) is checked within this many bytes.
 MAX_PROLOG_BYTES = 1024**2
+#: The engine column holding each raw row's 0-based position in the source.
+RAW_ROW = "__flowready_row"
 _XES_TYPES = {"string", "date", "int", "float", "boolean", "id", "list", "container"}
 
 
@@ -69,6 +71,56 @@ class RawTable:
     source: str
     format: str
     details: dict = field(default_factory=dict)
+    #: When the reader streamed the rows straight into the engine: ``(connection, table name)``;
+    #: the table has the source's columns and :data:`RAW_ROW`. ``frame`` is then ``None``.
+    table: tuple | None = None
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def columns(self) -> list:
+        """The source's column names, in file order."""
+        if self.frame is not None:
+            return list(self.frame.columns)
+        con, name = self.table
+        return [c for c in con.table(name).columns if c != RAW_ROW]
+
+    @property
+    def n_rows(self) -> int:
+        """The number of rows read."""
+        if self.frame is not None:
+            return len(self.frame)
+        con, name = self.table
+        return int(con.raw_sql(f'select count(*) from "{name}"').fetchall()[0][0])
+
+    @property
+    def dtypes(self) -> dict:
+        """The pandas dtype of each column when a pandas reader read it (empty when streamed)."""
+        return {} if self.frame is None else dict(self.frame.dtypes.items())
+
+    def engine_table(self) -> tuple:
+        """``(connection, table name)``: the rows in the engine, with their 0-based position :data:`RAW_ROW`.
+
+        A pandas frame is stored (through Arrow) in a new connection (:func:`mapper.engine.connect`) on
+        the first call; object columns of mixed types (XES lists) become text there.
+        """
+        if self.table is not None:
+            return self.table
+        if "table" not in self._memo:
+            import numpy as np
+
+            from mapper.engine import connect, engine_frame, run_ddl, unique_name
+
+            con = connect()
+            name = unique_name("raw")
+            frame = engine_frame(self.frame)
+            frame.columns = [str(c) for c in frame.columns]
+            frame[RAW_ROW] = np.arange(len(frame), dtype="int64")
+            view = unique_name("frame")
+            con.con.register(view, frame)
+            run_ddl(con, f'create temp table "{name}" as select * from "{view}"')
+            con.con.unregister(view)
+            self._memo["table"] = (con, name)
+        return self._memo["table"]
 
 
 class _CappedReader(io.RawIOBase):
@@ -167,6 +219,7 @@ def read_raw(
     sheet: str | None = None,
     object_type: str | None = None,
     xes_reader: Literal["auto", "rustxes", "lxml"] = "auto",
+    engine: bool = False,
 ) -> RawTable:
     """Read an event-log file into a :class:`RawTable`.
 
@@ -185,6 +238,9 @@ def read_raw(
         XES only. ``"auto"`` uses the Rust importer (``rustxes``) when installed and falls back to the
         hardened lxml parser when it is not, or when it reports a problem (an unparseable date, an event
         outside a trace) or returns a different number of events; ``"lxml"`` always uses lxml.
+    engine : bool
+        Stream Parquet straight into the engine (``RawTable.table``, ``frame`` is ``None``) instead of
+        reading it into pandas; the other formats are read into pandas either way.
 
     Returns
     -------
@@ -217,7 +273,7 @@ def read_raw(
             return _read_excel(path, sheet)
         if fmt.startswith("ocel"):
             return _read_ocel(path, fmt.removeprefix("ocel-"), object_type)
-        return _read_parquet(path, compressed)
+        return _read_parquet(path, compressed, engine)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise _decompress_error(path, exc) from None
 
@@ -586,7 +642,7 @@ def _read_xes(path: Path, compressed: bool, reader: str = "lxml") -> RawTable:
     return RawTable(frame, path.name, "xes", details)
 
 
-def _read_parquet(path: Path, compressed: bool) -> RawTable:
+def _read_parquet(path: Path, compressed: bool, engine: bool = False) -> RawTable:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -598,13 +654,32 @@ def _read_parquet(path: Path, compressed: bool) -> RawTable:
         raise UnsupportedFormatError(
             f"{path.name}: the content is not Parquet (no PAR1 header). Check the file type."
         )
-    try:
-        frame = pq.read_table(path).to_pandas()
+    try:  # the metadata only: the rows are streamed into the engine below, never into pandas
+        meta = pq.read_metadata(path)
     except (pa.ArrowException, OSError) as exc:
         raise EventLogError(f"{path.name}: the Parquet file cannot be read ({exc}).") from None
-    if frame.empty:
+    if meta.num_rows == 0:
         raise EventLogError(f"{path.name}: the Parquet file has no rows.")
-    return RawTable(frame, path.name, "parquet", {"compressed": False})
+    if not engine:
+        try:
+            frame = pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise EventLogError(f"{path.name}: the Parquet file cannot be read ({exc}).") from None
+        return RawTable(frame, path.name, "parquet", {"compressed": False})
+    from mapper.engine import connect, run_ddl, unique_name
+
+    con = connect()
+    name = unique_name("raw")
+    where = str(path).replace("'", "''")
+    try:
+        run_ddl(
+            con,
+            f'create temp table "{name}" as select * exclude (file_row_number), '
+            f"file_row_number as \"{RAW_ROW}\" from read_parquet('{where}', file_row_number = true)",
+        )
+    except Exception as exc:  # DuckDB's errors are not one class
+        raise EventLogError(f"{path.name}: the Parquet file cannot be read ({exc}).") from None
+    return RawTable(None, path.name, "parquet", {"compressed": False}, table=(con, name))
 
 
 def _read_excel(path: Path, sheet: str | None) -> RawTable:

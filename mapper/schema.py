@@ -75,3 +75,65 @@ def validate_event_table(events: pd.DataFrame, *, source: str) -> None:
         raise ValidationError(
             f"{source}: the event table breaks {len(lines)} rule(s):\n" + "\n".join(lines)
         ) from None
+
+
+def validate_engine_table(table, *, source: str) -> None:
+    """Check the engine's event table against the rules of :func:`event_table_schema`, by queries.
+
+    The same rules as :func:`validate_event_table` (types, missing values, non-empty text, unique
+    ``row_nr``, ``start_timestamp`` never after ``timestamp``), evaluated in the engine without a pandas
+    copy.
+
+    Parameters
+    ----------
+    table : ibis Table
+        The whole event table (:meth:`mapper.EventLog.table`).
+    source : str
+        The file name, for the message.
+
+    Raises
+    ------
+    ValidationError
+        Listing each failing column and check with up to five example rows (1-based data rows).
+    """
+    schema = table.schema()
+    lines = []
+    for col in (CASE_ID, ACTIVITY, TIMESTAMP, ROW_NR):
+        if col not in schema:
+            lines.append(f"- column {col}: column_in_dataframe")
+    for col in (CASE_ID, ACTIVITY, RESOURCE, ROLE):
+        if col in schema and not schema[col].is_string():
+            lines.append(f"- column {col}: dtype('str')")
+    for col in (TIMESTAMP, START_TIMESTAMP):
+        if col in schema and not (schema[col].is_timestamp() and schema[col].timezone == "UTC"):
+            lines.append(f"- column {col}: dtype('datetime64[ns, UTC]')")
+    if ROW_NR in schema and not schema[ROW_NR].is_int64():
+        lines.append(f"- column {ROW_NR}: dtype('int64')")
+    if lines:
+        raise ValidationError(f"{source}: the event table breaks {len(lines)} rule(s):\n" + "\n".join(lines))
+    rules = {
+        (CASE_ID, "not_nullable"): table[CASE_ID].isnull(),
+        (ACTIVITY, "not_nullable"): table[ACTIVITY].isnull(),
+        (CASE_ID, "str_length(1, None)"): table[CASE_ID].length() < 1,
+        (ACTIVITY, "str_length(1, None)"): table[ACTIVITY].length() < 1,
+        (TIMESTAMP, "not_nullable"): table[TIMESTAMP].isnull(),
+        (ROW_NR, "not_nullable"): table[ROW_NR].isnull(),
+    }
+    if START_TIMESTAMP in schema:
+        rules[("None", "start_timestamp must not be after timestamp")] = (
+            table[START_TIMESTAMP] > table[TIMESTAMP]
+        ).fill_null(False)
+    counts = table.aggregate(
+        **{f"r{i}": rule.fill_null(False).cast("int64").sum() for i, rule in enumerate(rules.values())},
+        rows=table.count(),
+        distinct_rows=table[ROW_NR].nunique(),
+    ).execute()
+    for i, (col, check) in enumerate(rules):
+        if int(counts[f"r{i}"].iloc[0] or 0):
+            rule = list(rules.values())[i]
+            first = table.filter(rule.fill_null(False)).order_by(ROW_NR).limit(5)[ROW_NR].execute()
+            lines.append(f"- column {col}: {check} (rows {', '.join(str(int(r) + 1) for r in first)})")
+    if int(counts["rows"].iloc[0]) != int(counts["distinct_rows"].iloc[0]):
+        lines.append(f"- column {ROW_NR}: field_uniqueness")
+    if lines:
+        raise ValidationError(f"{source}: the event table breaks {len(lines)} rule(s):\n" + "\n".join(lines))
