@@ -764,8 +764,8 @@ class LogSplit:
 
     def _repr_html_(self) -> str:
         return (
-            f"<b>Split at {html.escape(str(self.at))}</b>: {len(self.before.events):,} events before, "
-            f"{len(self.after.events):,} after"
+            f"<b>Split at {html.escape(str(self.at))}</b>: {self.before.n_events:,} events before, "
+            f"{self.after.n_events:,} after"
         )
 
 
