@@ -1130,7 +1130,8 @@ def log_with_table(log: EventLog, table: ir.Table, **changes) -> EventLog:
     loader's nanosecond resolution). ``changes`` are the other fields to replace (``quality``,
     ``discovered_roles``).
     """
-    events = execute(table.order_by(ROW_NR))
+    # Arrow's conversion, not Ibis's to_pandas: several times faster on wide text columns.
+    events = table.order_by(ROW_NR).to_pyarrow().to_pandas()
     for c in (TIMESTAMP, START_TIMESTAMP):
         if c in events and c in log.columns:
             events[c] = events[c].astype("datetime64[ns, UTC]")
