@@ -1096,6 +1096,12 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
     ------
     AnalysisError
         As :func:`discover_roles`; also when ``roles`` does not cover the log's resources or activities.
+
+    Notes
+    -----
+    The events never pass through pandas here: the role of each resource (or activity) is a compact
+    mapping, joined to the event table in the log's engine connection (:func:`log_with_table` builds
+    the new EventLog from that table).
     """
     if roles is None:
         roles = discover_roles(log)
