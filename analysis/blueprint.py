@@ -29,6 +29,7 @@ from analysis.bottlenecks import Bottlenecks
 from analysis.bpmn_xml import EXECUTABLE_FLOW_COLUMNS, EXECUTABLE_NODE_COLUMNS, to_bpmn_xml
 from analysis.export import json_ready, json_records, json_text
 from analysis.handoffs import HandoffFailures
+from analysis.queries.blueprint import column_presence
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
 from analysis.readiness import Readiness
@@ -136,9 +137,9 @@ def personal_data_columns(log: EventLog) -> dict[str, list[str]]:
     >>> personal_data_columns(log)["Decide application"]
     ['resource']
     """
-    ev = log.events
-    cols = [RESOURCE] if RESOURCE in ev.columns else []
-    for c in ev.columns:
+    columns = log.columns
+    cols = [RESOURCE] if RESOURCE in columns else []
+    for c in columns:
         if c in NOT_ATTRIBUTES:
             continue
         words = set(_WORD.findall(re.sub(r"([a-z])([A-Z])", r"\1 \2", str(c)).lower()))
@@ -146,8 +147,8 @@ def personal_data_columns(log: EventLog) -> dict[str, list[str]]:
             cols.append(c)
     if not cols:
         return {}
-    carried = ev[cols].notna().groupby(ev[ACTIVITY].astype(str), observed=True).any()
-    return {a: [c for c in cols if row[c]] for a, row in carried.iterrows()}
+    carried = execute(column_presence(log.table(), cols)).sort_values(ACTIVITY, kind="stable")
+    return {str(r[ACTIVITY]): [c for c in cols if r[c] > 0] for r in carried.to_dict("records")}
 
 
 def _decision_owners(log: EventLog) -> dict[str, str]:

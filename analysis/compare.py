@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import ibis
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -764,8 +765,8 @@ class LogSplit:
 
     def _repr_html_(self) -> str:
         return (
-            f"<b>Split at {html.escape(str(self.at))}</b>: {len(self.before.events):,} events before, "
-            f"{len(self.after.events):,} after"
+            f"<b>Split at {html.escape(str(self.at))}</b>: {self.before.n_events:,} events before, "
+            f"{self.after.n_events:,} after"
         )
 
 
@@ -1505,8 +1506,9 @@ def _exposure_months(side: _Side, k: int, period_us: int) -> np.ndarray:
 
 def _failure_periods(side: _Side, ends: set[str], failures: pd.DataFrame, period_us: int) -> pd.DataFrame:
     """The caller's failure rows of the closed cases of a log, with the period of each case."""
-    closed = execute(closed_cases(case_table(side.log), sorted(ends) if ends else None))
     f = failures[[CASE_ID, "failure"]].astype({CASE_ID: str, "failure": str}).drop_duplicates()
+    among = ibis.memtable(pd.DataFrame({CASE_ID: pd.Series(f[CASE_ID].unique(), dtype="string")}))
+    closed = execute(closed_cases(case_table(side.log), sorted(ends) if ends else None, among))
     j = f.merge(closed.astype({CASE_ID: str}), on=CASE_ID, how="inner")
     j["period"] = _period_index(j["start_us"], side.first_us, period_us)
     return j

@@ -292,7 +292,7 @@ def mine_decisions(
     summary = attribute_summary(log)
     sensitive = list(dict.fromkeys(equity_attributes))
     feats = classify_attributes(
-        summary, n_events=len(log.events), max_levels=meas["max_levels"], sensitive=sensitive
+        summary, n_events=log.n_events, max_levels=meas["max_levels"], sensitive=sensitive
     )
     missing = [a for a in sensitive if a not in set(feats["name"])]
     if missing:

@@ -1028,9 +1028,10 @@ def _check_arguments(
     equity_attributes: Sequence[str],
 ) -> None:
     """Refuse arguments that name what the log does not have, before any work is done."""
-    unknown = [a for a in equity_attributes if a not in log.events.columns or a in NOT_ATTRIBUTES]
+    columns = log.columns
+    unknown = [a for a in equity_attributes if a not in columns or a in NOT_ATTRIBUTES]
     if unknown:
-        attributes = [c for c in log.events.columns if c not in NOT_ATTRIBUTES]
+        attributes = [c for c in columns if c not in NOT_ATTRIBUTES]
         raise AnalysisError(
             f"equity_attributes names {unknown}, which are not attribute columns of {log.source}; "
             f"attributes: {attributes}."
@@ -1047,7 +1048,5 @@ def _check_arguments(
         if bad:
             raise AnalysisError(f"sla_targets must be positive hours; got {bad}.")
     for name, column in (("due_column", due_column), ("escalation_column", escalation_column)):
-        if column is not None and column not in log.events.columns:
-            raise AnalysisError(
-                f"{name} {column!r} is not a column of {log.source}; columns: {list(log.events.columns)}."
-            )
+        if column is not None and column not in columns:
+            raise AnalysisError(f"{name} {column!r} is not a column of {log.source}; columns: {columns}.")

@@ -14,25 +14,29 @@ import csv
 import dataclasses
 import html
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from analysis.queries.performers import (
     activity_types,
+    distinct_values,
     log_clock,
+    middle_event_time,
     performer_evidence,
     performer_hours_of_week,
     resource_activity_counts,
     type_by_group,
+    with_column_from,
 )
-from mapper.columns import RESOURCE, ROLE
+from mapper._pm4py import roles_from_counts
+from mapper.columns import ACTIVITY, RESOURCE, ROLE, ROW_NR, START_TIMESTAMP, TIMESTAMP
 from mapper.engine import activity_stats, execute
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -468,9 +472,13 @@ def _level(log: EventLog, level: str | None) -> str:
 
 
 def _offset_seconds(log: EventLog) -> int:
-    """UTC offset (seconds) of the log's time zone at the middle of the log (daylight saving ignored)."""
-    ts = log.events["timestamp"]
-    mid = ts.iloc[len(ts) // 2] if len(ts) else pd.Timestamp(0, tz="UTC")
+    """UTC offset (seconds) of the log's time zone at the middle of the log (daylight saving ignored).
+
+    The middle is the completion time of the middle event in file order (``row_nr``), read in the engine.
+    """
+    n = log.n_events
+    mid_us = int(execute(middle_event_time(log.tables().events, n)).iloc[0, 0]) if n else 0
+    mid = pd.Timestamp(mid_us, unit="us", tz="UTC")
     try:
         off = pd.Timestamp(mid).tz_convert(log.timezone).utcoffset()
     except Exception:  # noqa: BLE001 - an unknown zone name: take UTC (the engine stores UTC)
@@ -1014,22 +1022,20 @@ def discover_roles(
         raise AnalysisError(f"threshold must be in (0, 1], not {threshold!r}.")
     if assign not in ("resource", "activity"):
         raise AnalysisError(f"assign must be 'resource' or 'activity', not {assign!r}.")
-    from pm4py.algo.organizational_mining.roles.common import algorithm as roles_algorithm
-
     counts = execute(resource_activity_counts(log.tables().ordered, RESOURCE))
-    couples = Counter(
+    found = roles_from_counts(
         {
             (str(r), str(a)): int(n)
             for r, a, n in counts[["resource", "activity", "events"]].itertuples(index=False)
-        }
+        },
+        float(threshold),
     )
-    found = roles_algorithm.apply(couples, parameters={"roles_threshold_parameter": float(threshold)})
     per_act = counts.groupby("activity")["events"].sum()
     rows, act_rows = [], []
     for i, role in enumerate(found, start=1):
-        acts = sorted(role.activities, key=lambda a: (-int(per_act.get(a, 0)), a))
+        acts = sorted(role["activities"], key=lambda a: (-int(per_act.get(a, 0)), a))
         name = f"Role {i} ({acts[0]}" + (f", +{len(acts) - 1})" if len(acts) > 1 else ")")
-        res = sorted(role.originator_importance.items(), key=lambda kv: (-kv[1], kv[0]))
+        res = sorted(role["resources"].items(), key=lambda kv: (-kv[1], kv[0]))
         rows.append(
             {
                 "role": name,
@@ -1090,26 +1096,43 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
     ------
     AnalysisError
         As :func:`discover_roles`; also when ``roles`` does not cover the log's resources or activities.
+
+    Notes
+    -----
+    The events never pass through pandas here: the role of each resource (or activity) is a compact
+    mapping, joined to the event table in the log's engine connection (:func:`log_with_table` builds
+    the new EventLog from that table).
     """
     if roles is None:
         roles = discover_roles(log)
-    events = log.events.copy()
     if roles.assign == "resource":
-        m = dict(zip(roles.assignment["resource"], roles.assignment["role"], strict=True))
-        key = events[RESOURCE].astype("string")
-        missing = sorted(set(key.dropna()) - set(m))
+        key, table = RESOURCE, roles.assignment[["resource", "role"]]
     else:
-        m = dict(zip(roles.activity_roles["activity"], roles.activity_roles["role"], strict=True))
-        key = events["activity"].astype("string")
-        missing = sorted(set(key.dropna()) - set(m))
+        key, table = ACTIVITY, roles.activity_roles[["activity", "role"]]
+    mapping = pd.DataFrame({"key": table.iloc[:, 0].astype(str), "role": table["role"].astype(str)})
+    if key not in log.columns:
+        raise AnalysisError(
+            f"The log names no {roles.assign}s, so the discovered roles cannot be written; "
+            "discover them on this log: discover_roles(log)."
+        )
+    present = execute(distinct_values(log.tables().events, key))["value"]
+    missing = sorted(set(present) - set(mapping["key"]))
     if missing:
         raise AnalysisError(
             f"The discovered roles do not cover {len(missing)} {roles.assign}(s) of the log "
             f"({', '.join(map(repr, missing[:5]))}); discover them on this log: discover_roles(log)."
         )
-    events[ROLE] = key.map(m).astype("string")
-    order = [c for c in events.columns if c != ROLE]
-    pos = order.index(RESOURCE) + 1 if RESOURCE in order else len(order)
-    events = events[order[:pos] + [ROLE] + order[pos:]]
     quality = dataclasses.replace(log.quality, notes=[*log.quality.notes, roles.note])
-    return log.with_events(events, quality=quality, discovered_roles=roles)
+    return log_with_table(
+        log, with_column_from(log.table(), ROLE, key, mapping), quality=quality, discovered_roles=roles
+    )
+
+
+def log_with_table(log: EventLog, table: ir.Table, **changes) -> EventLog:
+    """A new EventLog like ``log`` whose event table is ``table`` (an engine table of ``log``'s connection).
+
+    The one place where an analysis builds an EventLog from an engine table (:meth:`EventLog.derive`: the
+    table stays in the engine). ``changes`` are the other fields to replace (``quality``,
+    ``discovered_roles``).
+    """
+    return log.derive(table, **changes)

@@ -58,6 +58,7 @@ from analysis.profile import Profile, load_profile
 from analysis.queries.handoffs import activity_handoffs, handover_table
 from analysis.queries.readiness import (
     attribute_summary,
+    distinct_counts,
     lost_cases,
     monthly_flow,
     neighbour_counts,
@@ -66,7 +67,7 @@ from analysis.queries.readiness import (
     system_share,
     text_presence,
 )
-from mapper.columns import CASE_ID
+from mapper.columns import CASE_ID, RESOURCE, ROLE, SOURCE_SYSTEM
 from mapper.engine import activity_stats, execute, log_counts, variants
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -1574,9 +1575,9 @@ def find_orchestration_gate(
 
 def _conditions(log: EventLog, readiness: Readiness, n_cases: int) -> pd.DataFrame:
     s = readiness.scores
-    ev = log.events
-    roles = int(ev["role"].nunique()) if log.has_roles else 0
-    systems = int(ev["source_system"].nunique()) if log.has_systems else 0
+    distinct = execute(distinct_counts(log.tables().events, [ROLE, SOURCE_SYSTEM, RESOURCE])).iloc[0]
+    roles = int(distinct[ROLE]) if log.has_roles else 0
+    systems = int(distinct[SOURCE_SYSTEM]) if log.has_systems else 0
     auto = s["automation_rate"]
     mixed = bool((auto >= 0.8).any() and (auto < 0.2).any())
     spans = []
@@ -1595,7 +1596,7 @@ def _conditions(log: EventLog, readiness: Readiness, n_cases: int) -> pd.DataFra
         c1 = (
             "ask",
             "The log names no teams or systems"
-            + (f" ({int(ev['resource'].nunique())} resources)" if log.has_resources else "")
+            + (f" ({int(distinct[RESOURCE])} resources)" if log.has_resources else "")
             + ".",
             "Does the work cross more than one team or IT system?",
         )

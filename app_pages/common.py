@@ -3,10 +3,13 @@
 No analysis happens here: every number comes from :func:`mapper.load_event_log`, :func:`mapper.filter_log`
 and :func:`analysis.analyze`, the calls the CLI makes, so the app and the CLI show the same numbers.
 
-Caching: reading, previewing and loading a file are ``st.cache_data`` calls keyed on the file's bytes and
-the options, shared by every session (each gets its own copy). The analysis of the loaded log, and of each
-filtered view of it, is kept in the session's state, so moving between pages re-renders from memory
-without recomputing anything.
+Caching: previewing a file is an ``st.cache_data`` call keyed on the file's bytes and the options (a
+compact result). The raw file read for the preview is an ``st.cache_resource`` (one shared, read-only
+object: ``cache_data`` would pickle the whole table and give every session its own copy). Loading is not
+cached: the session keeps the loaded :class:`~mapper.EventLog` (a handle on its engine tables, never a
+pickled copy of the event table) inside its analysis, which is kept in the session's state with the
+analyses of its filtered views, so moving between pages re-renders from memory without recomputing
+anything.
 """
 
 from __future__ import annotations
@@ -84,11 +87,13 @@ def _write_upload(data: bytes, filename: str, folder: str) -> Path:
     return path
 
 
-@st.cache_data(show_spinner="Reading the file…", max_entries=4)
+@st.cache_resource(show_spinner="Reading the file…", max_entries=4)
 def read_upload(
     data: bytes, filename: str, sheet: str | None = None, object_type: str | None = None
 ) -> RawTable:
     """:func:`mapper.readers.read_raw` on an uploaded file (no mapping, no validation).
+
+    Shared by the sessions that preview the same file, read-only (never pickled nor copied).
 
     Raises
     ------
@@ -114,12 +119,13 @@ def preview(
     return preview_event_log(read_upload(data, filename, sheet, object_type), rows=PREVIEW_ROWS, **options)
 
 
-@st.cache_data(show_spinner=False, max_entries=3)
 def load_log(data: bytes, filename: str, options: dict) -> EventLog:
-    """:func:`mapper.load_event_log` on an uploaded file, cached on its bytes and the options.
+    """:func:`mapper.load_event_log` on an uploaded file.
 
     ``options`` are the keyword arguments of ``load_event_log`` (mapping, ``dayfirst``, ``sheet``...).
-    The EventLog pickles without its DuckDB tables, which are rebuilt on first use.
+    Not cached: the caller keeps the returned EventLog, a handle on the log's engine tables, in the
+    session's state (in its :class:`~analysis.Findings`); ``st.cache_data`` would pickle the whole event
+    table, keep that copy and give every rerun another one.
     """
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
         return load_event_log(_write_upload(data, filename, folder), **options)

@@ -249,7 +249,7 @@ if raw is not None:
             with st.status(f"Loading {md_escape(filename)}…", expanded=True) as status:
                 st.write("Reading the file and accounting for every row…")
                 log = load_log(data, filename, options)
-                st.write(f"{len(log.events):,} events kept. Analysing…")
+                st.write(f"{log.n_events:,} events kept. Analysing…")
                 st.session_state[ANALYSIS_OPTIONS] = {}  # options chosen for another log do not carry over
                 findings = analyse(log, "Analysing:")
                 status.update(label=f"Analysed {md_escape(filename)}", state="complete", expanded=False)

@@ -194,8 +194,11 @@ def instance_sample(o: ir.Table, cap: int) -> ir.Table:
     )
 
 
-def closed_cases(c: ir.Table, ends: list[str] | None) -> ir.Table:
+def closed_cases(c: ir.Table, ends: list[str] | None, among: ir.Table | None = None) -> ir.Table:
     """The cases whose last activity is one of ``ends`` (all cases when None): ``case_id`` (str),
-    ``start_us`` (int64)."""
+    ``start_us`` (int64); only those listed in ``among`` (a table with a ``case_id`` column) when given,
+    so that the result is no larger than the caller's list."""
     sel = c.filter(c.last_activity.isin(ends)) if ends is not None else c
+    if among is not None:
+        sel = sel.semi_join(among, sel[CASE_ID] == among[CASE_ID])
     return sel.select(CASE_ID, "start_us")

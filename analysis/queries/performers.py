@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
-from mapper.columns import ACTIVITY, CASE_ID
+from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR
 
 US_PER_SECOND = 1_000_000
 SECONDS_PER_DAY = 86_400
@@ -39,6 +40,24 @@ def clock(t_us: ir.IntegerValue, offset_seconds: int) -> dict[str, ir.IntegerVal
         "hour": second_of_day // 3600,
         "second_of_hour": _mod(second_of_day, 3600),
     }
+
+
+def middle_event_time(t: ir.Table, n_events: int) -> ir.Table:
+    """The completion time of the middle event in file order: the one at position ``n_events // 2``.
+
+    Parameters
+    ----------
+    t : ibis Table
+        The narrow events (``row_nr``, ``t_us``), :attr:`mapper.engine.EngineTables.events`.
+    n_events : int
+        Its number of rows (positive).
+
+    Returns
+    -------
+    ibis Table
+        A single row: ``t_us`` (int64, µs since the epoch).
+    """
+    return t.order_by(t[ROW_NR]).limit(1, offset=n_events // 2).select("t_us")
 
 
 def performer_evidence(
@@ -208,3 +227,45 @@ def resource_activity_counts(o: ir.Table, resource_col: str) -> ir.Table:
     """
     p = o.filter(o[resource_col].notnull())
     return p.group_by(resource=p[resource_col], activity=p[ACTIVITY]).aggregate(events=p.count())
+
+
+def distinct_values(t: ir.Table, col: str) -> ir.Table:
+    """The distinct non-missing values of ``col``, as text.
+
+    Returns
+    -------
+    ibis Table
+        ``value`` (str): one row per distinct value (compact for resources, roles, activities).
+    """
+    v = t.filter(t[col].notnull()).select(value=t[col].cast("string"))
+    return v.distinct()
+
+
+def with_column_from(t: ir.Table, name: str, key: str, mapping: pd.DataFrame) -> ir.Table:
+    """``t`` with column ``name`` set from a compact mapping of the values of ``key`` (a join in the engine).
+
+    Parameters
+    ----------
+    t : ibis Table
+        An event table, e.g. :meth:`mapper.EventLog.table`.
+    name : str
+        The column to write (replaced when ``t`` has it); placed after ``resource`` when it is
+        :data:`~mapper.columns.ROLE` and ``t`` has a resource column, else at the end.
+    key : str
+        The column of ``t`` whose value (as text) selects the new value.
+    mapping : pandas.DataFrame
+        ``key`` (str, unique) and ``role`` (str): one row per value of ``key`` (compact).
+
+    Returns
+    -------
+    ibis Table
+        The rows of ``t`` (any order) with ``name`` (string; missing where ``key`` is missing or not in
+        ``mapping``).
+    """
+    m = ibis.memtable(mapping.rename(columns={"key": "__key", "role": "__value"}))
+    j = t.left_join(m, t[key].cast("string") == m["__key"])
+    order = [c for c in t.columns if c != name]
+    pos = order.index(RESOURCE) + 1 if name == ROLE and RESOURCE in order else len(order)
+    cols = [j[c] for c in order]
+    cols.insert(pos, j["__value"].cast("string").name(name))
+    return j.select(cols)

@@ -182,6 +182,17 @@ def system_share(o: ir.Table, pattern: str) -> ir.Table:
     )
 
 
+def distinct_counts(t: ir.Table, columns: list[str]) -> ir.Table:
+    """The number of distinct non-missing values of each of ``columns``.
+
+    Returns
+    -------
+    ibis Table
+        A single row: one int64 column per entry of ``columns`` (same name).
+    """
+    return t.aggregate(**{c: t[c].nunique() for c in columns})
+
+
 # --- Attributes -----------------------------------------------------------------------------------
 
 
@@ -193,19 +204,28 @@ def attribute_names(log: EventLog) -> dict[str, str]:
     not) gets an engine name ``a0``, ``a1``, ... in column order; at most :data:`MAX_ATTRIBUTES` of
     them, those with the most values (a log that spreads a list over numbered columns,
     ``RequestedAmount_0`` ... ``RequestedAmount_14``, has columns too sparse to carry a rule for most
-    instances).
+    instances). Read from the engine's table (:meth:`mapper.EventLog.table`): its schema, and one
+    count per column when there are too many.
     """
-    ev = log.events
-    names = [
-        c
-        for c in ev.columns
-        if c not in NOT_ATTRIBUTES and not pd.api.types.is_datetime64_any_dtype(ev[c].dtype)
-    ]
+    t = log.table()
+    schema = t.schema()
+    names = [c for c in log.columns if c not in NOT_ATTRIBUTES and not schema[c].is_timestamp()]
     if len(names) > MAX_ATTRIBUTES:
-        filled = ev[names].count()  # one vectorised count per column of the loaded table
-        keep = set(sorted(names, key=lambda c: (-int(filled[c]), names.index(c)))[:MAX_ATTRIBUTES])
+        counts = execute(
+            t.aggregate(**{f"n{i}": has_value(t[c]).cast("int64").sum() for i, c in enumerate(names)})
+        )
+        filled = {c: int(counts.iloc[0][f"n{i}"]) for i, c in enumerate(names)}
+        keep = set(sorted(names, key=lambda c: (-filled[c], names.index(c)))[:MAX_ATTRIBUTES])
         names = [c for c in names if c in keep]
     return {f"a{i}": c for i, c in enumerate(names)}
+
+
+def has_value(col: ir.Column) -> ir.BooleanValue:
+    """Whether an event carries a value in ``col``: not missing (a float NaN is missing, as in pandas)."""
+    present = col.notnull()
+    if col.type().is_floating():
+        present = present & ~col.isnan()
+    return present
 
 
 def attribute_table(log: EventLog) -> ir.Table:
@@ -226,19 +246,19 @@ def attribute_table(log: EventLog) -> ir.Table:
 
 def _attribute_table(log: EventLog) -> ir.Table:
     tables = log.tables()
-    names = attribute_names(log)
-    ev = log.events
-    cols = {ROW_NR: ev[ROW_NR].astype("int64").to_numpy()}
-    for a, c in names.items():
-        s = ev[c]
-        if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
-            cols[a] = s.astype("string").to_numpy()
+    t = log.table()
+    cols = {ROW_NR: t[ROW_NR].cast("int64")}
+    for a, c in attribute_names(log).items():
+        col = t[c]
+        kind = col.type()
+        if kind.is_boolean():  # as pandas writes them: True / False
+            cols[a] = ibis.cases((col, "True"), (~col, "False"), else_=ibis.null("string"))
+        elif kind.is_numeric():
+            x = col.cast("float64")
+            cols[a] = ibis.cases((x.isnan(), ibis.null("float64")), else_=x) if kind.is_floating() else x
         else:
-            cols[a] = s.astype("float64").to_numpy()
-    frame = pd.DataFrame(cols)
-    if not names:  # an empty memtable needs a typed column to exist
-        frame = frame.astype({ROW_NR: "int64"})
-    return tables.materialise("attributes", ibis.memtable(frame))
+            cols[a] = col.cast("string")
+    return tables.materialise("attributes", t.select(**cols))
 
 
 def attribute_summary(log: EventLog) -> pd.DataFrame:
