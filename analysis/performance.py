@@ -1273,7 +1273,10 @@ def find_wait_drivers(
         for _, r in m.iterrows():
             lv = r["level"]
             x = tested.get(lv)
-            rest = np.concatenate([g for k2, g in tested.items() if k2 != lv]) if x is not None else None
+            others = [g for k2, g in tested.items() if k2 != lv]
+            # A level is compared with the other tested levels; alone (every other level has fewer than
+            # MIN_LEVEL_CASES sampled cases) it has nothing to be compared with.
+            rest = np.concatenate(others) if x is not None and others else None
             delta = pv = math.nan
             if x is not None and rest is not None and len(rest) >= MIN_LEVEL_CASES:
                 u = stats.mannwhitneyu(x, rest, alternative="two-sided")
