@@ -1132,16 +1132,15 @@ def find_wait_drivers(
             raise AnalysisError(
                 f"activity {activity!r} is not an activity of the log; known activities: {sorted(known)}."
             )
-    ev = log.events
+    columns = log.columns
     if attributes is None:
-        candidates = [c for c in ev.columns if c not in NOT_ATTRIBUTES]
+        candidates = [c for c in columns if c not in NOT_ATTRIBUTES]
     else:
         candidates = [str(c) for c in attributes]
-        missing = [c for c in candidates if c not in ev.columns]
+        missing = [c for c in candidates if c not in columns]
         if missing:
-            raise AnalysisError(
-                f"attributes {missing} are not columns of the log; its columns: {list(ev.columns)}."
-            )
+            raise AnalysisError(f"attributes {missing} are not columns of the log; its columns: {columns}.")
+    schema = log.table().schema()
     settings = {
         "alpha": alpha,
         "max_levels": int(max_levels),
@@ -1157,7 +1156,7 @@ def find_wait_drivers(
     for c in candidates:
         if c in NOT_ATTRIBUTES:
             skipped.append((c, "a canonical column of the event table, not a case attribute"))
-        elif pd.api.types.is_datetime64_any_dtype(ev[c]):
+        elif schema[c].is_timestamp():
             skipped.append((c, "a timestamp"))
         else:
             usable.append(c)
@@ -1168,7 +1167,7 @@ def find_wait_drivers(
 
     attrs = attribute_table(log, usable)
     n = len(usable)
-    key = "_".join(str(ev.columns.get_loc(c)) for c in usable)
+    key = "_".join(str(columns.index(c)) for c in usable)
     f = tables.materialise(f"perf_case_values_{key}", case_first_values(o, attrs, n))
     prof = execute(attribute_profile(f, n)).iloc[0]
     kinds: dict[int, str] = {}
@@ -1555,11 +1554,14 @@ def find_sla_breaches(
         parts.append(got)
     cases = _empty_sla_cases()
     if due_column is not None:
-        ev = log.events
-        if due_column not in ev.columns:
+        if due_column not in log.columns:
             raise AnalysisError(
-                f"due_column {due_column!r} is not a column of the log; its columns: {list(ev.columns)}."
+                f"due_column {due_column!r} is not a column of the log; its columns: {log.columns}."
             )
+        # Only the events that carry a due value come back (in file order), to be parsed as the loader
+        # parses timestamps.
+        full = log.table()
+        ev = execute(full.filter(full[due_column].notnull()).select(ROW_NR, due_column).order_by(ROW_NR))
         raw = ev[due_column]
         try:
             parsed = parse_timestamps(

@@ -126,9 +126,12 @@ def engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[col]
         if s.dtype == object:
             try:
-                pa.array(s, from_pandas=True)
+                typed = pa.array(s, from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 s = s.astype("string").where(s.notna())
+            else:
+                if pa.types.is_null(typed.type):  # every value missing: the engine cannot store NULL type
+                    s = s.astype("string")
         out[col] = s
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
