@@ -1176,14 +1176,15 @@ def _notes(log, calendars, causes, facts, level, starts) -> list[str]:
             unknown_n=(causes.performer.isnull()).cast("int64").sum(),
         )
     ).iloc[0]
-    n_events = len(log.events)
+    n_events = log.n_events
     if starts == "estimated":
         notes.append(
             "Start times were ESTIMATED at import (pix-framework's start-time estimator), not recorded: "
             "the split of waiting into causes rests on them."
         )
     elif starts == "recorded":
-        no_start = int(log.events["start_timestamp"].isna().sum()) if "start_timestamp" in log.events else 0
+        ev = log.tables().events
+        no_start = int(execute(ev.start_us.isnull().cast("int64").sum().as_table()).iloc[0, 0])
         if no_start:
             notes.append(
                 f"{no_start:,} of {n_events:,} events have no start time and are taken as instantaneous "
