@@ -1533,7 +1533,7 @@ def find_handoff_failures(
         )
         failures = failures.drop(columns="wait_hours_p90").merge(p90, on=["source", "target"], how="left")
         failures = failures[FAILURE_COLUMNS]
-    chains, fit = _chains(log, pe)
+    chains, fit = _chains(log, pe, name)
     roles = _activity_roles(acts, b, d, st, external, esc_inst)
     return HandoffFailures(
         failures=failures,
@@ -1678,9 +1678,10 @@ def _rank(findings: list[pd.DataFrame], level: str, n_cases: int) -> pd.DataFram
     return f[FAILURE_COLUMNS]
 
 
-def _chains(log: EventLog, pe: ir.Table) -> tuple[pd.DataFrame, dict]:
+def _chains(log: EventLog, pe: ir.Table, name: str) -> tuple[pd.DataFrame, dict]:
     ends = find_end_activities(log)
-    cc = case_crossings(pe, ends)
+    # Per case (a distinct count over every event): stored once, then read by four aggregates.
+    cc = log.tables().materialise(f"crossings_{name}_{_digest(sorted(ends))}", case_crossings(pe, ends))
     ch = hours(cc.cycle_us)
     chains = execute(
         cc.group_by("performers").aggregate(

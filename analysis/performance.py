@@ -315,7 +315,10 @@ def performance_spectrum(
     if not pairs:
         return PerformanceSpectrum(_empty_spectrum_transitions(), _empty_segments(), settings, no_starts)
 
-    seg = spectrum_segments(tables.ordered, pairs)
+    # The segments are read by the statistics, by two window queries per transition and by the sample:
+    # stored once (only the chosen transitions' occurrences) instead of filtering every event each time.
+    key = hashlib.sha1(repr(sorted(pairs)).encode()).hexdigest()[:16]
+    seg = tables.materialise(f"perf_segments_{key}", spectrum_segments(tables.ordered, pairs))
     st = spectrum_stats(seg, float(batch_tolerance_share))
     stats_df = execute(st)
     tolerances = {
@@ -729,7 +732,9 @@ def find_waiting_drift(
     if not chosen:
         return WaitingDrift(_empty_monthly(), _empty_changes(), [], settings, no_starts)
 
-    w = waiting_instances(tables.ordered, chosen)
+    # Read by three queries (monthly statistics, bounds, sample): stored once, the chosen activities only.
+    key = hashlib.sha1(repr(sorted(chosen)).encode()).hexdigest()[:16]
+    w = tables.materialise(f"perf_waits_{key}", waiting_instances(tables.ordered, chosen))
     monthly = execute(monthly_waiting(w))
     monthly["month"] = pd.to_datetime(monthly["month"]).astype("datetime64[ns]")
     order = {a: i for i, a in enumerate(chosen)}
@@ -1223,6 +1228,9 @@ def find_wait_drivers(
     # Cycle times of closed cases only: an open case's is cut short by the end of the log.
     ends = find_end_activities(log) if target == "cycle_time" else None
     y = case_cycle_hours(o, ends) if target == "cycle_time" else case_waiting_hours(o, act)
+    # Per case, read three times (the joined table, the sample, the count): stored once.
+    y_key = hashlib.sha1(repr((target, act, sorted(ends or []))).encode()).hexdigest()[:16]
+    y = tables.materialise(f"perf_y_{y_key}", y)
     # The joined (case, attribute, level, y) table is scanned four times: store it once per definition.
     definition = repr((key, sorted(kinds.items()), sorted(band_order.items()), target, act))
     j = tables.materialise(
