@@ -236,7 +236,7 @@ def text_value(col: ir.Value) -> ir.StringValue:
     Python does); booleans are written ``True``/``False`` (DuckDB's cast gives lower case).
     """
     if col.type().is_boolean():
-        return ibis.ifelse(col, ibis.literal("True"), ibis.literal("False"))
+        return ibis.cases((col, "True"), (~col, "False"), else_=ibis.null("string"))  # missing stays missing
     return col.cast("string")
 
 

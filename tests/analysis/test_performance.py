@@ -769,3 +769,25 @@ def test_road_traffic_views_on_a_dates_only_log():
     assert c["censored"].all() and not c["significant"].any()
     drivers = find_wait_drivers(log)
     assert set(drivers.skipped["column"]) >= {"matricola", "totalPaymentAmount"}
+
+
+def test_attribute_text_as_pandas_writes_it():
+    # The drivers read attributes as text in the engine: the same text as pandas' astype("string"),
+    # missing values (booleans included) staying missing.
+    import ibis
+
+    from analysis.queries.performance import text_value
+
+    frame = pd.DataFrame(
+        {
+            "flag": pd.array([True, None, False], dtype="boolean"),
+            "amount": [157.0, np.nan, 0.1 + 0.2],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    t = ibis.memtable(frame)
+    got = t.select(**{c: text_value(t[c]) for c in frame.columns}).to_pandas()
+    for c in frame.columns:
+        assert got[c].where(got[c].notna(), None).tolist() == [
+            None if pd.isna(v) else v for v in frame[c].astype("string")
+        ]
