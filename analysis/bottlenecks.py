@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 from dataclasses import dataclass, field
 from typing import Literal
@@ -247,8 +248,11 @@ def find_bottlenecks(
     ]
 
     ends = find_end_activities(log, end_activities=end_activities)
-    cases = case_traces(o)
+    cases = case_traces(o).drop("trace")
     cases = cases.mutate(closed=cases.last_activity.isin(ends) if ends else ibis.literal(False))
+    # Per case, read by four queries (cycle statistics, log end, open and stuck cases): stored once.
+    key = hashlib.sha1(repr(sorted(ends)).encode()).hexdigest()[:16]
+    cases = log.tables().materialise(f"bn_cases_{key}", cases)
     closed = cases.filter(cases.closed)
     stats = execute(
         closed.aggregate(
@@ -342,9 +346,12 @@ def find_end_activities(log: EventLog, *, end_activities: list[str] | None = Non
     >>> find_end_activities(load_event_log("sample_logs/council_permits.csv"))
     ['Close case']
     """
-    o = log.tables().ordered
-    se = execute(
-        start_end_activities(o).join(o.group_by("activity").aggregate(cases=o.case_id.nunique()), "activity")
+    # Once per log: every analysis that needs the end activities asks for them.
+    se = log.tables().result(
+        "start_end_cases",
+        lambda o: start_end_activities(o).join(
+            o.group_by("activity").aggregate(cases=o.case_id.nunique()), "activity"
+        ),
     )
     if end_activities is not None:
         known = sorted(se["activity"])

@@ -97,6 +97,10 @@ def json_text(document: dict) -> str:
 #: Leading characters that make a spreadsheet read a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
+#: Rows a sheet of ``tables.xlsx`` holds at most (:func:`export_tables`); the CSV files hold every row.
+EXCEL_MAX_ROWS = 10_000
+#: Data rows an Excel sheet holds: 2**20 rows, less the header.
+EXCEL_SHEET_ROWS = 1_048_575
 
 
 def _neutralise_text(value):
@@ -177,8 +181,16 @@ def export_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "table")
     return path
 
 
-def export_tables(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+def export_tables(
+    tables: Mapping[str, pd.DataFrame], path: str | Path, *, max_rows: int | None = EXCEL_MAX_ROWS
+) -> Path:
     """Write several tables into one ``.xlsx`` workbook, one sheet each, formulas neutralised.
+
+    A workbook is for reading: a sheet holds at most ``max_rows`` rows (the first ones, in the table's
+    order; the long tables, such as the stuck cases, are sorted with the most important first). When a
+    sheet is cut, a last sheet ``truncated`` says which, and how many rows each table has: the complete
+    tables are the CSV files (:func:`export_table`). Writing every row of a log of 10^8 events would
+    take minutes and can pass Excel's limit of 1,048,576 rows.
 
     Parameters
     ----------
@@ -186,14 +198,51 @@ def export_tables(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
         Sheet name (cut to Excel's 31 characters) to table. Not changed.
     path : str or pathlib.Path
         The ``.xlsx`` file.
+    max_rows : int or None, default :data:`EXCEL_MAX_ROWS`
+        Rows per sheet at most; None writes every row (up to Excel's limit).
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    FlowreadyError
+        ``max_rows`` is not a positive integer, or a table has more rows than Excel holds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> out = Path(tempfile.mkdtemp()) / "t.xlsx"
+    >>> _ = export_tables({"big": pd.DataFrame({"x": range(5)})}, out, max_rows=3)
+    >>> book = load_workbook(out)
+    >>> book.sheetnames, book["big"].max_row, book["truncated"]["C2"].value
+    (['big', 'truncated'], 4, 5)
     """
+    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1):
+        raise FlowreadyError(f"max_rows must be a positive integer or None, not {max_rows!r}.")
     path = Path(path)
+    cut = []
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in tables.items():
             sheet = str(name).translate(_EXCEL_SHEET_CHARS)[:31] or "table"
+            rows = len(frame)
+            limit = EXCEL_SHEET_ROWS if max_rows is None else min(max_rows, EXCEL_SHEET_ROWS)
+            if rows > limit:
+                if max_rows is None:
+                    raise FlowreadyError(
+                        f"table {name!r} has {rows:,} rows, more than an Excel sheet holds "
+                        f"({EXCEL_SHEET_ROWS:,}); write it as .csv or give max_rows."
+                    )
+                frame = frame.head(limit)
+                cut.append({"sheet": sheet, "rows_written": limit, "rows_total": rows})
             _excel_ready(neutralise_formulas(frame)).to_excel(writer, sheet_name=sheet, index=False)
+        if cut:
+            notes = pd.DataFrame(cut)
+            notes["note"] = [
+                f"The first {r.rows_written:,} of {r.rows_total:,} rows; the CSV export holds them all."
+                for r in notes.itertuples()
+            ]
+            notes.to_excel(writer, sheet_name="truncated", index=False)
     return path

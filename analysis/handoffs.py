@@ -41,6 +41,7 @@ from analysis.queries.handoffs import (
     stint_handovers,
     stints,
 )
+from analysis.queries.performance import text_value
 from mapper.columns import CASE_ID, RESOURCE, ROLE, ROW_NR
 from mapper.discovery import html_label, styled_digraph
 from mapper.engine import (
@@ -885,16 +886,27 @@ def level_rank(value: str) -> int | None:
     return None
 
 
+def _column_values(log: EventLog, column: str, limit: int | None = None) -> list[str]:
+    """The distinct non-missing values of an event-table column as text (sorted), from the engine;
+    at most ``limit`` of them when given (enough to tell that a column has too many)."""
+    t = log.table()
+    v = t.select(v=text_value(t[column]))
+    q = v.filter(v.v.notnull()).distinct()
+    if limit is not None:
+        q = q.order_by("v").limit(int(limit))
+    return sorted(execute(q)["v"].astype(str))
+
+
 def _escalation_ranks(log: EventLog, column: str | None, order: list[str] | None) -> tuple[str | None, dict]:
     """The column holding the support level and the rank of each of its values (empty when none)."""
-    events = log.events
+    columns = log.columns
     if column is not None:
-        if column not in events.columns:
+        if column not in columns:
             raise AnalysisError(
                 f"escalation_column {column!r} is not a column of the log; its columns are "
-                f"{', '.join(map(repr, events.columns))}."
+                f"{', '.join(map(repr, columns))}."
             )
-        values = sorted(events[column].dropna().astype(str).unique())
+        values = _column_values(log, column)
         if order is not None:
             missing = [v for v in values if v not in order]
             if missing:
@@ -915,9 +927,9 @@ def _escalation_ranks(log: EventLog, column: str | None, order: list[str] | None
         raise AnalysisError("escalation_order needs escalation_column: the column whose values it orders.")
     norm = lambda c: re.sub(r"[\s_\-:.]", "", str(c).lower())  # noqa: E731
     candidates = [ROLE] if log.has_roles else []
-    candidates += [c for c in events.columns if c not in (ROLE, RESOURCE) and norm(c) in ESCALATION_NAMES]
+    candidates += [c for c in columns if c not in (ROLE, RESOURCE) and norm(c) in ESCALATION_NAMES]
     for c in candidates:
-        values = events[c].dropna().astype(str).unique()
+        values = _column_values(log, c, limit=11)
         if not 2 <= len(values) <= 10:
             continue
         ranks = {v: level_rank(v) for v in values}
@@ -1478,9 +1490,10 @@ def find_handoff_failures(
         if esc_col == ROLE:
             epe = performer_events(o, ROLE)
         else:
-            vals = log.events[[ROW_NR, esc_col]].dropna()
-            vals = pd.DataFrame({"key": vals[ROW_NR].astype("int64"), "performer": vals[esc_col].astype(str)})
-            mapping = tables.materialise(f"levels_{_digest(esc_col)}", ibis.memtable(vals))
+            full = log.table()
+            mapping = full.filter(full[esc_col].notnull()).select(
+                key=full[ROW_NR].cast("int64"), performer=text_value(full[esc_col])
+            )
             epe = performer_events(o, ROW_NR, mapping)
         rank_t = ibis.memtable(pd.DataFrame({"value": list(ranks), "rank": [int(r) for r in ranks.values()]}))
         est = tables.materialise(f"stints_level_{_digest(esc_col)}", stints(epe))
@@ -1520,7 +1533,7 @@ def find_handoff_failures(
         )
         failures = failures.drop(columns="wait_hours_p90").merge(p90, on=["source", "target"], how="left")
         failures = failures[FAILURE_COLUMNS]
-    chains, fit = _chains(log, pe)
+    chains, fit = _chains(log, pe, name)
     roles = _activity_roles(acts, b, d, st, external, esc_inst)
     return HandoffFailures(
         failures=failures,
@@ -1665,9 +1678,10 @@ def _rank(findings: list[pd.DataFrame], level: str, n_cases: int) -> pd.DataFram
     return f[FAILURE_COLUMNS]
 
 
-def _chains(log: EventLog, pe: ir.Table) -> tuple[pd.DataFrame, dict]:
+def _chains(log: EventLog, pe: ir.Table, name: str) -> tuple[pd.DataFrame, dict]:
     ends = find_end_activities(log)
-    cc = case_crossings(pe, ends)
+    # Per case (a distinct count over every event): stored once, then read by four aggregates.
+    cc = log.tables().materialise(f"crossings_{name}_{_digest(sorted(ends))}", case_crossings(pe, ends))
     ch = hours(cc.cycle_us)
     chains = execute(
         cc.group_by("performers").aggregate(

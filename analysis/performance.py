@@ -315,7 +315,10 @@ def performance_spectrum(
     if not pairs:
         return PerformanceSpectrum(_empty_spectrum_transitions(), _empty_segments(), settings, no_starts)
 
-    seg = spectrum_segments(tables.ordered, pairs)
+    # The segments are read by the statistics, by two window queries per transition and by the sample:
+    # stored once (only the chosen transitions' occurrences) instead of filtering every event each time.
+    key = hashlib.sha1(repr(sorted(pairs)).encode()).hexdigest()[:16]
+    seg = tables.materialise(f"perf_segments_{key}", spectrum_segments(tables.ordered, pairs))
     st = spectrum_stats(seg, float(batch_tolerance_share))
     stats_df = execute(st)
     tolerances = {
@@ -729,7 +732,9 @@ def find_waiting_drift(
     if not chosen:
         return WaitingDrift(_empty_monthly(), _empty_changes(), [], settings, no_starts)
 
-    w = waiting_instances(tables.ordered, chosen)
+    # Read by three queries (monthly statistics, bounds, sample): stored once, the chosen activities only.
+    key = hashlib.sha1(repr(sorted(chosen)).encode()).hexdigest()[:16]
+    w = tables.materialise(f"perf_waits_{key}", waiting_instances(tables.ordered, chosen))
     monthly = execute(monthly_waiting(w))
     monthly["month"] = pd.to_datetime(monthly["month"]).astype("datetime64[ns]")
     order = {a: i for i, a in enumerate(chosen)}
@@ -1132,16 +1137,15 @@ def find_wait_drivers(
             raise AnalysisError(
                 f"activity {activity!r} is not an activity of the log; known activities: {sorted(known)}."
             )
-    ev = log.events
+    columns = log.columns
     if attributes is None:
-        candidates = [c for c in ev.columns if c not in NOT_ATTRIBUTES]
+        candidates = [c for c in columns if c not in NOT_ATTRIBUTES]
     else:
         candidates = [str(c) for c in attributes]
-        missing = [c for c in candidates if c not in ev.columns]
+        missing = [c for c in candidates if c not in columns]
         if missing:
-            raise AnalysisError(
-                f"attributes {missing} are not columns of the log; its columns: {list(ev.columns)}."
-            )
+            raise AnalysisError(f"attributes {missing} are not columns of the log; its columns: {columns}.")
+    schema = log.table().schema()
     settings = {
         "alpha": alpha,
         "max_levels": int(max_levels),
@@ -1157,7 +1161,7 @@ def find_wait_drivers(
     for c in candidates:
         if c in NOT_ATTRIBUTES:
             skipped.append((c, "a canonical column of the event table, not a case attribute"))
-        elif pd.api.types.is_datetime64_any_dtype(ev[c]):
+        elif schema[c].is_timestamp():
             skipped.append((c, "a timestamp"))
         else:
             usable.append(c)
@@ -1168,7 +1172,7 @@ def find_wait_drivers(
 
     attrs = attribute_table(log, usable)
     n = len(usable)
-    key = "_".join(str(ev.columns.get_loc(c)) for c in usable)
+    key = "_".join(str(columns.index(c)) for c in usable)
     f = tables.materialise(f"perf_case_values_{key}", case_first_values(o, attrs, n))
     prof = execute(attribute_profile(f, n)).iloc[0]
     kinds: dict[int, str] = {}
@@ -1224,6 +1228,9 @@ def find_wait_drivers(
     # Cycle times of closed cases only: an open case's is cut short by the end of the log.
     ends = find_end_activities(log) if target == "cycle_time" else None
     y = case_cycle_hours(o, ends) if target == "cycle_time" else case_waiting_hours(o, act)
+    # Per case, read three times (the joined table, the sample, the count): stored once.
+    y_key = hashlib.sha1(repr((target, act, sorted(ends or []))).encode()).hexdigest()[:16]
+    y = tables.materialise(f"perf_y_{y_key}", y)
     # The joined (case, attribute, level, y) table is scanned four times: store it once per definition.
     definition = repr((key, sorted(kinds.items()), sorted(band_order.items()), target, act))
     j = tables.materialise(
@@ -1273,7 +1280,10 @@ def find_wait_drivers(
         for _, r in m.iterrows():
             lv = r["level"]
             x = tested.get(lv)
-            rest = np.concatenate([g for k2, g in tested.items() if k2 != lv]) if x is not None else None
+            others = [g for k2, g in tested.items() if k2 != lv]
+            # A level is compared with the other tested levels; alone (every other level has fewer than
+            # MIN_LEVEL_CASES sampled cases) it has nothing to be compared with.
+            rest = np.concatenate(others) if x is not None and others else None
             delta = pv = math.nan
             if x is not None and rest is not None and len(rest) >= MIN_LEVEL_CASES:
                 u = stats.mannwhitneyu(x, rest, alternative="two-sided")
@@ -1552,11 +1562,14 @@ def find_sla_breaches(
         parts.append(got)
     cases = _empty_sla_cases()
     if due_column is not None:
-        ev = log.events
-        if due_column not in ev.columns:
+        if due_column not in log.columns:
             raise AnalysisError(
-                f"due_column {due_column!r} is not a column of the log; its columns: {list(ev.columns)}."
+                f"due_column {due_column!r} is not a column of the log; its columns: {log.columns}."
             )
+        # Only the events that carry a due value come back (in file order), to be parsed as the loader
+        # parses timestamps.
+        full = log.table()
+        ev = execute(full.filter(full[due_column].notnull()).select(ROW_NR, due_column).order_by(ROW_NR))
         raw = ev[due_column]
         try:
             parsed = parse_timestamps(

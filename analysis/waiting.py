@@ -1138,8 +1138,19 @@ def _batch_table(log: EventLog, members: ir.Table) -> pd.DataFrame:
         batches=per_batch.count(),
         batched_instances=per_batch.size.sum(),
         mean_size=per_batch.size.mean(),
-        usual_start_weekday=per_batch.wd.mode(),
-        usual_start_hour=per_batch.hr.mode(),
+    )
+
+    def usual(col: str) -> ir.Table:
+        # The most frequent value; among equally frequent ones the smallest (the engine's mode() picks
+        # any of them, and a parallel run then picked another).
+        c = per_batch.group_by(["performer", ACTIVITY, col]).aggregate(k=lambda t: t.count())
+        return c.group_by(["performer", ACTIVITY]).aggregate(**{col: c[col].argmax(c.k * 100 - c[col])})
+
+    wd, hr = usual("wd"), usual("hr")
+    agg = (
+        agg.join(wd, ["performer", ACTIVITY])
+        .join(hr, ["performer", ACTIVITY])
+        .rename(usual_start_weekday="wd", usual_start_hour="hr")
     )
     inst = _instances(log)
     n = (
@@ -1176,14 +1187,15 @@ def _notes(log, calendars, causes, facts, level, starts) -> list[str]:
             unknown_n=(causes.performer.isnull()).cast("int64").sum(),
         )
     ).iloc[0]
-    n_events = len(log.events)
+    n_events = log.n_events
     if starts == "estimated":
         notes.append(
             "Start times were ESTIMATED at import (pix-framework's start-time estimator), not recorded: "
             "the split of waiting into causes rests on them."
         )
     elif starts == "recorded":
-        no_start = int(log.events["start_timestamp"].isna().sum()) if "start_timestamp" in log.events else 0
+        ev = log.tables().events
+        no_start = int(execute(ev.start_us.isnull().cast("int64").sum().as_table()).iloc[0, 0])
         if no_start:
             notes.append(
                 f"{no_start:,} of {n_events:,} events have no start time and are taken as instantaneous "

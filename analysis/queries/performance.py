@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from mapper.columns import ACTIVITY, CASE_ID, ROW_NR
 from mapper.engine import US_PER_HOUR, hours, non_negative
@@ -230,20 +229,29 @@ def capped_sample(t: ir.Table, by: list[str], *, cap: int, seed: int) -> ir.Tabl
 # --- attribute drivers -------------------------------------------------------------------------------
 
 
+def text_value(col: ir.Value) -> ir.StringValue:
+    """An event-table column as the text pandas gives it (``astype("string")``), missing stays missing.
+
+    Numbers and text cast as in pandas (DuckDB writes floats in their shortest round-trip form, as
+    Python does); booleans are written ``True``/``False`` (DuckDB's cast gives lower case).
+    """
+    if col.type().is_boolean():
+        return ibis.cases((col, "True"), (~col, "False"), else_=ibis.null("string"))  # missing stays missing
+    return col.cast("string")
+
+
 def attribute_table(log: EventLog, columns: list[str]) -> ir.Table:
-    """The given event-table columns as text, stored once per log as ``(row_nr, a0, a1, ...)``.
+    """The given event-table columns as text: ``(row_nr, a0, a1, ...)``, over :meth:`EventLog.table`.
 
     Columns are named by their position in ``columns`` (source names may hold any character); values are
-    the text pandas gives (``astype("string")``), missing stays missing. Materialised under a name that
-    encodes the positions of the columns in ``log.events``, so the same columns are registered once.
+    the text pandas gives (:func:`text_value`), missing stays missing. A query, not a stored table: its
+    one reader (:func:`case_first_values`) scans it once.
     """
-    ev = log.events
-    positions = "_".join(str(ev.columns.get_loc(c)) for c in columns)
-    name = f"perf_attributes_{positions}"
-    narrow = pd.DataFrame({ROW_NR: ev[ROW_NR].astype("int64")})
-    for i, c in enumerate(columns):
-        narrow[f"a{i}"] = ev[c].astype("string")
-    return log.tables().materialise(name, ibis.memtable(narrow.reset_index(drop=True)))
+    t = log.table()
+    return t.select(
+        t[ROW_NR].cast("int64").name(ROW_NR),
+        *[text_value(t[c]).name(f"a{i}") for i, c in enumerate(columns)],
+    )
 
 
 def case_first_values(o: ir.Table, attrs: ir.Table, n: int) -> ir.Table:
@@ -253,15 +261,16 @@ def case_first_values(o: ir.Table, attrs: ir.Table, n: int) -> ir.Table:
     -------
     ibis Table
         ``case_id`` and for each attribute ``i`` < ``n``: ``f{i}`` (str, the value of the earliest event of
-        the case, in the engine's event order, that has one), ``d{i}`` (int64, distinct values in the
-        case), ``s{i}`` (bool, the case's first event carries a value).
+        the case, in the engine's event order, that has one), ``d{i}`` (bool, the case carries more than
+        one distinct value: its smallest and largest values differ, cheaper than counting distinct
+        values), ``s{i}`` (bool, the case's first event carries a value).
     """
     j = o.select(CASE_ID, ROW_NR, "pos").join(attrs, ROW_NR)
     aggs = {}
     for i in range(n):
         a = j[f"a{i}"]
         aggs[f"f{i}"] = a.argmin(ibis.ifelse(a.notnull(), j.pos, ibis.null("int64")))
-        aggs[f"d{i}"] = a.nunique()
+        aggs[f"d{i}"] = a.min() != a.max()
         aggs[f"s{i}"] = (a.notnull() & (j.pos == 0)).any()
     return j.group_by(CASE_ID).aggregate(**aggs)
 
@@ -275,7 +284,7 @@ def attribute_profile(f: ir.Table, n: int) -> ir.Table:
     for i in range(n):
         v = f[f"f{i}"]
         aggs[f"cases{i}"] = v.count()
-        aggs[f"varying{i}"] = (f[f"d{i}"] > 1).cast("int64").sum()
+        aggs[f"varying{i}"] = f[f"d{i}"].fill_null(False).cast("int64").sum()
         aggs[f"distinct{i}"] = v.nunique()
         aggs[f"nonnumeric{i}"] = (v.notnull() & v.try_cast("float64").isnull()).cast("int64").sum()
         aggs[f"atstart{i}"] = f[f"s{i}"].cast("int64").sum()

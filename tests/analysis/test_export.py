@@ -98,3 +98,24 @@ def test_findings_tables_export_round_trip(tmp_path, sample_findings):
     wb = openpyxl.load_workbook(path, read_only=True)
     assert wb.sheetnames == list(tables)
     assert wb["bottlenecks"].max_row == len(tables["bottlenecks"]) + 1
+
+
+def test_excel_sheets_are_capped_and_say_so(tmp_path):
+    big = pd.DataFrame({"case_id": [f"c{i}" for i in range(7)], "age_hours": [7.0, 6, 5, 4, 3, 2, 1]})
+    small = pd.DataFrame({"x": [1, 2]})
+    path = export_tables({"stuck": big, "small": small}, tmp_path / "t.xlsx", max_rows=3)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["stuck", "small", "truncated"]
+    stuck = [[c.value for c in row] for row in wb["stuck"].iter_rows()]
+    assert stuck == [["case_id", "age_hours"], ["c0", 7], ["c1", 6], ["c2", 5]]  # the first rows
+    assert wb["small"].max_row == 3  # header + both rows: nothing cut
+    notes = [[c.value for c in row] for row in wb["truncated"].iter_rows()]
+    assert notes == [
+        ["sheet", "rows_written", "rows_total", "note"],
+        ["stuck", 3, 7, "The first 3 of 7 rows; the CSV export holds them all."],
+    ]
+    assert export_table(big, tmp_path / "t.csv").read_text("utf-8-sig").count("\n") == 8  # CSV: all rows
+    uncut = openpyxl.load_workbook(export_tables({"stuck": big}, tmp_path / "u.xlsx", max_rows=None))
+    assert uncut.sheetnames == ["stuck"] and uncut["stuck"].max_row == 8
+    with pytest.raises(FlowreadyError, match="max_rows must be a positive integer or None, not 0"):
+        export_tables({"stuck": big}, tmp_path / "v.xlsx", max_rows=0)

@@ -495,6 +495,26 @@ def test_drivers_when_every_wait_is_zero():
     assert d.levels["ratio"].tolist() == [1.0, 1.0] and d.levels["cliffs_delta"].tolist() == [0.0, 0.0]
 
 
+def test_drivers_when_only_one_level_has_enough_cases():
+    # "paper" has 8 cases, "online" 3 (< MIN_LEVEL_CASES = 5): only "paper" is tested, and it has no
+    # tested level to be compared with (the crash at 5.6M events: concatenating no other level).
+    rows = []
+    for i in range(11):
+        t0 = pd.Timestamp("2024-01-01 08:00") + pd.Timedelta(days=i)
+        ch = "paper" if i < 8 else "online"
+        rows.append((f"c{i}", "A", _t(t0), _t(t0 + H), "r1", "T1", ch))
+        rows.append((f"c{i}", "B", _t(t0 + (2 + i) * H), _t(t0 + (3 + i) * H), "r2", "T2", ch))
+    log = make_log(rows, columns=("case_id", "activity", "start", "end", "resource", "role", "channel"))
+    d = find_wait_drivers(log)
+    a = d.attributes.iloc[0]
+    assert (a["attribute"], a["levels"], a["tested_cases"]) == ("channel", 2, 8)
+    assert math.isnan(a["h_statistic"]) and not a["significant"]
+    lv = d.levels.set_index("level")
+    assert lv["cases"].to_dict() == {"paper": 8, "online": 3}
+    assert lv["tested_cases"].to_dict() == {"paper": 8, "online": 3}
+    assert lv["cliffs_delta"].isna().all() and lv["p_value"].isna().all() and not lv["significant"].any()
+
+
 def test_drivers_without_attribute_columns(spec_log):
     d = find_wait_drivers(spec_log)
     assert d.attributes.empty and d.levels.empty and d.skipped.empty
@@ -749,3 +769,25 @@ def test_road_traffic_views_on_a_dates_only_log():
     assert c["censored"].all() and not c["significant"].any()
     drivers = find_wait_drivers(log)
     assert set(drivers.skipped["column"]) >= {"matricola", "totalPaymentAmount"}
+
+
+def test_attribute_text_as_pandas_writes_it():
+    # The drivers read attributes as text in the engine: the same text as pandas' astype("string"),
+    # missing values (booleans included) staying missing.
+    import ibis
+
+    from analysis.queries.performance import text_value
+
+    frame = pd.DataFrame(
+        {
+            "flag": pd.array([True, None, False], dtype="boolean"),
+            "amount": [157.0, np.nan, 0.1 + 0.2],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    t = ibis.memtable(frame)
+    got = t.select(**{c: text_value(t[c]) for c in frame.columns}).to_pandas()
+    for c in frame.columns:
+        assert got[c].where(got[c].notna(), None).tolist() == [
+            None if pd.isna(v) else v for v in frame[c].astype("string")
+        ]
