@@ -352,11 +352,15 @@ def measure(task: str, path: Path, *, timeout: float, max_bytes: int, log_dir: P
         "task": task,
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(max(usage.ru_maxrss * 1024, seen) / 2**20),
+        # CPU seconds of the whole process (start-up and imports included): less sensitive than wall time
+        # to other work on a shared machine.
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "status": status,
     }
     if status == "ok" and (code != 0 or not out.exists()):
-        tail = err_path.read_text(errors="replace").strip().splitlines()[-3:]
-        record["status"], why = "error", " | ".join(tail)[-400:]
+        lines = err_path.read_text(errors="replace").strip().splitlines() or [f"exit code {code}"]
+        errors = [line.strip() for line in lines if "Error" in line or "error" in line]
+        record["status"], why = "error", (errors[-1] if errors else " | ".join(lines[-3:]))[-400:]
     if why:
         record["reason"] = why
     if record["status"] == "ok":
@@ -374,10 +378,19 @@ def measure(task: str, path: Path, *, timeout: float, max_bytes: int, log_dir: P
 
 
 def code_version() -> str:
+    """The commit measured, ``-dirty`` when the library code differs from it.
+
+    Changes to ``benchmarks/`` and ``docs/`` (this script, the page it writes) do not change what is
+    measured, so they leave the version alone: an interrupted run resumes after the page was rewritten.
+    """
     try:
-        return subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
+
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+        head = git("describe", "--always").strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks", ":!docs")
+        return head + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -600,7 +613,9 @@ def report(results: Path, *, version: str | None = None, page: Path = PAGE, char
         "## What is measured",
         "",
         "Each task runs in a fresh process; *peak* is the largest resident memory of that process (and of",
-        "any process it started). Times are wall-clock seconds.",
+        "any process it started). Times are wall-clock seconds measured inside the process; *CPU s* is the",
+        "user + system time of the whole process (start-up and imports included), less disturbed by other",
+        "work on a shared machine.",
         "",
         "- **flowready analyze**: `flowready analyze FILE --out DIR` with the default settings, end to end",
         "  (reading, analysis, every output).",
@@ -626,8 +641,8 @@ def report(results: Path, *, version: str | None = None, page: Path = PAGE, char
         "",
         "## Time and peak memory",
         "",
-        "| size | events | task | status | total s | statistics s | peak GB |",
-        "|---|---:|---|---|---:|---:|---:|",
+        "| size | events | task | status | total s | statistics s | CPU s | peak GB |",
+        "|---|---:|---|---|---:|---:|---:|---:|",
     ]
     for s in sizes:
         for t in tasks:
@@ -639,21 +654,24 @@ def report(results: Path, *, version: str | None = None, page: Path = PAGE, char
             stats = _stats_s(r) if t != "flowready" else None
             lines.append(
                 f"| x{s} | {r['events']:,} | {TASK_LABELS[t]} | {status} | "
-                f"{_fmt_s(r['time_s']) if ok else ''} | {_fmt_s(stats)} | "
+                f"{_fmt_s(r['time_s']) if ok else ''} | {_fmt_s(stats)} | {_fmt_s(r.get('cpu_s'))} | "
                 f"{r['peak_rss_mb'] / 1024:.1f} |"
             )
     lines += [
         "",
         "## Ratios (same run)",
         "",
-        "| size | flowready analyze / DuckDB (total) | pm4py / flowready API (statistics) | "
+        "| size | flowready analyze / DuckDB (total) | (CPU) | pm4py / flowready API (statistics) | "
         "pm4py / flowready API (total) |",
-        "|---|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|",
     ]
     for s in sizes:
         fr, db, fs, pm = (rows.get((s, t)) for t in ("flowready", "duckdb", "flowready-stats", "pm4py"))
         a, b = _stats_s(pm), _stats_s(fs)
-        lines.append(f"| x{s} | {_ratio(fr, db)} | {f'{a / b:.1f}' if a and b else '–'} | {_ratio(pm, fs)} |")
+        lines.append(
+            f"| x{s} | {_ratio(fr, db)} | {_ratio(fr, db, 'cpu_s', 'cpu_s')} | "
+            f"{f'{a / b:.1f}' if a and b else '–'} | {_ratio(pm, fs)} |"
+        )
     lines += [
         "",
         "Targets (issue 13): flowready analyze within 3x DuckDB at x1 and x10; event-level statistics at",
