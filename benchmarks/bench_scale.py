@@ -22,11 +22,13 @@ fresh subprocess (peak memory = the max RSS of that subprocess, from ``os.wait4`
 
 Each measurement is appended to the results file (``--results``, default
 ``benchmarks/results/scale.json``) as soon as it finishes; a measurement already there for the same code
-version (``git describe --always --dirty``) is not run again, so an interrupted run resumes
-(``--redo`` measures again). A task is not run at a size where the slope of the smaller sizes says it
-would need more memory than is available or more time than ``--timeout``; a running task is stopped at
-``--timeout`` or when its processes hold more than ``--max-gb``. ``--report`` only regenerates
-``docs/scale.md`` and its chart ``docs/img/scale.svg`` from the results file (a run ends with it too).
+version (the commit, ``-dirty`` when ``mapper/``, ``analysis/`` or ``pyproject.toml`` differ from it) is
+not run again, so an interrupted run resumes (``--redo`` measures again). A task is not run at a size
+where the slope of the smaller sizes says it would need more memory than is available or more time than
+``--timeout`` (``--no-estimate`` runs it anyway); a running task is stopped at ``--timeout``, when its
+processes hold more than ``--max-gb``, or when the machine has less than 0.5 GB free. ``--report`` only
+regenerates ``docs/scale.md`` and its chart ``docs/img/scale.svg`` from the results file (a run ends with
+it too).
 
 Examples::
 
@@ -38,6 +40,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
@@ -264,18 +267,17 @@ def worker_flowready(path: str) -> dict:
     analysis.outputs.export_all = lambda *a, **k: _timed(times, "outputs", export, *a, **k)
     out = tempfile.mkdtemp(prefix="flowready-bench-")
     t = time.perf_counter()
-    try:
-        app(["analyze", path, "--out", out], standalone_mode=False)
-        code = 0
+    try:  # without standalone mode, click returns the exit code of a typer.Exit
+        code = app(["analyze", path, "--out", out], standalone_mode=False) or 0
     except SystemExit as e:
         code = e.code or 0
     times["total"] = time.perf_counter() - t
-    if code:
-        raise RuntimeError(f"flowready analyze exited with {code}")
     import shutil
 
     shutil.rmtree(out, ignore_errors=True)
-    return {"times": times, "steps": steps}
+    result = {"times": times, "steps": steps}
+    # A failed run still tells how far it got and how long that took.
+    return result | ({"error": f"flowready analyze exited with {code}"} if code else {})
 
 
 WORKERS = {
@@ -314,7 +316,9 @@ def _tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def measure(task: str, path: Path, *, timeout: float, max_bytes: int, log_dir: Path) -> dict:
+def measure(
+    task: str, path: Path, *, timeout: float, max_bytes: int, log_dir: Path, min_free: int = 2**29
+) -> dict:
     """Run one worker in a fresh subprocess: its result, wall time, peak RSS, and how it ended."""
     out = log_dir / f"{task}-{path.stem}.json"
     err_path = log_dir / f"{task}-{path.stem}.log"
@@ -334,14 +338,16 @@ def measure(task: str, path: Path, *, timeout: float, max_bytes: int, log_dir: P
         if now - beat >= 30:
             print(f"    ... {task} {path.stem}: {now - t0:.0f} s, {rss / 2**30:.1f} GB", flush=True)
             beat = now
-        if now - t0 > timeout or rss > max_bytes:
-            status = "timeout" if now - t0 > timeout else "memory"
-            why = (
-                f"stopped after {timeout:.0f} s (--timeout)"
-                if status == "timeout"
-                else f"stopped at {rss / 2**30:.1f} GB (--max-gb)"
-            )
-            os.killpg(proc.pid, signal.SIGKILL)
+        if status == "ok" and now - t0 > timeout:
+            status, why = "timeout", f"stopped after {timeout:.0f} s (--timeout)"
+        elif status == "ok" and rss > max_bytes:
+            status, why = "memory", f"stopped at {rss / 2**30:.1f} GB (--max-gb)"
+        elif status == "ok" and rss and available_bytes() < min_free:
+            # Other work shares the machine: stop before the kernel's OOM killer picks a process.
+            status, why = "memory", f"stopped at {rss / 2**30:.1f} GB: the machine ran out of free memory"
+        if status != "ok":
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         time.sleep(0.25)
     proc.returncode = code  # reaped by wait4
     wall = time.perf_counter() - t0
@@ -355,14 +361,14 @@ def measure(task: str, path: Path, *, timeout: float, max_bytes: int, log_dir: P
         "load_avg_5min": round(os.getloadavg()[1], 1),  # how busy the shared machine was
         "status": status,
     }
-    if status == "ok" and (code != 0 or not out.exists()):
+    result = json.loads(out.read_text()) if out.exists() else {}
+    if status == "ok" and (code != 0 or not result or "error" in result):
         lines = err_path.read_text(errors="replace").strip().splitlines() or [f"exit code {code}"]
         errors = [line.strip() for line in lines if "Error" in line or "error" in line]
         record["status"], why = "error", (errors[-1] if errors else " | ".join(lines[-3:]))[-400:]
     if why:
         record["reason"] = why
-    if record["status"] == "ok":
-        result = json.loads(out.read_text())
+    if result:  # a failed flowready run keeps the times of the steps it finished
         record["times"] = {k: round(v, 3) for k, v in result["times"].items()}
         record["time_s"] = round(result["times"].get("total", sum(result["times"].values())), 2)
         if "steps" in result:
@@ -454,11 +460,11 @@ def _fit(points: list[tuple[float, float]]) -> tuple[float, float] | None:
     return b, my - b * mx
 
 
-def _linear(points: list[tuple[float, float]], x: float) -> float:
-    """Linear extrapolation through the two largest points (through the origin with one)."""
+def _linear(points: list[tuple[float, float]], x: float, base: float = 0.0) -> float:
+    """Linear extrapolation through the two largest points (with one, through ``(0, base)``)."""
     pts = sorted(points)[-2:]
     if len(pts) == 1:
-        return pts[0][1] * x / pts[0][0]
+        return base + (pts[0][1] - base) * x / pts[0][0]
     (x1, y1), (x2, y2) = pts
     return max(y2, y1 + (y2 - y1) / (x2 - x1) * (x - x1))
 
@@ -473,7 +479,8 @@ def not_run_reason(task: str, events: int, done: list[dict], timeout: float, max
     if not ok:
         return None
     limit = min(max_bytes, available_bytes())
-    need = _linear([(r["events"], r["peak_rss_mb"] * 2**20) for r in ok], events)
+    # A Python process with its imports holds ~0.3 GB whatever the log: only the rest grows with it.
+    need = _linear([(r["events"], r["peak_rss_mb"] * 2**20) for r in ok], events, base=0.3 * 2**30)
     if need > limit:
         free = limit / 2**30
         return f"not run: would need ~{need / 2**30:.0f} GB (slope of the smaller sizes; {free:.0f} GB free)"
@@ -502,6 +509,10 @@ def _latest(records: list[dict], version: str | None) -> tuple[str | None, dict]
 
 def _fmt_s(x: float | None) -> str:
     return "" if x is None else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def _fmt_gb(mb: float) -> str:
+    return f"{mb / 1024:.1f}" if mb else ""
 
 
 def _ratio(a: dict | None, b: dict | None, key_a: str = "time_s", key_b: str = "time_s") -> str:
@@ -657,8 +668,8 @@ def report(results: Path, *, version: str | None = None, page: Path = PAGE, char
             stats = _stats_s(r) if t != "flowready" else None
             lines.append(
                 f"| x{s} | {r['events']:,} | {TASK_LABELS[t]} | {status} | "
-                f"{_fmt_s(r['time_s']) if ok else ''} | {_fmt_s(stats)} | {_fmt_s(r.get('cpu_s'))} | "
-                f"{r['peak_rss_mb'] / 1024:.1f} | {r.get('load_avg_5min', '')} |"
+                f"{_fmt_s(r.get('time_s'))} | {_fmt_s(stats)} | {_fmt_s(r.get('cpu_s'))} | "
+                f"{_fmt_gb(r['peak_rss_mb'])} | {r.get('load_avg_5min', '')} |"
             )
     lines += [
         "",
@@ -755,7 +766,8 @@ def report(results: Path, *, version: str | None = None, page: Path = PAGE, char
         "`benchmarks/results/scale.json` (`--results`, not committed), one record per measurement as soon as",
         "it ends, so an interrupted run resumes where it stopped (`--redo` measures again). A task is not",
         "run at a size where its smaller sizes extrapolate to more memory than is free or more time than",
-        "`--timeout`, and is stopped at `--timeout` or `--max-gb`. The chart is drawn with " + how + ".",
+        "`--timeout` (`--no-estimate` runs it anyway), and is stopped at `--timeout`, at `--max-gb` or when",
+        "the machine has less than 0.5 GB free. The chart is drawn with " + how + ".",
         "",
     ]
     text = "\n".join(lines)
@@ -809,7 +821,10 @@ def main(argv: list[str] | None = None) -> None:
         path = generate(k, a.cache)
         for task in [t for t in TASKS if t in tasks]:
             mine = [r for r in records if r["version"] == version]
-            if not a.redo and any(r["size"] == k and r["task"] == task for r in mine):
+            # A "not run" is decided again (free memory changes); a measurement is kept.
+            if not a.redo and any(
+                r["size"] == k and r["task"] == task and r["status"] != "not run" for r in mine
+            ):
                 print(f"[x{k}] {task}: already measured, skipped (--redo to measure again)", flush=True)
                 continue
             events = k * BASE_EVENTS

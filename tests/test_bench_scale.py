@@ -49,6 +49,15 @@ def test_a_stopped_measurement_says_why(bench, tmp_path):
     assert rec["status"] == "error" and "missing.parquet" in rec["reason"]
 
 
+def test_a_failed_flowready_run_is_an_error_not_a_measurement(bench, tmp_path):
+    # The CLI exits 2 with its message (no case id, activity or timestamp column); click hands back the
+    # exit code instead of raising, and the worker must not take it for success.
+    p = tmp_path / "bad.parquet"
+    pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}).to_parquet(p)
+    rec = bench.measure("flowready", p, timeout=300, max_bytes=8 * 2**30, log_dir=tmp_path)
+    assert rec["status"] == "error" and "cannot find the case_id" in rec["reason"]
+
+
 def test_fit_is_the_log_log_slope(bench):
     assert bench._fit([(1e6, 2.0), (1e7, 20.0), (1e8, 200.0)])[0] == pytest.approx(1.0)
     assert bench._fit([(10, 1.0), (100, 100.0)])[0] == pytest.approx(2.0)
