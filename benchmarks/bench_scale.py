@@ -511,6 +511,14 @@ def _fmt_s(x: float | None) -> str:
     return "" if x is None else f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
+def _load_note(rows: dict, nproc: int) -> str:
+    """How busy the machine was during the run, from the load averages of its measurements."""
+    loads = [r["load_avg_5min"] for r in rows.values() if r.get("load_avg_5min") is not None]
+    if not loads:
+        return ""
+    return f" (the 5-minute load average went from {min(loads)} to {max(loads)} on {nproc} cores)"
+
+
 def _fmt_gb(mb: float) -> str:
     return f"{mb / 1024:.1f}" if mb else ""
 
@@ -651,7 +659,7 @@ def report(results: Path, *, version: str | None = None, page: Path = PAGE, char
         f"{mach['nproc']} cores ({mach['cpu']}), {mach['ram_gb']} GB RAM, Python {mach['python']}, "
         f"DuckDB {mach['duckdb']}, Ibis {mach['ibis']}, pandas {mach['pandas']}, pm4py {mach['pm4py']}; "
         f"code `{version}`, measured {when} UTC. The machine is shared, so absolute seconds are noisy: the",
-        "ratios compare tasks measured in the same run.",
+        "ratios compare tasks measured in the same run" + _load_note(rows, mach["nproc"]) + ".",
         "",
         "## Time and peak memory",
         "",
