@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint docs bench bench-read bench-app screenshots sample system-deps clean
+.PHONY: demo test test-fast lint docs bench bench-whole bench-read bench-app screenshots sample system-deps clean
 
 # bpmn-js (test tooling only, pinned in tests/e2e/bpmnjs/package-lock.json) renders blueprint.bpmn in
 # Chromium: tests/e2e/test_bpmn_js.py.
@@ -59,7 +59,13 @@ lint: $(VENV)/.test
 docs: $(VENV)/.test
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
+# Road Traffic replicated x1 ... x200 (hours): flowready against DuckDB and pm4py, results into
+# docs/scale.md; e.g. `make bench BENCH_ARGS="--sizes 1,10 --timeout 1800"`.
 bench: system-deps $(VENV)/.test
+	$(BIN)/python benchmarks/bench_scale.py $(BENCH_ARGS)
+
+# The whole analysis of Road Traffic against pm4py's DFG + variants (a few minutes).
+bench-whole: system-deps $(VENV)/.test
 	$(BIN)/python benchmarks/bench_whole_analysis.py
 
 # Reading every shared log against pm4py / pandas (several minutes).

@@ -1,7 +1,7 @@
 """Benchmark: the whole analysis of Road Traffic (561k events) against pm4py in the same run.
 
-Run by hand (``make bench``); not part of the test suite. Each measurement runs in a fresh subprocess so
-that peak memory (max RSS) is per task. Figures are printed as absolute values and as ratios against
+Run by hand (``make bench-whole``); not part of the test suite. Each measurement runs in a fresh subprocess
+so that peak memory (max RSS) is per task. Figures are printed as absolute values and as ratios against
 pm4py's own DFG + variants on the same log measured in the same run (machines are shared and noisy).
 
 Targets (issue 2): the whole analysis within 2 minutes and 4 GB on a 2-core machine.
