@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mapper.errors import FlowreadyError
 
-__all__ = ["PRINT_WIDTH_PX", "find_chromium", "html_to_pdf"]
+__all__ = ["CHROMIUM_FLAGS", "PRINT_WIDTH_PX", "find_chromium", "html_to_pdf"]
 
 #: Environment variable naming the Chromium (or Chrome) program to use.
 CHROMIUM_ENV = "FLOWREADY_CHROMIUM"
@@ -28,9 +28,10 @@ _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-s
 #: (plotly sizes them to their box when it draws them) fit the printed page as drawn.
 PRINT_WIDTH_PX = 703
 
-# Without the background-networking flags Chromium keeps calling Google's hosts, which a closed network
-# refuses (and waits on); --no-sandbox because servers and CI often run as root.
-_FLAGS = (
+#: The flags every print runs with. Without the background-networking flags Chromium keeps calling
+#: Google's hosts, which a closed network refuses (and waits on); --no-sandbox because servers and CI
+#: often run as root.
+CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -121,7 +122,7 @@ def html_to_pdf(html: str, *, chromium: str | None = None, timeout: float = 180.
         page.write_text(html, "utf-8")
         cmd = [
             program,
-            *_FLAGS,
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={Path(tmp) / 'profile'}",
             f"--window-size={PRINT_WIDTH_PX},1100",
             "--virtual-time-budget=30000",
