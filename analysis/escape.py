@@ -42,7 +42,8 @@ def plotly_text(value: object) -> object:
     Escaping is idempotent: a text escaped twice is drawn the same as once, so figures whose builders
     already escape their names can go through :func:`escape_figure` too. The price: a name that is itself
     an entity (``&amp;``) is drawn as the character it stands for (``&``), never as markup. Quotes are
-    left alone: plotly only reads them inside a tag, and it would draw ``&quot;`` literally.
+    left alone: plotly only reads them inside a tag; an ``&quot;`` (from :func:`html.escape`) becomes
+    ``&#34;``, which plotly decodes (it would draw ``&quot;`` as is).
 
     Examples
     --------
@@ -55,7 +56,9 @@ def plotly_text(value: object) -> object:
     """
     if not isinstance(value, str):
         return value
-    return _BARE_AMP.sub("&amp;", value).replace("<", "&lt;").replace(">", "&gt;")
+    # &quot; (from html.escape) is not an entity plotly knows: it would draw it as is; &#34; it decodes.
+    text = _BARE_AMP.sub("&amp;", value).replace("&quot;", "&#34;")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _escape_values(values):

@@ -338,14 +338,14 @@ def render_report(
 
 
 def export_report(findings: Findings, path: str | Path, *, process_map: str | None = None) -> Path:
-    """Write the HTML report (:func:`render_report`) to ``path``.
+    """Write the report (:func:`render_report`) to ``path``: a PDF when it ends with ``.pdf``, else HTML.
 
     Parameters
     ----------
     findings : Findings
         From :func:`analysis.analyze`.
     path : str or pathlib.Path
-        The ``.html`` file to write.
+        The ``.html`` (or ``.pdf``) file to write.
     process_map : str, optional
         As in :func:`render_report`.
 
@@ -357,10 +357,13 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
     Raises
     ------
     FlowreadyError
-        Graphviz's ``dot`` program is not installed.
+        Graphviz's ``dot`` program is not installed; for a PDF, Chromium is not installed or fails.
     """
     path = Path(path)
-    path.write_text(render_report(findings, process_map=process_map), "utf-8")
+    if path.suffix.lower() == ".pdf":
+        path.write_bytes(render_report(findings, format="pdf", process_map=process_map))
+    else:
+        path.write_text(render_report(findings, process_map=process_map), "utf-8")
     return path
 
 

@@ -92,11 +92,12 @@ def find_title(words, title: str) -> tuple[int, float]:
     raise AssertionError(f"{title!r} is not in the PDF")
 
 
-def coloured_pixels(png: Path, top_pt: float, height_pt: float) -> int:
-    """How many pixels of a band of the page (from ``top_pt``, ``height_pt`` tall) have a saturated colour.
+def filled_pixels(png: Path, top_pt: float, height_pt: float) -> int:
+    """How many pixels of a band of the page (from ``top_pt``, ``height_pt`` tall) lie inside a filled
+    shape: a pixel whose 3 x 3 neighbourhood has one colour, neither white nor near black.
 
-    A chart draws its data (bars, markers, lines) in colour; an empty chart, text and tables are black,
-    grey and white only.
+    A chart draws its data as filled shapes (bars, markers, thick lines), in colour or grey; an empty
+    chart, text, grid lines and tables are thin strokes (a paragraph of text counts a few dozen).
     """
     import numpy as np
     from PIL import Image
@@ -104,5 +105,11 @@ def coloured_pixels(png: Path, top_pt: float, height_pt: float) -> int:
     img = np.asarray(Image.open(png).convert("RGB")).astype(int)
     scale = img.shape[0] / 841.92  # A4 height in points
     band = img[int(top_pt * scale) : int((top_pt + height_pt) * scale)]
-    saturation = band.max(axis=2) - band.min(axis=2)
-    return int((saturation > 60).sum())
+    centre = band[1:-1, 1:-1]
+    same = np.ones(centre.shape[:2], dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            shifted = band[1 + dy : band.shape[0] - 1 + dy, 1 + dx : band.shape[1] - 1 + dx]
+            same &= (shifted == centre).all(axis=2)
+    brightness = centre.max(axis=2)
+    return int((same & (brightness < 235) & (brightness >= 60)).sum())

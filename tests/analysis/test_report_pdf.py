@@ -14,7 +14,7 @@ import pytest
 from analysis import render_report
 from analysis.outputs import render_output
 from tests.analysis.report_pdf import (
-    coloured_pixels,
+    filled_pixels,
     find_title,
     page_count,
     page_pngs,
@@ -63,7 +63,7 @@ def check_report_pdf(findings, folder) -> dict:
     words = word_boxes(pdf)
     for title in CHART_TITLES:
         page, top_pt = find_title(words, title)
-        assert coloured_pixels(pngs[page - 1], top_pt, 160) > 150, f"the chart {title!r} looks empty"
+        assert filled_pixels(pngs[page - 1], top_pt, 160) > 300, f"the chart {title!r} looks empty"
     assert find_title(words, "Value against feasibility")[0] == 1
     return {"pages": pages, "html_seconds": html_seconds, "pdf_seconds": pdf_seconds}
 
