@@ -92,12 +92,12 @@ def find_title(words, title: str) -> tuple[int, float]:
     raise AssertionError(f"{title!r} is not in the PDF")
 
 
-def filled_pixels(png: Path, top_pt: float, height_pt: float) -> int:
-    """How many pixels of a band of the page (from ``top_pt``, ``height_pt`` tall) lie inside a filled
-    shape: a pixel whose 3 x 3 neighbourhood has one colour, neither white nor near black.
+def mark_pixels(png: Path, top_pt: float, height_pt: float) -> int:
+    """How many pixels of a band of the page (from ``top_pt``, ``height_pt`` tall) look like a chart's
+    data: a saturated colour, or a neutral mid grey filling a shape (grey bars and markers).
 
-    A chart draws its data as filled shapes (bars, markers, thick lines), in colour or grey; an empty
-    chart, text, grid lines and tables are thin strokes (a paragraph of text counts a few dozen).
+    Text, grid lines, borders and table shading are dark, light or anti-aliased single pixels, so an
+    empty chart (axes, ticks, a title) counts a few dozen at most.
     """
     import numpy as np
     from PIL import Image
@@ -105,11 +105,10 @@ def filled_pixels(png: Path, top_pt: float, height_pt: float) -> int:
     img = np.asarray(Image.open(png).convert("RGB")).astype(int)
     scale = img.shape[0] / 841.92  # A4 height in points
     band = img[int(top_pt * scale) : int((top_pt + height_pt) * scale)]
-    centre = band[1:-1, 1:-1]
-    same = np.ones(centre.shape[:2], dtype=bool)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            shifted = band[1 + dy : band.shape[0] - 1 + dy, 1 + dx : band.shape[1] - 1 + dx]
-            same &= (shifted == centre).all(axis=2)
-    brightness = centre.max(axis=2)
-    return int((same & (brightness < 235) & (brightness >= 60)).sum())
+    saturation = band.max(axis=2) - band.min(axis=2)
+    grey = (saturation == 0) & (band[..., 0] >= 90) & (band[..., 0] <= 215)
+    # A grey counts inside a filled shape only (its 2 x 2 block one colour): black text's anti-aliasing
+    # is grey too, but in single pixels.
+    block = (band[:-1, :-1] == band[1:, :-1]).all(axis=2) & (band[:-1, :-1] == band[:-1, 1:]).all(axis=2)
+    block &= (band[:-1, :-1] == band[1:, 1:]).all(axis=2)
+    return int(((saturation[:-1, :-1] > 60) | (grey[:-1, :-1] & block)).sum())
