@@ -129,6 +129,7 @@ def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
     if for_print:
         # Page 1 holds the matrix under its card's heading: no title of its own, shorter.
         figs["readiness"].update_layout(title=None, height=250, margin={"t": 10, "b": 40, "l": 60, "r": 10})
+        figs["readiness"].update_yaxes(title_font={"size": 9})  # the value axis's title fits its height
     config = {"displaylogo": False, "staticPlot": True} if for_print else {"displaylogo": False}
     out = {}
     for name, fig in figs.items():
