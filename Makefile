@@ -21,6 +21,8 @@ system-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v npm >/dev/null 2>&1 || { echo "Installing npm (bpmn-js for tests/e2e)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	@command -v pdftoppm >/dev/null 2>&1 || { echo "Installing poppler-utils (the report's PDF tests: pdftoppm, pdftotext)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils >/dev/null; }
 	@command -v jq >/dev/null 2>&1 || { echo "Installing jq (checks the Serverless Workflow's jq conditions)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq jq >/dev/null; }
 

@@ -15,10 +15,17 @@ from pathlib import Path
 from analysis.export import export_table, export_tables, json_text
 from analysis.findings import Findings
 from analysis.monitoring import build_monitoring_plan
+from analysis.pdf import find_chromium
 from analysis.report import render_report
 from analysis.workflows import export_dapr_workflow, export_serverless_workflow
 from mapper.discovery import render_process_map
-from mapper.errors import AnalysisError
+from mapper.errors import AnalysisError, FlowreadyError
+
+#: Why ``report.pdf`` is missing on a machine without a browser (the CLI prints it, the app shows it).
+CHROMIUM_MISSING = (
+    "headless Chromium, which prints the PDF, is not installed (apt-get install chromium, or set "
+    "$FLOWREADY_CHROMIUM); report.html has the same content"
+)
 
 
 def _json(doc: dict) -> bytes:
@@ -44,6 +51,9 @@ class Output:
     optional : bool
         Some logs cannot give it (e.g. a KPI baseline of a log too small to measure): rendering raises
         :class:`mapper.errors.AnalysisError` saying why, and :func:`export_all` skips it.
+    needs_chromium : bool
+        Rendering it runs headless Chromium (:func:`analysis.pdf.find_chromium`); without one,
+        :func:`export_all` skips it with a note.
     """
 
     name: str
@@ -52,6 +62,7 @@ class Output:
     needs_graphviz: bool
     render: Callable[[Findings], bytes]
     optional: bool = False
+    needs_chromium: bool = False
 
 
 def _kpi_baseline(findings: Findings) -> bytes:
@@ -66,6 +77,14 @@ OUTPUTS: tuple[Output, ...] = (
         "The report for leaders: findings, where to start, expected impact (one file, works offline).",
         True,
         lambda f: render_report(f).encode("utf-8"),
+    ),
+    Output(
+        "report.pdf",
+        "application/pdf",
+        "The same report as a PDF on A4, the summary for leaders on page 1 (printed by headless Chromium).",
+        True,
+        lambda f: render_report(f, format="pdf"),
+        needs_chromium=True,
     ),
     Output(
         "findings.json",
@@ -187,7 +206,8 @@ def export_all(
         in ``tables.xlsx`` (cells that a spreadsheet would run as formulas are neutralised).
     on_skip : callable, optional
         Called with the file name and the reason when an optional output cannot be made for this log
-        (see :attr:`Output.optional`); such outputs are skipped silently without it.
+        (see :attr:`Output.optional`), or when ``report.pdf`` cannot be printed (no Chromium installed,
+        or it failed); such outputs are skipped silently without it.
 
     Returns
     -------
@@ -208,6 +228,17 @@ def export_all(
             data = process_map.encode("utf-8")
         elif output.name == "report.html":
             data = render_report(findings, process_map=process_map).encode("utf-8")
+        elif output.name == "report.pdf":
+            if find_chromium() is None:
+                if on_skip is not None:
+                    on_skip(output.name, CHROMIUM_MISSING)
+                continue
+            try:
+                data = render_report(findings, format="pdf", process_map=process_map)
+            except FlowreadyError as exc:  # the browser failed: the other outputs stand
+                if on_skip is not None:
+                    on_skip(output.name, str(exc))
+                continue
         else:
             try:
                 data = output.render(findings)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
+from typing import Literal
 
 import jinja2
 import plotly.express as px
 import plotly.io as pio
-from markupsafe import Markup
+from markupsafe import Markup, escape
+from plotly.offline import get_plotlyjs
 
+from analysis.escape import escape_figure
 from analysis.findings import Findings, flowready_version
 from analysis.impact import METRICS
+from analysis.pdf import html_to_pdf
 from mapper.discovery import render_process_map
+from mapper.errors import AnalysisError
 from mapper.units import humanize_hours
 
 _ENV = jinja2.Environment(
@@ -56,8 +61,49 @@ REC_LABELS = {
 }
 
 
-def _figures(findings: Findings) -> dict[str, str]:
-    """Plotly charts as HTML fragments; the first carries plotly.js inline, the rest reuse it."""
+#: Okabe & Ito's colour-blind-safe colours for the colours the analyses' charts use (recommendations,
+#: waiting causes), applied to the report's charts.
+COLOUR_BLIND_SAFE = {
+    "#2e7d32": "#009e73",  # automate: bluish green
+    "#1565c0": "#0072b2",  # AI-assist: blue
+    "#c62828": "#d55e00",  # fix first: vermillion
+    "#8c564b": "#cc79a7",  # batching: reddish purple
+    "#d62728": "#d55e00",  # contention: vermillion
+    "#ff7f0e": "#e69f00",  # prioritisation: orange
+    "#1f77b4": "#0072b2",  # extraneous: blue
+}
+OKABE_ITO = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7", "#f0e442", "#000000")
+
+#: What each chart shows, for readers who cannot see it (the figure's accessible name).
+ALT_TEXT = {
+    "readiness": "Scatter chart of every step: readiness score from 0 to 100 (feasibility) across, workload "
+    "(value) up, coloured by recommendation; the top automation candidates are labelled.",
+    "bottlenecks": "Stacked bar chart: the hours lost waiting before the steps that hold most waiting, "
+    "split by cause.",
+    "failures": "Bar chart: the hours lost by the handoff failures that cost most, by pattern.",
+    "spectrum": "Performance spectrum: one line per case passing between two steps, over time.",
+    "drift": "Line chart: the median waiting before the main bottlenecks, month by month.",
+    "drivers": "Chart: the case attributes that go with long cycle times.",
+    "impact": "Bar chart: today's process against the blueprint, with the range of the simulation runs.",
+    "variants": "Bar chart: how many cases follow each of the 10 most common paths.",
+}
+
+
+def _colour_blind_safe(fig) -> None:
+    """Swap the charts' red/green pairs for :data:`COLOUR_BLIND_SAFE` colours (in place)."""
+    for trace in fig.data:
+        marker = getattr(trace, "marker", None)
+        if marker is not None and isinstance(marker.color, str):
+            marker.color = COLOUR_BLIND_SAFE.get(marker.color.lower(), marker.color)
+
+
+def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
+    """The report's plotly charts as HTML fragments (plotly.js itself is inlined once, in the head).
+
+    Every data-derived text is escaped (:func:`analysis.escape.escape_figure`), colours are colour-blind
+    safe and each chart is a ``<figure>`` named by its :data:`ALT_TEXT`. For print, charts are static
+    (no hover layer, no toolbar) and the value-against-feasibility matrix is shorter, to fit page 1.
+    """
     figs = {"bottlenecks": findings.bottlenecks.plot(), "readiness": findings.readiness.plot()}
     if findings.handoff_failures is not None and len(findings.handoff_failures.failures):
         figs["failures"] = findings.handoff_failures.plot()
@@ -80,12 +126,30 @@ def _figures(findings: Findings) -> dict[str, str]:
         labels={"label": "", "cases": "Cases"},
         title="The 10 most common paths",
     )
-    out, first = {}, True
+    if for_print:
+        # Page 1 holds the matrix under its card's heading: no title of its own, shorter.
+        figs["readiness"].update_layout(title=None, height=250, margin={"t": 10, "b": 40, "l": 60, "r": 10})
+        figs["readiness"].update_yaxes(title_font={"size": 9})  # the value axis's title fits its height
+    config = {"displaylogo": False, "staticPlot": True} if for_print else {"displaylogo": False}
+    out = {}
     for name, fig in figs.items():
-        fig.update_layout(template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"})
-        out[name] = pio.to_html(fig, full_html=False, include_plotlyjs=first, config={"displaylogo": False})
-        first = False
+        escape_figure(fig)
+        _colour_blind_safe(fig)
+        fig.update_layout(
+            template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"}, colorway=OKABE_ITO
+        )
+        chart = pio.to_html(fig, full_html=False, include_plotlyjs=False, config=config)
+        alt = escape(ALT_TEXT.get(name, "Chart"))
+        out[name] = f'<figure class="chart" role="img" aria-label="{alt}">{chart}</figure>'
     return out
+
+
+def _plotly_js() -> str:
+    """plotly.js as one inline script (the report needs no network), loaded before any chart is drawn."""
+    return (
+        '<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>\n'
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+    )
 
 
 def _impact_tables(f: Findings) -> dict:
@@ -126,33 +190,62 @@ def _nan_none(x):
     return None if x is None or x != x else float(x)
 
 
-def _inline_svg(svg: str) -> str:
-    """An SVG document as an inline ``<svg>`` element (XML prolog and DOCTYPE removed)."""
-    return svg[svg.index("<svg") :]
+def _inline_svg(svg: str, label: str) -> str:
+    """An SVG document as an inline ``<svg>`` element (XML prolog and DOCTYPE removed), named ``label``
+    for readers who cannot see it."""
+    svg = svg[svg.index("<svg") :]
+    return f'<svg role="img" aria-label="{escape(label)}"' + svg[len("<svg") :]
 
 
-def render_report(findings: Findings, *, process_map: str | None = None) -> str:
-    """The HTML report for a leader, as text: the summary first, then the evidence.
+def render_report(
+    findings: Findings, *, format: Literal["html", "pdf"] = "html", process_map: str | None = None
+) -> str | bytes:
+    """The report for a leader: the summary on the first page, then the evidence; as HTML or PDF.
 
     Parameters
     ----------
     findings : Findings
         From :func:`analysis.analyze`.
+    format : {"html", "pdf"}, default "html"
+        ``"html"``: one self-contained page (text). ``"pdf"``: the same document printed by headless
+        Chromium (:func:`analysis.pdf.html_to_pdf`) on A4: the executive summary (verdict, where to
+        start, expected impact with its range, the value-against-feasibility matrix, what to fix first)
+        alone on page 1, each major section on a new page, charts drawn as static vector graphics.
     process_map : str, optional
         The process map as rendered by :func:`mapper.discovery.render_process_map`, when the caller
         has it already (the CLI writes it to ``process_map.svg`` too); rendered here otherwise.
 
     Returns
     -------
-    str
-        A complete HTML document. It needs no network: styles, charts (plotly.js, inlined once) and the
-        process map (inline SVG) are all inside; every value from the data is HTML-escaped.
+    str or bytes
+        ``format="html"``: a complete HTML document (str). It needs no network: styles, charts
+        (plotly.js, inlined once) and the process map (inline SVG) are all inside; every value from the
+        data is HTML-escaped, and escaped again for plotly in the charts. ``format="pdf"``: the PDF
+        document (bytes).
 
     Raises
     ------
+    AnalysisError
+        ``format`` is neither ``"html"`` nor ``"pdf"``.
     FlowreadyError
-        Graphviz's ``dot`` program is not installed.
+        Graphviz's ``dot`` program is not installed; for a PDF, Chromium is not installed or fails.
+
+    References
+    ----------
+    Okabe, M. & Ito, K. (2008). *Color Universal Design (CUD): how to make figures and presentations that
+    are friendly to colorblind people* (the charts' palette). W3C, *WCAG 2.2*, 1.1.1 Non-text content
+    and 1.3.1 Info and relationships (named figures, headings in order).
+
+    Examples
+    --------
+    >>> from analysis import analyze
+    >>> html = render_report(analyze(load_event_log(SAMPLE)))
+    >>> html.startswith("<!DOCTYPE html>")
+    True
     """
+    if format not in ("html", "pdf"):
+        raise AnalysisError(f"format={format!r} is not a report format; use 'html' or 'pdf'.")
+    for_print = format == "pdf"
     f = findings
     b = f.bottlenecks
     steps = f.blueprint.steps.set_index("activity")
@@ -207,7 +300,10 @@ def render_report(findings: Findings, *, process_map: str | None = None) -> str:
         drift_changes=drift_changes,
         drivers=drivers,
         sla=[] if p is None or p.sla is None else p.sla.activities.to_dict(orient="records"),
-        candidates=f.automation_candidates(5).to_dict(orient="records"),
+        candidates=[
+            {**c, "label": REC_LABELS[c["recommendation"]]}
+            for c in f.automation_candidates(5).to_dict(orient="records")
+        ],
         fix_first=[r for r in readiness if r["recommendation"] == "fix_first"],
         readiness=readiness,
         bottlenecks=b.activities.head(15).to_dict(orient="records"),
@@ -226,23 +322,31 @@ def render_report(findings: Findings, *, process_map: str | None = None) -> str:
         kpis=f.blueprint.kpis,
         governance=f.blueprint.governance,
         # Trusted markup: plotly output and graphviz SVG built from escaped labels.
-        figures=defaultdict(Markup, {k: Markup(v) for k, v in _figures(f).items()}),
-        process_map=Markup(_inline_svg(process_map or render_process_map(f.dfg))),
+        figures=defaultdict(Markup, {k: Markup(v) for k, v in _figures(f, for_print=for_print).items()}),
+        plotly_js=Markup(_plotly_js()),
+        for_print=for_print,
+        process_map=Markup(
+            _inline_svg(
+                process_map or render_process_map(f.dfg),
+                "Process map: every step with how often it happened, and the paths between steps with "
+                "how often they were taken and the median time between them.",
+            )
+        ),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=flowready_version(),
     )
-    return html
+    return html_to_pdf(html) if for_print else html
 
 
 def export_report(findings: Findings, path: str | Path, *, process_map: str | None = None) -> Path:
-    """Write the HTML report (:func:`render_report`) to ``path``.
+    """Write the report (:func:`render_report`) to ``path``: a PDF when it ends with ``.pdf``, else HTML.
 
     Parameters
     ----------
     findings : Findings
         From :func:`analysis.analyze`.
     path : str or pathlib.Path
-        The ``.html`` file to write.
+        The ``.html`` (or ``.pdf``) file to write.
     process_map : str, optional
         As in :func:`render_report`.
 
@@ -254,10 +358,13 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
     Raises
     ------
     FlowreadyError
-        Graphviz's ``dot`` program is not installed.
+        Graphviz's ``dot`` program is not installed; for a PDF, Chromium is not installed or fails.
     """
     path = Path(path)
-    path.write_text(render_report(findings, process_map=process_map), "utf-8")
+    if path.suffix.lower() == ".pdf":
+        path.write_bytes(render_report(findings, format="pdf", process_map=process_map))
+    else:
+        path.write_text(render_report(findings, process_map=process_map), "utf-8")
     return path
 
 

@@ -11,7 +11,8 @@ from functools import partial
 
 import streamlit as st
 
-from analysis.outputs import OUTPUTS, render_output
+from analysis.outputs import CHROMIUM_MISSING, OUTPUTS, render_output
+from analysis.pdf import find_chromium
 from app_pages.common import (
     download,
     require_findings,
@@ -37,8 +38,12 @@ if graphviz_missing:
         "Graphviz's 'dot' program is not installed, so the report and the process map cannot be drawn; "
         "install it (apt-get install graphviz) and reload."
     )
+chromium_missing = find_chromium() is None
 for output in OUTPUTS:
     if graphviz_missing and output.needs_graphviz:
+        continue
+    if chromium_missing and output.needs_chromium:
+        st.caption(f"{output.name} is not offered: {CHROMIUM_MISSING}.")
         continue
     left, right = st.columns([1, 3])
     download(

@@ -46,3 +46,20 @@ def test_markup_in_names_is_escaped(tmp_path):
     assert evil not in html
     assert "&lt;script&gt;alert(" in html
     assert "bob&<b>" not in html
+
+
+def test_accessible_headings_in_order_named_figures_safe_colours(report_html):
+    levels = [int(h) for h in re.findall(r"<h([1-6])[\s>]", report_html)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels  # no level skipped
+    charts = report_html.count('class="plotly-graph-div"')
+    named = re.findall(r'<figure class="chart" role="img" aria-label="([^"]+)">', report_html)
+    assert charts >= 3 and len(named) == charts and all(len(n) > 20 for n in named)
+    assert re.search(r'<svg role="img" aria-label="Process map[^"]+"', report_html)
+    # Okabe-Ito colours for the recommendations; the red/green pair is gone from the charts.
+    assert "#009e73" in report_html and "#d55e00" in report_html
+    assert "#2e7d32" not in report_html and "#c62828" not in report_html
+
+
+def test_plotly_js_is_loaded_before_the_first_chart(report_html):
+    assert report_html.index("window.PlotlyConfig") < report_html.index("Plotly.newPlot")
