@@ -36,7 +36,7 @@ from analysis.queries.performers import (
     with_column_from,
 )
 from mapper._pm4py import roles_from_counts
-from mapper.columns import ACTIVITY, RESOURCE, ROLE, ROW_NR, START_TIMESTAMP, TIMESTAMP
+from mapper.columns import ACTIVITY, RESOURCE, ROLE
 from mapper.engine import activity_stats, execute
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
