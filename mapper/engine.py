@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from mapper import backends
 from mapper.columns import (
     ACTIVITY,
     CASE_ID,
@@ -70,7 +71,7 @@ class EngineTables:
         key = ("table", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = self.con.create_table(f"m_{name}", expr, temp=True)
+                self._memo[key] = backends.materialise(self.con, f"m_{name}", expr)
             return self._memo[key]
 
     def frame_table(self, name: str, frame: pd.DataFrame) -> ir.Table:
@@ -82,7 +83,7 @@ class EngineTables:
         key = ("frame", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = self.con.create_table(f"f_{name}", engine_frame(frame), temp=True)
+                self._memo[key] = backends.register(self.con, f"f_{name}", engine_frame(frame))
             return self._memo[key]
 
     def result(self, name: str, query) -> pd.DataFrame:
@@ -179,9 +180,9 @@ def tables_for(owner: object, events: pd.DataFrame) -> EngineTables:
     cached = _CACHE.get(owner)
     if cached is not None:
         return cached
-    con = ibis.duckdb.connect(threads=2)
-    base = con.create_table("events", engine_input(events), temp=True)
-    ordered = con.create_table("ordered", order_events(base), temp=True)
+    con = backends.connect()
+    base = backends.register(con, "events", engine_input(events))
+    ordered = backends.materialise(con, "ordered", order_events(base))
     tables = EngineTables(con, base, ordered)
     _CACHE[owner] = tables
     return tables
@@ -385,8 +386,8 @@ def rework(o: ir.Table) -> ir.Table:
 
 
 def execute(expr: ir.Table) -> pd.DataFrame:
-    """Run an expression and return a pandas DataFrame (only for compact results)."""
-    return expr.to_pandas()
+    """Run an expression and return a pandas DataFrame (compact results only; :func:`backends.execute`)."""
+    return backends.execute(expr)
 
 
 def pair_lifecycle(t: ir.Table) -> ir.Table:
