@@ -207,6 +207,7 @@ def connect(engine: Engine | None = None):
     'duckdb'
     """
     name = engine or current_engine()
+    _install_duckdb_rules()
     if name == "duckdb":
         return ibis.duckdb.connect(threads=DUCKDB_THREADS)
     if name == "spark":
@@ -354,13 +355,35 @@ def _spark_ready(table):
     return table if schema.equals(table.schema) else table.cast(schema)
 
 
+def _install_duckdb_rules() -> None:
+    """Make Ibis' DuckDB ``mode`` deterministic: the most frequent value, the lowest on ties.
+
+    DuckDB's ``mode(x)`` returns the tied value it met first, which depends on the row order and the
+    threads; ``mode() WITHIN GROUP (ORDER BY x)`` returns the lowest, as Spark's ``mode(x, true)``
+    does (see :func:`_install_spark_rules`).
+    """
+    from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
+
+    if getattr(DuckDBCompiler, "_flowready_rules", False):
+        return
+    import sqlglot.expressions as sge
+
+    def visit_Mode(self, op, *, arg, where):
+        out = sge.WithinGroup(this=self.f.mode(), expression=sge.Order(expressions=[sge.Ordered(this=arg)]))
+        return sge.Filter(this=out, expression=sge.Where(this=where)) if where is not None else out
+
+    DuckDBCompiler.visit_Mode = visit_Mode
+    DuckDBCompiler._flowready_rules = True
+
+
 def _install_spark_rules() -> None:
     """Teach Ibis' Spark compiler the ordered collect that flowready's queries use (traces, examples).
 
     ``column.collect(order_by=key)`` compiles to ``ARRAY_AGG(... ORDER BY key)`` on DuckDB; Spark has no
     ordered aggregate, so Ibis refuses it. The same result on Spark: collect ``(key, value)`` structs,
     sort the array (structs compare field by field) and keep the values. Only ascending keys, as the
-    queries use; anything else still raises Ibis' error.
+    queries use; anything else still raises Ibis' error. And ``mode``, which Ibis does not compile for
+    Spark: ``mode(x, true)``, the most frequent value, the lowest on ties (as on DuckDB).
     """
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
@@ -388,5 +411,14 @@ def _install_spark_rules() -> None:
         take = sge.Lambda(this=sge.Dot(this=x, expression=sg.to_identifier("v")), expressions=[x])
         return self.f.transform(self.f.array_sort(self.f.collect_list(item)), take)
 
+    def visit_Mode(self, op, *, arg, where):
+        if where is not None:
+            arg = self.if_(where, arg, sge.Null())
+        return self.f.mode(arg, sge.true())
+
     PySparkCompiler.visit_ArrayCollect = visit_ArrayCollect
+    PySparkCompiler.visit_Mode = visit_Mode
     PySparkCompiler._flowready_rules = True
+
+
+_install_duckdb_rules()
