@@ -383,7 +383,8 @@ def _install_spark_rules() -> None:
     ordered aggregate, so Ibis refuses it. The same result on Spark: collect ``(key, value)`` structs,
     sort the array (structs compare field by field) and keep the values. Only ascending keys, as the
     queries use; anything else still raises Ibis' error. And ``mode``, which Ibis does not compile for
-    Spark: ``mode(x, true)``, the most frequent value, the lowest on ties (as on DuckDB).
+    Spark: ``mode(x, true)``, the most frequent value, the lowest on ties (as on DuckDB); and
+    ``median(where=...)``, which Ibis compiles with a non-constant percentage that Spark refuses.
     """
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
@@ -416,8 +417,15 @@ def _install_spark_rules() -> None:
             arg = self.if_(where, arg, sge.Null())
         return self.f.mode(arg, sge.true())
 
+    def visit_Median(self, op, *, arg, where):
+        # Ibis applies ``where`` to the percentage too (IF(where, 0.5, NULL)), which Spark refuses
+        if where is not None:
+            arg = self.if_(where, arg, sge.Null())
+        return self.f.percentile(arg, sge.convert(0.5))
+
     PySparkCompiler.visit_ArrayCollect = visit_ArrayCollect
     PySparkCompiler.visit_Mode = visit_Mode
+    PySparkCompiler.visit_Median = visit_Median
     PySparkCompiler._flowready_rules = True
 
 

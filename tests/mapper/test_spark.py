@@ -66,15 +66,17 @@ def spark():
     session.stop()
 
 
-def _tables(events: pd.DataFrame, engine: str) -> E.EngineTables:
-    class Owner:  # tables_for keys its cache weakly by the owning log
-        pass
+class _Owner:
+    """Stands for an EventLog: tables_for keys its cache weakly by the owning log."""
 
-    owner = Owner()
+
+_OWNERS: list[_Owner] = []  # alive for the test session, as the tables built for them
+
+
+def _tables(events: pd.DataFrame, engine: str) -> E.EngineTables:
+    _OWNERS.append(_Owner())
     with backends.use_engine(engine):
-        tables = E.tables_for(owner, events)
-    tables._owner = owner  # keep the owner alive as long as the tables are used
-    return tables
+        return E.tables_for(_OWNERS[-1], events)
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
