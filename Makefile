@@ -35,7 +35,7 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.runtime
-	$(BIN)/python -m pip install -q -e ".[test,docs]"
+	$(BIN)/python -m pip install -q -e ".[test,docs,spark]"
 	touch $@
 
 demo: system-deps $(VENV)/.runtime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -185,7 +186,8 @@ def find_bottlenecks(
     o = log.tables().ordered
     tables = log.tables()
     acts = tables.result("activity_stats", activity_stats)
-    total_wait = float(acts["waiting_hours_total"].sum())
+    # fsum: exact, so the total does not depend on the order the engine returns the activities in
+    total_wait = math.fsum(acts["waiting_hours_total"].dropna())
     acts = acts.rename(columns={"waiting_hours_total": "hours_lost_total"})
     acts["hours_lost_total"] = acts["hours_lost_total"].fillna(0.0)
     acts["share_of_waiting"] = acts["hours_lost_total"] / total_wait if total_wait > 0 else 0.0

@@ -122,6 +122,13 @@ def _mapping_kwargs(
     )
 
 
+class EngineMode(StrEnum):
+    """``--engine``: the values of :func:`mapper.backends.set_engine`."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class ImpactMode(StrEnum):
     """``--impact``: the values of :func:`analysis.analyze`'s ``impact``."""
 
@@ -349,6 +356,14 @@ def analyze(
     impact_runs: Annotated[
         int, typer.Option(min=1, help="Simulations per scenario; the ranges are their minimum and maximum.")
     ] = 5,
+    engine: Annotated[
+        EngineMode | None,
+        typer.Option(
+            help="What runs the event-level queries: embedded DuckDB (default, or $FLOWREADY_ENGINE), or "
+            "Spark (pip install 'flowready[spark]'; a local Spark, or the cluster Spark's own "
+            "configuration names: see docs/scale-out.md)."
+        ),
+    ] = None,
 ) -> None:
     """Analyse LOG and write every output to --out: report.html, findings.json, data_quality.json, the
     blueprint (blueprint.bpmn, blueprint.json, blueprint.sw.yaml, blueprint_dapr.py), kpi_baseline.json,
@@ -396,6 +411,10 @@ def analyze(
 
     def run() -> None:
         from analysis.performers import load_performer_types
+        from mapper.backends import set_engine
+
+        if engine is not None:
+            set_engine(EngineMode(engine).value)
 
         overrides = dict(load_performer_types(performer_types)) if performer_types is not None else {}
         overrides.update(types or {})

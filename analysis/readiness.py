@@ -768,7 +768,9 @@ def _measure(log, profile, *, automation, waiting, handoff_roles, equity_attribu
         "waiting_source": waiting_source,
         "handoff_level": level if handoff_source == "own ping-pong" else None,
     }
-    return m.reset_index(drop=True), decisions, meta
+    # One row per activity in name order: the engine returns groups in any order, and the order shows
+    # (the activities listed by the sensitivity analysis).
+    return m.sort_values("activity", kind="stable").reset_index(drop=True), decisions, meta
 
 
 def _rule_summary(rules: pd.DataFrame, top: int = 3) -> pd.Series:

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
-import tempfile
 import threading
 import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
+from mapper import backends
 from mapper.columns import (
     ACTIVITY,
     CASE_ID,
@@ -77,7 +75,7 @@ class EngineTables:
         key = ("table", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = self.con.create_table(f"{self.prefix}m_{name}", expr, temp=True)
+                self._memo[key] = backends.materialise(self.con, f"{self.prefix}m_{name}", expr)
             return self._memo[key]
 
     def frame_table(self, name: str, frame: pd.DataFrame) -> ir.Table:
@@ -89,9 +87,7 @@ class EngineTables:
         key = ("frame", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = self.con.create_table(
-                    f"{self.prefix}f_{name}", engine_frame(frame), temp=True
-                )
+                self._memo[key] = backends.register(self.con, f"{self.prefix}f_{name}", engine_frame(frame))
             return self._memo[key]
 
     def result(self, name: str, query) -> pd.DataFrame:
@@ -183,7 +179,7 @@ def engine_input(events: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Share of the machine's memory one DuckDB connection may use before it spills to disk.
-MEMORY_SHARE = 0.6
+MEMORY_SHARE = backends.MEMORY_SHARE
 _NAMES = itertools.count()
 
 
@@ -204,15 +200,7 @@ def connect():
     >>> int(con.sql("select 41 + 1 as x").execute()["x"][0])
     42
     """
-    cores = os.cpu_count() or 1
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not POSIX: let DuckDB choose
-        memory = 0
-    config = {"threads": cores, "temp_directory": str(Path(tempfile.gettempdir()) / "flowready-duckdb")}
-    if memory:
-        config["memory_limit"] = f"{int(memory * MEMORY_SHARE / 2**20)}MB"
-    return ibis.duckdb.connect(**config)
+    return backends.connect("duckdb")
 
 
 def run_ddl(con, statement: str) -> None:
@@ -273,10 +261,24 @@ class EventStore:
         """The whole event table (Ibis)."""
         return self.con.table(self.name)
 
+    def on_engine(self, engine: str | None = None) -> EventStore:
+        """This store, or a copy of its table in a new connection of ``engine`` (default: the current one).
+
+        Loading always runs on DuckDB; with another engine chosen (:func:`mapper.backends.set_engine`),
+        the loaded table is handed to it (through Arrow) and every later query runs there.
+        """
+        engine = engine or backends.current_engine()
+        if backends.engine_of(self.con) == engine:
+            return self
+        con = backends.connect(engine)
+        name = unique_name("log")
+        backends.register(con, name, self.table().to_pyarrow())
+        return EventStore(con, name, self.dtypes)
+
     def derive(self, expr: ir.Table) -> EventStore:
         """Store ``expr`` (a query on :meth:`table`, same columns) as a new table of the same connection."""
         name = unique_name("log")
-        self.con.create_table(name, expr, temp=True)
+        backends.materialise(self.con, name, expr)
         return EventStore(self.con, name, self.dtypes)
 
     @property
@@ -379,8 +381,8 @@ def tables_for(owner: object, store: EventStore) -> EngineTables:
             return cached
         prefix = unique_name("t") + "_"
         con = store.con
-        base = con.create_table(f"{prefix}events", narrow_events(store.table()), temp=True)
-        ordered = con.create_table(f"{prefix}ordered", order_events(base), temp=True)
+        base = backends.materialise(con, f"{prefix}events", narrow_events(store.table()))
+        ordered = backends.materialise(con, f"{prefix}ordered", order_events(base))
         tables = EngineTables(con, base, ordered, prefix)
         _CACHE[owner] = tables
         return tables
@@ -587,8 +589,8 @@ def rework(o: ir.Table) -> ir.Table:
 
 
 def execute(expr: ir.Table) -> pd.DataFrame:
-    """Run an expression and return a pandas DataFrame (only for compact results)."""
-    return expr.to_pandas()
+    """Run an expression and return a pandas DataFrame (compact results only; :func:`backends.execute`)."""
+    return backends.execute(expr)
 
 
 def pair_lifecycle(t: ir.Table) -> ir.Table:

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from mapper import backends
 from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR, SOURCE_SYSTEM
 from mapper.discovery import discover_variants
 from mapper.engine import EngineTables, case_traces, engine_text, execute, hours
@@ -490,7 +491,7 @@ def _attribute_table(tables: EngineTables, log: EventLog, column: str) -> ir.Tab
         narrow = narrow.filter(narrow.value.notnull())
         # Named by position: column names may hold any character.
         name = f"{tables.prefix}attribute_{log.columns.index(column)}"
-        tables._memo[key] = tables.con.create_table(name, narrow, temp=True, overwrite=True)
+        tables._memo[key] = backends.materialise(tables.con, name, narrow)
     return tables._memo[key]
 
 
@@ -526,9 +527,7 @@ def _case_variants(tables: EngineTables, log: EventLog) -> ir.Table:
             pd.DataFrame({"variant": v["variant"].astype("int64"), "trace": [list(x) for x in v["trace"]]})
         )
         joined = case_traces(tables.ordered).join(numbers_, "trace").select(CASE_ID, "variant")
-        tables._memo[key] = tables.con.create_table(
-            f"{tables.prefix}case_variants", joined, temp=True, overwrite=True
-        )
+        tables._memo[key] = backends.materialise(tables.con, f"{tables.prefix}case_variants", joined)
     return tables._memo[key]
 
 

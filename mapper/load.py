@@ -273,7 +273,7 @@ def load_event_log(
         notes=ledger.notes,
         details={**ledger.details, "mapping": mapping.as_dict(), "timezone": timezone},
     )
-    return EventLog(store, raw.source, mapping, quality, timezone)
+    return EventLog(store.on_engine(), raw.source, mapping, quality, timezone)
 
 
 #: Python's ``str.strip()`` white space (``str.isspace``) as an RE2 class, for the engine's text repair.

@@ -201,7 +201,8 @@ class EventLog:
         >>> copy.n_events == log.n_events
         True
         """
-        return cls(EventStore.from_frame(events), source, mapping, quality, timezone, **changes)
+        store = EventStore.from_frame(events).on_engine()
+        return cls(store, source, mapping, quality, timezone, **changes)
 
     def with_events(self, events: pd.DataFrame, **changes) -> EventLog:
         """This log with another pandas event table (and other attributes in ``changes``).
@@ -209,7 +210,7 @@ class EventLog:
         Prefer :meth:`derive` (an engine query) on large logs: this stores ``events`` in a new
         connection.
         """
-        return dataclasses.replace(self, store=EventStore.from_frame(events), **changes)
+        return dataclasses.replace(self, store=EventStore.from_frame(events).on_engine(), **changes)
 
     def derive(self, table: ir.Table, **changes) -> EventLog:
         """This log with the event table ``table``, a query on :meth:`table` (e.g. a filter).

@@ -22,9 +22,13 @@ from mapper.log import EventLog
 _US_PER_S = 1_000_000
 
 
-def sample_key(case_id: ir.StringValue, seed: int) -> ir.IntegerValue:
-    """A deterministic pseudo-random key per case: the hash of the case id salted with ``seed``."""
-    return (case_id + ibis.literal(f"#{int(seed)}")).hash()
+def sample_key(case_id: ir.StringValue, seed: int) -> ir.StringValue:
+    """A deterministic pseudo-random key per case: the MD5 digest (hex) of the case id salted with ``seed``.
+
+    MD5 rather than the engine's ``hash()``: every engine computes the same digest (DuckDB's ``hash`` and
+    Spark's differ), so the same cases are sampled on each.
+    """
+    return (case_id + ibis.literal(f"#{int(seed)}")).hexdigest("md5")
 
 
 def _pair_filter(t: ir.Table, pairs: list[tuple[str, str]]) -> ir.BooleanValue:
