@@ -197,8 +197,8 @@ def connect():
     Examples
     --------
     >>> con = connect()
-    >>> int(con.sql("select 41 + 1 as x").execute()["x"][0])
-    42
+    >>> con.raw_sql("select current_setting('TimeZone')").fetchall()
+    [('UTC',)]
     """
     return backends.connect("duckdb")
 

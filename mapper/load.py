@@ -220,9 +220,9 @@ def load_event_log(
 
     # Canonical columns first, the rest untouched; the raw table is read once into the event table.
     ev = _map_columns(con, raw_name, raw, mapping, ledger)
+    run_ddl(con, f"drop table if exists {_q(raw_name)}")  # the event table holds every raw value now
     _account_text_and_duplicates(con, ev, mapping, ledger, drop_duplicates)
     ev = _parse_times_engine(con, ev, mapping, ledger, timestamp_format, dayfirst, timezone, on_bad_timestamp)
-    run_ddl(con, f"drop table if exists {_q(raw_name)}")
     if ev.count == 0:
         raise EventLogError(f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}.")
     if LIFECYCLE in ev.columns:
