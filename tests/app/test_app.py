@@ -465,15 +465,18 @@ def test_blueprint_diagram_and_governance(sample_findings):
 
 def test_downloads_offer_every_file_and_table(sample_findings, media):
     from analysis.outputs import OUTPUTS
+    from analysis.pdf import find_chromium
 
     f = sample_findings
     at = _ok(_page(f, "app_pages/downloads.py"))
     labels = [b.label for b in at.get("download_button")]
     # The library's list of outputs (analysis.outputs.OUTPUTS), the same the CLI writes.
     files = [o.name for o in OUTPUTS]
-    assert files[:2] == ["report.html", "findings.json"] and "blueprint.bpmn" in files
+    assert files[:3] == ["report.html", "report.pdf", "findings.json"] and "blueprint.bpmn" in files
     if shutil.which("dot") is None:  # without Graphviz the page says so and leaves the drawings out
         files = [o.name for o in OUTPUTS if not o.needs_graphviz]
+    if find_chromium() is None:  # without Chromium the page says why there is no PDF
+        files = [name for name in files if name != "report.pdf"]
     tables = [f"{name}.{ext}" for name in f.tables() for ext in ("csv", "xlsx")]
     assert labels == [*files, "All tables (tables.xlsx)", *tables]
 
