@@ -76,7 +76,7 @@ _OWNERS: list[_Owner] = []  # alive for the test session, as the tables built fo
 def _tables(events: pd.DataFrame, engine: str) -> E.EngineTables:
     _OWNERS.append(_Owner())
     with backends.use_engine(engine):
-        return E.tables_for(_OWNERS[-1], events)
+        return E.tables_for(_OWNERS[-1], E.EventStore.from_frame(events).on_engine(engine))
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
