@@ -35,8 +35,8 @@ from analysis.queries.performers import (
     type_by_group,
     with_column_from,
 )
-from mapper._pm4py import roles_from_counts
 from mapper.columns import ACTIVITY, RESOURCE, ROLE
+from mapper.discovery import discover_roles_from_counts as roles_from_counts
 from mapper.engine import activity_stats, execute
 from mapper.errors import AnalysisError
 from mapper.log import EventLog

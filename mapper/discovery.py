@@ -236,6 +236,22 @@ def discover_variants(log: EventLog) -> pd.DataFrame:
     ]
 
 
+def discover_roles_from_counts(counts: dict[tuple[str, str], int], threshold: float) -> list[dict]:
+    """Organisational roles from the events of each (resource, activity) pair (pm4py's roles algorithm).
+
+    The public door to :func:`mapper._pm4py.roles_from_counts` for the analyses (only this package speaks
+    pm4py); see there for the parameters, the result (one dict per role: ``activities``, list of str;
+    ``resources``, dict of str to int) and the source (Burattin, Sperduti & Veluscek 2013, CIDM).
+
+    Examples
+    --------
+    >>> roles = discover_roles_from_counts({("ann", "a"): 5, ("ann", "b"): 5, ("bob", "c"): 3}, 0.9)
+    >>> sorted(sorted(r["activities"]) for r in roles)
+    [['a', 'b'], ['c']]
+    """
+    return _pm4py.roles_from_counts(counts, threshold)
+
+
 #: The most activities a discovered model holds. A log with more (BPIC15_1: 398, Hospital_log: 624) is
 #: mined on its most frequent activities: a model beyond about 50 elements is hard to read and should be
 #: decomposed (Mendling, Reijers & van der Aalst (2010), "Seven process modeling guidelines (7PMG)",
