@@ -29,6 +29,7 @@ from analysis.bottlenecks import Bottlenecks
 from analysis.bpmn_xml import EXECUTABLE_FLOW_COLUMNS, EXECUTABLE_NODE_COLUMNS, to_bpmn_xml
 from analysis.export import json_ready, json_records, json_text
 from analysis.handoffs import HandoffFailures
+from analysis.labels import RECOMMENDATION_FILLS
 from analysis.queries.blueprint import column_presence
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
@@ -354,12 +355,8 @@ class Blueprint:
 
 #: Fill colours of the diagram, by what the task is (see :func:`plot_blueprint`).
 DIAGRAM_COLOURS = {
-    "automate": "#c8e6c9",
-    "ai_assist": "#bbdefb",
-    "keep_human": "#eeeeee",
-    "fix_first": "#ffcdd2",
-    "orchestration": "#e1bee7",
-    "exception": "#fff9c4",
+    k: RECOMMENDATION_FILLS[k]  # the one table, analysis.labels
+    for k in ("automate", "ai_assist", "keep_human", "fix_first", "orchestration", "exception")
 }
 #: Names of the user task that takes over when a service task fails, by the service task's purpose.
 HANDLER_NAMES = {

@@ -11,6 +11,7 @@ from typing import Literal
 import ibis
 import pandas as pd
 
+from analysis.escape import escape_figure
 from analysis.waiting import CAUSES, WaitingCauses, WorkingCalendars, find_waiting_causes, plot_waiting_causes
 from mapper.engine import (
     P90,
@@ -123,7 +124,7 @@ class Bottlenecks:
             title="Where cases wait (total hours lost)",
         )
         fig.update_layout(height=120 + 28 * len(d), margin={"l": 10, "r": 10, "t": 40, "b": 10})
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         note = (

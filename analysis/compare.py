@@ -29,6 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.bottlenecks import END_ACTIVITY_SHARE
+from analysis.escape import escape_figure
 from analysis.export import json_ready
 from analysis.queries.compare import (
     activity_cases,
@@ -930,7 +931,7 @@ class Comparison:
             height=160 + 26 * len(d),
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def to_dict(self) -> dict:
         """The ``comparison.json`` document, JSON-ready (NaN and infinities as ``null``).

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.escape import escape_figure
 from analysis.profile import Profile, load_profile
 from analysis.queries.readiness import (
     END,
@@ -157,7 +158,7 @@ class Decisions:
             height=160 + 26 * len(d),
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         pts = self.points[["activity", "instances", "majority_share", "determinism", "note"]]

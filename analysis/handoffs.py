@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.bottlenecks import find_end_activities
+from analysis.escape import escape_figure
 from analysis.performers import (
     PERFORMER_TYPES,
     Performers,
@@ -456,7 +457,7 @@ def plot_handoff_matrix(
         height=200 + 28 * len(names),
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
     )
-    return fig
+    return escape_figure(fig)
 
 
 def find_handoff_cases(
@@ -653,7 +654,7 @@ class HandoverNetwork:
             yaxis={"title": {"text": "from"}, "autorange": "reversed", "type": "category"},
             height=200 + 28 * len(names),
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         kind = f"indirect, fall factor {self.fall_factor:g}" if self.indirect else "direct"
@@ -1083,7 +1084,7 @@ class HandoffFailures:
             title="Handoffs that fail, by hours lost",
         )
         fig.update_layout(height=140 + 30 * len(d), margin={"l": 10, "r": 10, "t": 40, "b": 10})
-        return fig
+        return escape_figure(fig)
 
     def plot_chains(self):
         """A plotly chart: median and p90 cycle time per number of performers crossed, with the fit."""
@@ -1113,7 +1114,7 @@ class HandoffFailures:
             yaxis={"title": {"text": "cycle time (hours)"}, "type": "log"},
             height=420,
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         cols = [

@@ -42,6 +42,7 @@ import pandas as pd
 
 from analysis.blueprint import Blueprint
 from analysis.bottlenecks import find_end_activities
+from analysis.escape import escape_figure
 from analysis.export import json_ready, json_records, json_text
 from analysis.performers import Performers, classify_performers
 from analysis.queries.impact import (
@@ -306,7 +307,7 @@ class Impact:
             a = self.analytical
             fig.add_bar(x=a["activity"] + " (" + a["change"] + ")", y=a["workload_hours_saved_per_year"])
             fig.update_layout(title="Analytical estimate: human hours saved per year", yaxis_title="hours")
-            return fig
+            return escape_figure(fig)
         s = s[s["metric"].str.startswith("cycle") | (s["metric"] == "waiting_hours_mean")]
         for name, col in (("AS-IS", "as_is"), ("TO-BE", "to_be")):
             fig.add_bar(
@@ -325,7 +326,7 @@ class Impact:
             title="Simulated impact of the blueprint (mean of the runs, min-max range)",
             yaxis_title="hours per case",
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         head = f"<b>Impact of the blueprint</b> ({html.escape(self.method)})"

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.bottlenecks import find_end_activities
+from analysis.escape import escape_figure
 from analysis.queries.performance import (
     activity_bounds,
     attribute_profile,
@@ -501,7 +502,7 @@ def plot_performance_spectrum(spectrum: PerformanceSpectrum):
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "y": -0.08},
     )
-    return fig
+    return escape_figure(fig)
 
 
 # --- 2. drift of waiting -------------------------------------------------------------------------------
@@ -605,7 +606,7 @@ class WaitingDrift:
             yaxis={"title": {"text": "median waiting (hours)"}, "rangemode": "tozero"},
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         sig = self.changes[self.changes["significant"]]
@@ -965,7 +966,7 @@ class WaitDrivers:
         if not attrs:
             fig = go.Figure()
             fig.add_annotation(text="No case attribute to test", showarrow=False, x=0.5, y=0.5)
-            return fig
+            return escape_figure(fig)
         titles = []
         for a in attrs:
             r = self.attributes.set_index("attribute").loc[a]
@@ -1001,7 +1002,7 @@ class WaitDrivers:
             + 60 * len(attrs),
             margin={"l": 10, "r": 10, "t": 80, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         skipped = "".join(
@@ -1461,7 +1462,7 @@ class SlaBreaches:
             height=140 + 28 * max(1, len(self.activities)),
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         s = self.summary

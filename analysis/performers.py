@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from analysis.escape import escape_figure
 from analysis.queries.performers import (
     activity_types,
     distinct_values,
@@ -437,7 +438,7 @@ class Performers:
             title=f"Who does the work ({self.level} level)",
         )
         fig.update_layout(xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02], height=480)
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         s = self.summary()
@@ -951,7 +952,7 @@ class DiscoveredRoles:
             title="Discovered roles: events of the resources assigned to each",
         )
         fig.update_layout(showlegend=len(d) <= 30, height=160 + 30 * len(self.roles))
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         r = self.roles.assign(

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.escape import escape_figure
 from analysis.queries.compare import case_table
 from analysis.readiness import score_readiness
 from mapper.discovery import discover_variants
@@ -155,7 +156,7 @@ class ProcessRanking:
             height=160 + 40 * len(d),
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         cols = [

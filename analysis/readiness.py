@@ -54,6 +54,8 @@ import pandas as pd
 
 from analysis.bottlenecks import find_end_activities
 from analysis.decisions import Decisions, mine_decisions
+from analysis.escape import escape_figure
+from analysis.labels import RECOMMENDATION_COLOURS, RECOMMENDATION_LABELS
 from analysis.profile import Profile, load_profile
 from analysis.queries.handoffs import activity_handoffs, handover_table
 from analysis.queries.readiness import (
@@ -99,20 +101,9 @@ FACTORS = (
 #: The weights of the default profile (a copy; the profile is the source).
 WEIGHTS: dict[str, float] = load_profile().weights
 #: How the figure and the rationale name the recommendations.
-LABELS = {
-    "automate": "Automate",
-    "ai_assist": "AI-assist (human in the loop)",
-    "keep_human": "Keep human",
-    "fix_first": "Fix first",
-    "already_automated": "Already automated",
-}
-_COLOURS = {
-    "automate": "#2e7d32",
-    "ai_assist": "#1565c0",
-    "keep_human": "#757575",
-    "fix_first": "#c62828",
-    "already_automated": "#9e9e9e",
-}
+_SHOWN = ("automate", "ai_assist", "keep_human", "fix_first", "already_automated")
+LABELS = {k: RECOMMENDATION_LABELS[k] for k in _SHOWN}  # from the one table, analysis.labels
+_COLOURS = {k: RECOMMENDATION_COLOURS[k] for k in _SHOWN}
 WAIT_CAUSES = ("batching", "contention", "prioritisation", "unavailability", "extraneous")
 #: Waiting that automation removes (a bot does not queue, batch, prioritise or go home); extraneous
 #: waiting (on the citizen, a supplier) stays.
@@ -367,7 +358,7 @@ class Readiness:
             height=520,
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         cols = ["activity", "score", "recommendation", "stability", "rationale"]
@@ -1422,7 +1413,7 @@ class OrchestrationGate:
             height=260,
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         head = "<b>Orchestrate first</b>" if self.orchestrate_first else "<b>No orchestrate-first signal</b>"

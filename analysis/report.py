@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs
 from analysis.escape import escape_figure
 from analysis.findings import Findings, flowready_version
 from analysis.impact import METRICS
+from analysis.labels import RECOMMENDATION_LABELS
 from analysis.pdf import html_to_pdf
 from mapper.discovery import render_process_map
 from mapper.errors import AnalysisError
@@ -53,12 +54,7 @@ CAUSE_LABELS = {
 }
 TYPE_LABELS = {"human": "people", "system": "systems", "bot": "bots", "external": "outside parties"}
 
-REC_LABELS = {
-    "automate": "Automate",
-    "ai_assist": "AI-assist (human in the loop)",
-    "keep_human": "Keep human",
-    "fix_first": "Fix first",
-}
+REC_LABELS = RECOMMENDATION_LABELS  # the one table, analysis.labels
 
 
 #: Okabe & Ito's colour-blind-safe colours for the colours the analyses' charts use (recommendations,

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from analysis.escape import escape_figure
 from analysis.queries.waiting import (
     DAY_US,
     LOG_KEY,
@@ -237,7 +238,7 @@ class WorkingCalendars:
             height=320,
             margin={"l": 10, "r": 10, "t": 40, "b": 10},
         )
-        return fig
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
@@ -785,7 +786,7 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.15},
     )
-    return fig
+    return escape_figure(fig)
 
 
 def _attribution(log: EventLog, calendars: WorkingCalendars, gap_us: int) -> tuple[ir.Table, dict]:

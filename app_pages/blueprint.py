@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.blueprint import DIAGRAM_COLOURS
+from analysis.labels import RECOMMENDATIONS
 from analysis.monitoring import build_monitoring_plan
 from app_pages.common import (
     RECOMMENDATION_LABELS,
@@ -18,11 +19,8 @@ from app_pages.common import (
 )
 
 LEGEND = {
-    "automate": "automate",
-    "ai_assist": "AI prepares, a human reviews",
-    "keep_human": "keep human",
-    "fix_first": "fix first",
-    "orchestration": "orchestration step at a failing handoff",
+    k: f"{RECOMMENDATIONS[k].label}: {RECOMMENDATIONS[k].meaning}"
+    for k in ("automate", "ai_assist", "keep_human", "fix_first", "orchestration")
 }
 
 f = require_findings()

@@ -27,6 +27,7 @@ import streamlit as st
 from analysis import Findings, analyze
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
+from analysis.labels import RECOMMENDATION_LABELS as LABELS_TABLE
 from mapper import (
     DataQuality,
     EventLog,
@@ -58,11 +59,8 @@ HOURS = "%.1f"
 
 #: How the pages name the readiness recommendations (analysis.readiness.RECOMMENDATIONS).
 RECOMMENDATION_LABELS = {
-    "automate": "Automate",
-    "ai_assist": "AI-assist, human in the loop",
-    "keep_human": "Keep human",
-    "fix_first": "Fix first",
-}
+    k: LABELS_TABLE[k] for k in ("automate", "ai_assist", "keep_human", "fix_first")
+}  # the one table, analysis.labels
 
 
 # ----------------------------------------------------------------------------------------------- files

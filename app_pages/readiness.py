@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import tempfile
 from pathlib import Path
 
 import plotly.express as px
 import streamlit as st
 
+from analysis.escape import escape_figure, plotly_text
 from analysis.profile import load_profile
 from app_pages.common import (
     ANALYSIS_OPTIONS,
@@ -160,10 +160,10 @@ fig = px.bar(
     y="factor",
     orientation="h",
     hover_data=["value", "factor_score", "effective_weight"],
-    title=f"{html.escape(activity)}: {one['score'].iloc[0]:.0f} points",  # plotly renders markup
+    title=f"{plotly_text(activity)}: {one['score'].iloc[0]:.0f} points",  # plotly renders markup
 )
 fig.update_layout(height=320, yaxis={"categoryorder": "array", "categoryarray": list(r.weights)[::-1]})
-st.plotly_chart(fig)
+st.plotly_chart(escape_figure(fig))
 table(one.drop(columns=["activity", "score", "recommendation"]))
 st.markdown(f"**Why**: {md_escape(s.set_index('activity').at[activity, 'rationale'])}")
 

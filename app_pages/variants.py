@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
-
 import plotly.express as px
 import streamlit as st
 
+from analysis.escape import escape_figure
 from app_pages.common import require_findings, table
 
 TOP = 20
@@ -22,17 +21,15 @@ c2.metric(f"Cases in the top {min(TOP, len(v))}", f"{top['share'].sum():.0%}")
 c3.metric("Cases on a path of their own", f"{int((v['cases'] == 1).sum()):,}")
 
 fig = px.bar(
-    # Paths escaped: plotly renders markup in hover text.
-    top.assign(
-        label="#" + top["variant"].astype(str), path=top["trace"].map(lambda t: html.escape(" → ".join(t)))
-    ),
+    # Paths escaped below (escape_figure): plotly renders markup in hover text.
+    top.assign(label="#" + top["variant"].astype(str), path=top["trace"].map(" → ".join)),
     x="label",
     y="cases",
     hover_data={"path": True, "events": True, "cycle_hours_median": ":.1f", "label": False},
     labels={"label": "variant", "cases": "cases"},
     title=f"The {len(top)} most common variants",
 )
-st.plotly_chart(fig)
+st.plotly_chart(escape_figure(fig))
 
 st.subheader("All variants")
 st.caption("Filter the analysis to chosen variants in the sidebar.")
