@@ -41,8 +41,10 @@ Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 #: DuckDB threads per connection: every core.
 DUCKDB_THREADS = os.cpu_count() or 1
-#: Share of the machine's memory a DuckDB connection may use before it spills to its temporary directory.
-MEMORY_SHARE = 0.6
+#: Share of the machine's memory a DuckDB connection may use before it spills to its temporary directory:
+#: 40 % leaves room for Python, the compact results and a second process (the app, a notebook); on the
+#: 24 GB machine flowready is sized for, 9.6 GB, so that 10^8 events stay within 12 GB in all.
+MEMORY_SHARE = 0.4
 
 
 def duckdb_config() -> dict:
