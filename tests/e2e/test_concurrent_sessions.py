@@ -74,8 +74,11 @@ def alone(logs) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def together(browser, app_url, logs, artifacts):
-    """The four sessions, analysed at the same time; yields each one's page and success message."""
+def together(browser, app_url, logs, artifacts, alone):
+    """The four sessions, analysed at the same time; yields each one's page and success message.
+
+    Depends on ``alone`` so that the library's own analyses run first: the sessions are then checked
+    right after their analysis, not after idling while the test process computes."""
     from playwright.sync_api import expect
 
     pages = {}
