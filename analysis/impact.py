@@ -30,6 +30,7 @@ import json
 import logging
 import random
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1004,21 +1005,28 @@ def _normalise(probs: list) -> list:
     return probs
 
 
+#: Held by each Prosimos run (see :func:`_run_prosimos`).
+_SIMULATION_LOCK = threading.Lock()
+
+
 def _run_prosimos(
     bpmn: Path, js: Path, cases: int, seed: int, start: str, arrivals: list | None, out: Path
 ) -> pd.DataFrame:
     """One Prosimos run; ``arrivals`` (seconds after ``start``) replays given arrival instants."""
     from prosimos.simulation_engine import SimDiffSetup, run_simpy_simulation
 
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-    logging.getLogger("prosimos").setLevel(logging.ERROR)
-    setup = SimDiffSetup(str(bpmn), str(js), False, cases)
-    setup.set_starting_datetime(pd.Timestamp(start).to_pydatetime())
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        env = run_simpy_simulation(setup, None, csv.writer(fh), arrivals)
-        if arrivals is not None:  # Prosimos flushes its log itself only for generated arrivals
-            env.log_writer.force_write()
+    # Prosimos draws from the process-wide generators of numpy and random: two simulations at once (two
+    # sessions of the app) would draw from each other's seeded streams. One run at a time per process.
+    with _SIMULATION_LOCK:
+        np.random.seed(seed % 2**32)
+        random.seed(seed)
+        logging.getLogger("prosimos").setLevel(logging.ERROR)
+        setup = SimDiffSetup(str(bpmn), str(js), False, cases)
+        setup.set_starting_datetime(pd.Timestamp(start).to_pydatetime())
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            env = run_simpy_simulation(setup, None, csv.writer(fh), arrivals)
+            if arrivals is not None:  # Prosimos flushes its log itself only for generated arrivals
+                env.log_writer.force_write()
     sim = pd.read_csv(out)
     for c in ("start_time", "end_time"):
         sim[c] = pd.to_datetime(sim[c], utc=True, format="ISO8601")
