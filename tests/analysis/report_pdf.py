@@ -112,3 +112,18 @@ def mark_pixels(png: Path, top_pt: float, height_pt: float) -> int:
     block = (band[:-1, :-1] == band[1:, :-1]).all(axis=2) & (band[:-1, :-1] == band[:-1, 1:]).all(axis=2)
     block &= (band[:-1, :-1] == band[1:, 1:]).all(axis=2)
     return int(((saturation[:-1, :-1] > 60) | (grey[:-1, :-1] & block)).sum())
+
+
+def black_fill_pixels(png: Path, top_pt: float, height_pt: float) -> int:
+    """How many pixels of a band of the page are black inside a filled shape (a 2 x 2 block all black):
+    the marks of a chart printed before plotly gave them their colour (SVG paints unstyled shapes black).
+    Text is black too, but in strokes a pixel or two wide, which few whole blocks fit."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    scale = img.shape[0] / 841.92  # A4 height in points
+    band = img[int(top_pt * scale) : int((top_pt + height_pt) * scale)]
+    black = band.max(axis=2) < 40
+    block = black[:-1, :-1] & black[1:, :-1] & black[:-1, 1:] & black[1:, 1:]
+    return int(block.sum())
