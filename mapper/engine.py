@@ -78,16 +78,15 @@ class EngineTables:
                 self._memo[key] = backends.materialise(self.con, f"{self.prefix}m_{name}", expr)
             return self._memo[key]
 
-    def frame_table(self, name: str, frame: pd.DataFrame) -> ir.Table:
-        """Store the pandas ``frame`` as a temporary table of this log's connection, once per ``name``.
+    def cached(self, key: object, build):
+        """``build()`` once per ``key`` for this log, then the same object (thread-safe).
 
-        Object columns that the engine cannot type (mixed values, lists read from XES) are stored as
-        text. Thread-safe like :meth:`materialise`.
+        For intermediate results that are not a single query (e.g. a table whose expression needs a
+        compact result first); :meth:`materialise` and :meth:`result` are the usual doors.
         """
-        key = ("frame", name)
         with self._lock:
             if key not in self._memo:
-                self._memo[key] = backends.register(self.con, f"{self.prefix}f_{name}", engine_frame(frame))
+                self._memo[key] = build()
             return self._memo[key]
 
     def result(self, name: str, query) -> pd.DataFrame:
@@ -139,43 +138,6 @@ def engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
                     s = s.astype("string")
         out[col] = s
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
-
-
-def engine_input(events: pd.DataFrame) -> pd.DataFrame:
-    """The narrow table the engine stores: only the columns the queries read.
-
-    Parameters
-    ----------
-    events : pandas.DataFrame
-        A validated event table (see :mod:`mapper.schema`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``case_id``, ``activity`` (str), ``t_us``, ``start_us`` (Int64 µs), ``resource``,
-        ``role``, ``source_system`` (str, nullable), ``row_nr`` (int64).
-    """
-    out = pd.DataFrame(
-        {
-            CASE_ID: events[CASE_ID].astype(str),
-            ACTIVITY: events[ACTIVITY].astype(str),
-            "t_us": to_us(events[TIMESTAMP]),
-            "start_us": to_us(events[START_TIMESTAMP])
-            if START_TIMESTAMP in events
-            else pd.Series(pd.NA, index=events.index, dtype="Int64"),
-            RESOURCE: events[RESOURCE].astype("string")
-            if RESOURCE in events
-            else pd.Series(pd.NA, index=events.index, dtype="string"),
-            ROLE: events[ROLE].astype("string")
-            if ROLE in events
-            else pd.Series(pd.NA, index=events.index, dtype="string"),
-            SOURCE_SYSTEM: events[SOURCE_SYSTEM].astype("string")
-            if SOURCE_SYSTEM in events
-            else pd.Series(pd.NA, index=events.index, dtype="string"),
-            ROW_NR: events[ROW_NR].astype("int64"),
-        }
-    )
-    return out.reset_index(drop=True)
 
 
 #: Share of the machine's memory one DuckDB connection may use before it spills to disk.
@@ -286,12 +248,17 @@ class EventStore:
         """The column names, in order."""
         return list(self.table().columns)
 
+    def cached(self, key: str, compute):
+        """``compute()`` once per ``key`` for this store, then the same value (thread-safe): facts of
+        the table that never change (its row count, whether a column has values)."""
+        with self._lock:
+            if key not in self._frame:
+                self._frame[key] = compute()
+            return self._frame[key]
+
     def count(self) -> int:
         """The number of rows."""
-        with self._lock:
-            if "count" not in self._frame:
-                self._frame["count"] = int(self.table().count().execute())
-            return self._frame["count"]
+        return self.cached("count", lambda: int(self.table().count().execute()))
 
     def to_frame(self) -> pd.DataFrame:
         """The pandas copy of the whole table, ordered by ``row_nr``, with the dtypes of :attr:`dtypes`.

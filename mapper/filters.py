@@ -22,7 +22,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from mapper import backends
 from mapper.columns import ACTIVITY, CASE_ID, RESOURCE, ROLE, ROW_NR, SOURCE_SYSTEM
 from mapper.discovery import discover_variants
 from mapper.engine import EngineTables, case_traces, engine_text, execute, hours
@@ -482,17 +481,12 @@ def _attribute_table(tables: EngineTables, log: EventLog, column: str) -> ir.Tab
     Only the events where the column is not missing are stored; the value is the text pandas gives
     (``astype("string")``), the same text the engine holds for ``resource`` and ``role``.
     """
-    key = ("attribute", column)
-    if key not in tables._memo:
-        t = log.table()
-        narrow = t.select(
-            **{CASE_ID: t[CASE_ID].cast("string"), ROW_NR: t[ROW_NR], "value": engine_text(t[column])}
-        )
-        narrow = narrow.filter(narrow.value.notnull())
-        # Named by position: column names may hold any character.
-        name = f"{tables.prefix}attribute_{log.columns.index(column)}"
-        tables._memo[key] = backends.materialise(tables.con, name, narrow)
-    return tables._memo[key]
+    t = log.table()
+    narrow = t.select(
+        **{CASE_ID: t[CASE_ID].cast("string"), ROW_NR: t[ROW_NR], "value": engine_text(t[column])}
+    )
+    # Named by position: column names may hold any character.
+    return tables.materialise(f"attribute_{log.columns.index(column)}", narrow.filter(narrow.value.notnull()))
 
 
 def _filter_attributes(
@@ -520,15 +514,16 @@ def _filter_attributes(
 
 def _case_variants(tables: EngineTables, log: EventLog) -> ir.Table:
     """``(case_id, variant)`` for every case of ``log``, numbered by :func:`discover_variants`."""
-    key = ("filters", "case_variants")
-    if key not in tables._memo:
+
+    def build() -> ir.Table:
         v = discover_variants(log)
         numbers_ = ibis.memtable(
             pd.DataFrame({"variant": v["variant"].astype("int64"), "trace": [list(x) for x in v["trace"]]})
         )
         joined = case_traces(tables.ordered).join(numbers_, "trace").select(CASE_ID, "variant")
-        tables._memo[key] = backends.materialise(tables.con, f"{tables.prefix}case_variants", joined)
-    return tables._memo[key]
+        return tables.materialise("case_variants", joined)
+
+    return tables.cached(("filters", "case_variants"), build)
 
 
 def _filter_duration(t: ir.Table, bounds: tuple[float | None, float | None]) -> ir.Table:

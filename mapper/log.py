@@ -204,14 +204,6 @@ class EventLog:
         store = EventStore.from_frame(events).on_engine()
         return cls(store, source, mapping, quality, timezone, **changes)
 
-    def with_events(self, events: pd.DataFrame, **changes) -> EventLog:
-        """This log with another pandas event table (and other attributes in ``changes``).
-
-        Prefer :meth:`derive` (an engine query) on large logs: this stores ``events`` in a new
-        connection.
-        """
-        return dataclasses.replace(self, store=EventStore.from_frame(events).on_engine(), **changes)
-
     def derive(self, table: ir.Table, **changes) -> EventLog:
         """This log with the event table ``table``, a query on :meth:`table` (e.g. a filter).
 
@@ -254,10 +246,7 @@ class EventLog:
         return self._flag(f"has_{column}", lambda t: t[column].notnull().any())
 
     def _flag(self, key: str, query) -> bool:
-        memo = self.store._frame
-        if key not in memo:
-            memo[key] = bool(query(self.table()).execute())
-        return memo[key]
+        return self.store.cached(key, lambda: bool(query(self.table()).execute()))
 
     @property
     def has_start_timestamps(self) -> bool:
