@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Literal
 
 import ibis
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -1101,8 +1100,8 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
     Notes
     -----
     The events never pass through pandas here: the role of each resource (or activity) is a compact
-    mapping, joined to the event table in the log's engine connection (:func:`log_with_table` builds
-    the new EventLog from that table).
+    mapping, joined to the event table in the log's engine connection (:meth:`EventLog.derive` stores
+    the new log's table there).
     """
     if roles is None:
         roles = discover_roles(log)
@@ -1124,16 +1123,6 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
             f"({', '.join(map(repr, missing[:5]))}); discover them on this log: discover_roles(log)."
         )
     quality = dataclasses.replace(log.quality, notes=[*log.quality.notes, roles.note])
-    return log_with_table(
-        log, with_column_from(log.table(), ROLE, key, mapping), quality=quality, discovered_roles=roles
+    return log.derive(
+        with_column_from(log.table(), ROLE, key, mapping), quality=quality, discovered_roles=roles
     )
-
-
-def log_with_table(log: EventLog, table: ir.Table, **changes) -> EventLog:
-    """A new EventLog like ``log`` whose event table is ``table`` (an engine table of ``log``'s connection).
-
-    The one place where an analysis builds an EventLog from an engine table (:meth:`EventLog.derive`: the
-    table stays in the engine). ``changes`` are the other fields to replace (``quality``,
-    ``discovered_roles``).
-    """
-    return log.derive(table, **changes)
