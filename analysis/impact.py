@@ -49,11 +49,15 @@ from analysis.performers import Performers, classify_performers
 from analysis.queries.impact import (
     activity_durations,
     case_outcomes,
+    delay_columns,
+    delay_sample,
+    delay_statistics,
     outcome_stats,
     resource_activities,
     transitions,
 )
-from analysis.waiting import WorkingCalendars, discover_calendars, find_waiting_instances
+from analysis.waiting import WorkingCalendars, discover_calendars, waiting_instance_table
+from mapper.columns import ACTIVITY
 from mapper.engine import execute
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
@@ -67,6 +71,9 @@ AI_REVIEW_SHARE_RANGE = (0.2, 0.5)
 #: By default at most this many cases are simulated per run (about 1 s of Prosimos per run on the
 #: sample); the per-year figures are scaled to the log's rate.
 MAX_SIMULATED_CASES = 500
+#: At most this many delays per activity are fetched to cap waits at an SLA (drawn by whole cases, the
+#: same on every run); the shares and moments of the delays are computed on all of them in the engine.
+MAX_DELAY_SAMPLE = 20_000
 #: Parallel capacity of systems, bots, outside parties, the automation and events naming nobody.
 UNBOUNDED_CAPACITY = 20
 #: The AS-IS simulation is called far off the log when a figure's relative error exceeds this.
@@ -553,7 +560,8 @@ class _Model:
     resources: pd.DataFrame  # resource, activity, events, proc_hours, human
     calendars: dict  # resource -> Prosimos time periods
     delays: pd.DataFrame  # activity, instances, all_* and ext_* (share, mean_s, var_s, max_s)
-    delay_samples: dict  # activity -> numpy array of all non-resource delays (seconds), one per instance
+    delay_samples: dict  # activity -> sorted numpy array of positive non-resource delays (s), a sample
+    delay_weights: dict  # activity -> positive delays per sampled one (1.0 below MAX_DELAY_SAMPLE)
     batching: dict  # activity -> total batching hours
     human_events: dict  # activity -> share of its events done by a person
     observed: dict
@@ -604,11 +612,10 @@ def _discover(log: EventLog, calendars: WorkingCalendars | None, performers: Per
         calendars = discover_calendars(log)
     cal = _prosimos_calendars(calendars, res)
 
-    inst = find_waiting_instances(log, calendars=calendars, limit=max(int(dur["events"].sum()), 1))
     has_start = bool(dur["known"].sum() > 0)
-    inst = _stable(inst, [c for c in ("case_id", "activity", "timestamp") if c in inst.columns])
-    delays, samples, batching = _delays(inst, dur["activity"].tolist(), has_start)
-    delays = _stable(delays, ["activity"])
+    delays, samples, weights, batching = _delays(
+        waiting_instance_table(log, calendars=calendars), dur["activity"].tolist(), has_start
+    )
     per_year = cases_per_year / n_cases if n_cases else 0.0  # log totals -> a year
     workload = float(res.loc[res["human"], "proc_hours"].sum()) * per_year if has_start else None
     observed = {
@@ -637,6 +644,7 @@ def _discover(log: EventLog, calendars: WorkingCalendars | None, performers: Per
         cal,
         delays,
         samples,
+        weights,
         batching,
         human_share.to_dict(),
         observed,
@@ -646,7 +654,7 @@ def _discover(log: EventLog, calendars: WorkingCalendars | None, performers: Per
     )
 
 
-def _delays(inst: pd.DataFrame, activities: list, has_start: bool) -> tuple[pd.DataFrame, dict, dict]:
+def _delays(inst: ir.Table, activities: list, has_start: bool) -> tuple[pd.DataFrame, dict, dict, dict]:
     """Per activity, the delay the simulated resources do not produce: AS-IS (``all``) and before an
     automated step (``ext``).
 
@@ -654,32 +662,30 @@ def _delays(inst: pd.DataFrame, activities: list, has_start: bool) -> tuple[pd.D
     an automated step loses the batching. Without start times nothing is simulated but this delay: it is
     the whole wait, and an automated step keeps it (the wait cannot be split into work, queue and
     waiting for outsiders).
+
+    The shares, moments and batching totals are aggregated in the engine over every instance; only a
+    sample of at most :data:`MAX_DELAY_SAMPLE` positive delays per activity is fetched (to cap waits at an
+    SLA), with the weight that scales its sums to all of them.
     """
-    inst = inst.copy()
-    for c in ("waiting_hours", "batching_hours", "extraneous_hours", "unknown_hours"):
-        if c not in inst:
-            inst[c] = 0.0
-    if has_start:
-        ext = (inst["extraneous_hours"].fillna(0) + inst["unknown_hours"].fillna(0)) * 3600.0
-        inst["ext_s"] = ext
-        inst["all_s"] = ext + inst["batching_hours"].fillna(0) * 3600.0
-    else:
-        inst["all_s"] = inst["ext_s"] = inst["waiting_hours"].fillna(0) * 3600.0
-    rows, samples, batching = [], {}, {}
+    d = delay_columns(inst, has_start=has_start)
+    stats = _stable(execute(delay_statistics(d, MIN_DELAY_SECONDS)), [ACTIVITY]).set_index(ACTIVITY)
+    sample = execute(delay_sample(d, MIN_DELAY_SECONDS, cap=MAX_DELAY_SAMPLE))
+    by = {a: np.sort(g["all_s"].to_numpy(dtype=float)) for a, g in sample.groupby(ACTIVITY, sort=False)}
+    rows, samples, weights, batching = [], {}, {}, {}
     for a in activities:
-        g = inst[inst["activity"] == a]
-        row = {"activity": a, "instances": len(g)}
+        st = stats.loc[a] if a in stats.index else None
+        row = {"activity": a, "instances": int(st["instances"]) if st is not None else 0}
         for kind in ("all", "ext"):
-            v = g[f"{kind}_s"].to_numpy(dtype=float)
-            pos = v[v >= MIN_DELAY_SECONDS]
-            row[f"{kind}_share"] = len(pos) / len(v) if len(v) else 0.0
-            row[f"{kind}_mean_s"] = float(pos.mean()) if len(pos) else 0.0
-            row[f"{kind}_var_s"] = float(pos.var()) if len(pos) else 0.0
-            row[f"{kind}_max_s"] = float(pos.max()) if len(pos) else 0.0
+            for m in ("share", "mean_s", "var_s", "max_s"):
+                v = None if st is None else st[f"{kind}_{m}"]
+                row[f"{kind}_{m}"] = 0.0 if v is None or pd.isna(v) else float(v)
         rows.append(row)
-        samples[a] = g["all_s"].to_numpy(dtype=float)
-        batching[a] = float(g["batching_hours"].sum())
-    return pd.DataFrame(rows), samples, batching
+        v = by.get(a, np.zeros(0))
+        positive = int(st["all_positive"]) if st is not None else 0
+        samples[a], weights[a] = v, (positive / len(v) if len(v) else 1.0)
+        b = None if st is None else st["batching_hours"]
+        batching[a] = 0.0 if b is None or pd.isna(b) else float(b)
+    return pd.DataFrame(rows), samples, weights, batching
 
 
 def _prosimos_calendars(calendars: WorkingCalendars | None, res: pd.DataFrame) -> dict:
@@ -1189,7 +1195,8 @@ def _analytical(model: _Model, steps: dict, automated_seconds: float) -> pd.Data
             )
         if c["sla_hours"] is not None:
             v = model.delay_samples.get(a, np.zeros(0))
-            cut = float(np.clip(v - c["sla_hours"] * 3600.0, 0, None).sum()) / 3600.0
+            w = model.delay_weights.get(a, 1.0)  # the sample's sum scaled to all the delays
+            cut = float(np.clip(v - c["sla_hours"] * 3600.0, 0, None).sum()) * w / 3600.0
             cut_year = cut * per_year
             rows.append(
                 {

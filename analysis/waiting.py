@@ -1242,6 +1242,60 @@ def _notes(log, calendars, causes, facts, level, starts) -> list[str]:
     return notes
 
 
+def waiting_instance_table(
+    log: EventLog,
+    *,
+    calendars: WorkingCalendars | None = None,
+    max_sequential_gap_minutes: float = 0.0,
+) -> ir.Table:
+    """The per-instance attribution of :func:`find_waiting_causes` as an engine table: nothing is fetched.
+
+    For analyses that aggregate over every waiting instance in the engine (the simulation's delay
+    statistics); :func:`find_waiting_instances` fetches the longest of them as a DataFrame.
+
+    Parameters
+    ----------
+    log : EventLog
+    calendars, max_sequential_gap_minutes
+        As for :func:`find_waiting_causes` (the same attribution, computed once per log).
+
+    Returns
+    -------
+    ibis Table
+        One row per activity instance with a wait: ``case_id``, ``activity``, ``prev_activity``,
+        ``performer`` (str), ``enabled_us``, ``start_us`` (int64, microseconds since the epoch, UTC),
+        ``waiting_hours``, ``working_hours`` and one ``<cause>_hours`` per cause in :data:`CAUSES`
+        (float64, hours), ``in_batch`` (bool).
+
+    References
+    ----------
+    Lashkevich, Milani, Chapela-Campa, Suvorau & Dumas (2023), "Why am I waiting? Data-driven analysis
+    of waiting times in business processes", CAiSE 2023, LNCS 13901.
+
+    Examples
+    --------
+    >>> t = waiting_instance_table(load_event_log(SAMPLE))
+    >>> int(t.count().execute()) > 0, "batching_hours" in t.columns
+    (True, True)
+    """
+    if calendars is None:
+        calendars = discover_calendars(log)
+    causes, _ = _attribution(log, calendars, int(round(max_sequential_gap_minutes * 60 * US_PER_SECOND)))
+    h = {f"{c}_hours": causes[f"{c}_us"].cast("float64") / US_PER_HOUR for c in CAUSES}
+    return causes.select(
+        CASE_ID,
+        ACTIVITY,
+        "prev_activity",
+        "performer",
+        "enabled_us",
+        "start_us",
+        waiting_hours=causes.wait_us.cast("float64") / US_PER_HOUR,
+        working_hours=causes.working_us.cast("float64") / US_PER_HOUR,
+        **h,
+        in_batch=causes.in_batch,
+    )
+
+
 def find_waiting_instances(
     log: EventLog,
     activity: str | None = None,
@@ -1282,24 +1336,12 @@ def find_waiting_instances(
             raise AnalysisError(
                 f"activity {activity!r} is not an activity of the log; known: {sorted(known)[:20]}."
             )
-    if calendars is None:
-        calendars = discover_calendars(log)
-    causes, _ = _attribution(log, calendars, int(round(max_sequential_gap_minutes * 60 * US_PER_SECOND)))
+    q = waiting_instance_table(
+        log, calendars=calendars, max_sequential_gap_minutes=max_sequential_gap_minutes
+    )
     if activity is not None:
-        causes = causes.filter(causes[ACTIVITY] == activity)
-    h = {f"{c}_hours": causes[f"{c}_us"].cast("float64") / US_PER_HOUR for c in CAUSES}
-    q = causes.select(
-        CASE_ID,
-        ACTIVITY,
-        "prev_activity",
-        "performer",
-        "enabled_us",
-        "start_us",
-        waiting_hours=causes.wait_us.cast("float64") / US_PER_HOUR,
-        working_hours=causes.working_us.cast("float64") / US_PER_HOUR,
-        **h,
-        in_batch=causes.in_batch,
-    ).order_by([ibis.desc("waiting_hours"), CASE_ID, "start_us"])
+        q = q.filter(q[ACTIVITY] == activity)
+    q = q.order_by([ibis.desc("waiting_hours"), CASE_ID, "start_us"])
     out = execute(q.limit(limit))
     for col, new in (("enabled_us", "enabled"), ("start_us", "start")):
         out[new] = pd.to_datetime(out.pop(col).astype("int64"), unit="us", utc=True)
@@ -1318,5 +1360,6 @@ __all__ = [
     "discover_calendars",
     "find_waiting_causes",
     "find_waiting_instances",
+    "waiting_instance_table",
     "plot_waiting_causes",
 ]

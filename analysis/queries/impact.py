@@ -6,6 +6,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from analysis.queries.performance import sample_key
 from mapper.columns import ACTIVITY, CASE_ID, RESOURCE
 from mapper.engine import P90, hours
 
@@ -117,3 +118,83 @@ def outcome_stats(c: ir.Table) -> ir.Table:
         waiting_mean=wait.mean(where=closed),
         waiting_p90=wait.quantile(P90, where=closed),
     )
+
+
+def delay_columns(inst: ir.Table, *, has_start: bool) -> ir.Table:
+    """Per waiting instance, the delay that no simulated resource produces (seconds).
+
+    With start times, ``ext_s`` is the extraneous and unexplained wait and ``all_s`` adds the batching
+    (queues and calendars are simulated, so they are left out). Without start times both are the whole
+    wait.
+
+    Parameters
+    ----------
+    inst : ibis Table
+        :func:`analysis.waiting.waiting_instance_table`.
+
+    Returns
+    -------
+    ibis Table
+        ``case_id``, ``activity`` (str), ``start_us`` (int64), ``all_s``, ``ext_s`` (float64, seconds),
+        ``batching_hours`` (float64, hours).
+    """
+
+    def z(col: str) -> ir.FloatingValue:
+        return inst[col].fill_null(0.0) if col in inst.columns else ibis.literal(0.0, "float64")
+
+    if has_start:
+        ext = (z("extraneous_hours") + z("unknown_hours")) * 3600.0
+        every = ext + z("batching_hours") * 3600.0
+    else:
+        ext = every = z("waiting_hours") * 3600.0
+    return inst.select(
+        CASE_ID, ACTIVITY, "start_us", all_s=every, ext_s=ext, batching_hours=z("batching_hours")
+    )
+
+
+def delay_statistics(d: ir.Table, min_delay_s: float) -> ir.Table:
+    """Per activity, the share of instances delayed at least ``min_delay_s`` and their delays' moments.
+
+    Parameters
+    ----------
+    d : ibis Table
+        :func:`delay_columns`.
+
+    Returns
+    -------
+    ibis Table
+        ``activity``, ``instances`` (int64); for ``kind`` in ``all``, ``ext``: ``<kind>_positive``
+        (int64, instances delayed at least ``min_delay_s``), ``<kind>_share`` (float), and over those
+        delays ``<kind>_mean_s``, ``<kind>_var_s`` (population variance, s²), ``<kind>_max_s`` (float,
+        null when none); ``batching_hours`` (float, total).
+    """
+    agg: dict = {"instances": d.count(), "batching_hours": d.batching_hours.sum()}
+    for kind in ("all", "ext"):
+        v = d[f"{kind}_s"]
+        pos = v >= float(min_delay_s)
+        agg[f"{kind}_positive"] = d.count(where=pos)
+        agg[f"{kind}_mean_s"] = v.mean(where=pos)
+        agg[f"{kind}_var_s"] = v.var(how="pop", where=pos)
+        agg[f"{kind}_max_s"] = v.max(where=pos)
+    t = d.group_by(ACTIVITY).aggregate(**agg)
+    return t.mutate(
+        all_share=t.all_positive.cast("float64") / t.instances,
+        ext_share=t.ext_positive.cast("float64") / t.instances,
+    )
+
+
+def delay_sample(d: ir.Table, min_delay_s: float, *, cap: int, seed: int = 0) -> ir.Table:
+    """At most ``cap`` delays of at least ``min_delay_s`` per activity (``all_s``), drawn by whole cases.
+
+    The cases are chosen by an MD5 key of their id (the same on every engine), so the sample is
+    reproducible; below the cap every delay is kept.
+
+    Returns
+    -------
+    ibis Table
+        ``activity`` (str), ``all_s`` (float64, seconds).
+    """
+    p = d.filter(d.all_s >= float(min_delay_s))
+    w = ibis.window(group_by=p[ACTIVITY], order_by=[sample_key(p[CASE_ID], seed), p[CASE_ID], p.start_us])
+    s = p.mutate(_k=ibis.row_number().over(w))
+    return s.filter(s._k < int(cap)).select(ACTIVITY, "all_s")
