@@ -48,8 +48,29 @@ MEMORY_SHARE = 0.4
 
 
 def duckdb_config() -> dict:
-    """The settings of every DuckDB connection: all cores, :data:`MEMORY_SHARE` of the memory, and a
-    temporary directory (``<tmp>/flowready-duckdb``) to spill to instead of failing."""
+    """The settings of every DuckDB connection: all cores, a memory limit, and a temporary directory
+    (``<tmp>/flowready-duckdb``) to spill to instead of failing.
+
+    The memory limit is :data:`MEMORY_SHARE` of the machine's memory, or what the environment variable
+    ``FLOWREADY_DUCKDB_MEMORY`` says: a share (``0.25``) or a size DuckDB reads (``6GB``, ``800MB``).
+
+    Returns
+    -------
+    dict
+        ``threads`` (int), ``temp_directory`` (str) and, unless the memory cannot be read, ``memory_limit``
+        (str, e.g. ``"9830MB"``).
+
+    Raises
+    ------
+    mapper.errors.FlowreadyError
+        When ``FLOWREADY_DUCKDB_MEMORY`` is neither a share between 0 and 1 nor a size.
+
+    Examples
+    --------
+    >>> duckdb_config()["threads"] >= 1
+    True
+    """
+    import re
     import tempfile
 
     try:
@@ -60,8 +81,23 @@ def duckdb_config() -> dict:
         "threads": DUCKDB_THREADS,
         "temp_directory": str(Path(tempfile.gettempdir()) / "flowready-duckdb"),
     }
+    asked = os.environ.get("FLOWREADY_DUCKDB_MEMORY", "").strip()
+    share = MEMORY_SHARE
+    if asked:
+        if re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", asked, flags=re.IGNORECASE):
+            config["memory_limit"] = asked.replace(" ", "")
+            return config
+        try:
+            share = float(asked)
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            raise FlowreadyError(
+                f"FLOWREADY_DUCKDB_MEMORY={asked!r} is neither a share of the memory between 0 and 1 "
+                "(e.g. 0.25) nor a size (e.g. 6GB); set it to one of those, or unset it."
+            )
     if memory:
-        config["memory_limit"] = f"{int(memory * MEMORY_SHARE / 2**20)}MB"
+        config["memory_limit"] = f"{int(memory * share / 2**20)}MB"
     return config
 
 
