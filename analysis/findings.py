@@ -45,7 +45,7 @@ from analysis.performers import (
 )
 from analysis.profile import Profile, load_profile
 from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
-from mapper.columns import NOT_ATTRIBUTES
+from mapper.columns import ACTIVITY, NOT_ATTRIBUTES
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
@@ -54,6 +54,7 @@ from mapper.discovery import (
     discover_dfg,
     discover_variants,
 )
+from mapper.engine import execute
 from mapper.errors import AnalysisError
 from mapper.log import DataQuality, EventLog
 
@@ -822,7 +823,7 @@ def analyze(
     notes: list[str] = []
     roles = log.discovered_roles  # a log whose roles were discovered before (e.g. a filtered view)
     if roles is None and discover_missing_roles and log.has_resources and not log.has_roles:
-        n_activities = len(discover_dfg(log).activities)
+        n_activities = int(execute(log.table()[ACTIVITY].nunique().as_table()).iloc[0, 0])
         if n_activities <= ROLE_DISCOVERY_MAX_ACTIVITIES:
             roles = discover_roles(log)
             log = with_discovered_roles(log, roles)

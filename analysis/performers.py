@@ -1022,7 +1022,9 @@ def discover_roles(
         raise AnalysisError(f"threshold must be in (0, 1], not {threshold!r}.")
     if assign not in ("resource", "activity"):
         raise AnalysisError(f"assign must be 'resource' or 'activity', not {assign!r}.")
-    counts = execute(resource_activity_counts(log.tables().ordered, RESOURCE))
+    # On the whole event table, not the ordered one: roles are discovered before analyze() orders the
+    # events of the log with roles, so the log as loaded is never ordered at all.
+    counts = execute(resource_activity_counts(log.table(), RESOURCE))
     found = roles_from_counts(
         {
             (str(r), str(a)): int(n)
@@ -1115,7 +1117,7 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
             f"The log names no {roles.assign}s, so the discovered roles cannot be written; "
             "discover them on this log: discover_roles(log)."
         )
-    present = execute(distinct_values(log.tables().events, key))["value"]
+    present = execute(distinct_values(log.table(), key))["value"]
     missing = sorted(set(present) - set(mapping["key"]))
     if missing:
         raise AnalysisError(

@@ -226,7 +226,9 @@ def resource_activity_counts(o: ir.Table, resource_col: str) -> ir.Table:
         ``resource``, ``activity`` (str), ``events`` (int64).
     """
     p = o.filter(o[resource_col].notnull())
-    return p.group_by(resource=p[resource_col], activity=p[ACTIVITY]).aggregate(events=p.count())
+    return p.group_by(resource=p[resource_col].cast("string"), activity=p[ACTIVITY].cast("string")).aggregate(
+        events=p.count()
+    )
 
 
 def distinct_values(t: ir.Table, col: str) -> ir.Table:
