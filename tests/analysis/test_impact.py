@@ -129,6 +129,29 @@ def test_sla_cap_by_hand():
     assert imp.to_frame().equals(imp.analytical)
 
 
+def test_sla_cap_on_a_sample_of_the_delays_is_scaled_to_all_of_them(monkeypatch):
+    # Six cases a day apart; each waits 10 h before B for an outsider (Bob is free). With at most two
+    # delays fetched per activity, the two sampled stand for all six: the cut is (10 - 2) h x 6 = 48 h
+    # over the log, as with every delay fetched (16 h if the sample were not scaled).
+    import analysis.impact as impact
+
+    rows = []
+    for i in range(6):
+        day = f"2025-01-{6 + i:02d}"
+        rows.append((f"c{i}", "A", f"{day} 08:00", f"{day} 09:00", "ann", "Desk"))
+        rows.append((f"c{i}", "B", f"{day} 19:00", f"{day} 21:00", "bob", "Desk"))
+    bp = _blueprint({"A": "keep_human", "B": "keep_human"}, [("B", 2.0)])
+
+    def cut(cap: int) -> float:
+        monkeypatch.setattr(impact, "MAX_DELAY_SAMPLE", cap)
+        imp = simulate_impact(make_log(rows), bp, calendars=ALWAYS, method="analytical")
+        a = imp.analytical.set_index(["activity", "change"]).loc[("B", "sla")]
+        return a["cycle_hours_saved_per_case"] * 6
+
+    assert cut(2) == pytest.approx(48.0)
+    assert cut(1000) == pytest.approx(48.0)
+
+
 @pytest.mark.parametrize(
     "kwargs, name",
     [
