@@ -750,7 +750,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         wb.close()
     if header is None or all(v is None for v in header):
         others = [n for n in sheets if n != sheet]
-        hint = f" The workbook also has {others}; pick one with sheet=... (--sheet)." if others else ""
+        hint = f" The workbook also has {others}; pick one with `sheet`." if others else ""
         raise EventLogError(f"{path.name}: worksheet {sheet!r} is empty (no header row).{hint}")
     width = max([len(header)] + [len(r) for r in data])
     header = list(header) + [None] * (width - len(header))
