@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-#: A parameter named in a message: a name, or name=value (the value as Python writes it), between backticks.
-PARAMETER_PATTERN = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:=([^`]*))?`")
+#: A parameter named in a message: a name, or name=value (the value as Python writes it), between single
+#: backticks (a reStructuredText literal between double backticks is not one).
+PARAMETER_PATTERN = re.compile(r"(?<!`)`([A-Za-z_][A-Za-z0-9_]*)(?:=([^`]*))?`(?!`)")
 
 
 def named_parameters(text: object) -> tuple[str, ...]:

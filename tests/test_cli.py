@@ -334,7 +334,7 @@ def test_performer_types_and_sla_targets_reach_the_findings(tmp_path):
             "--equity-attribute names ['nope'], which are not attribute columns",
         ),
         (["--equity-attribute", "role"], "--equity-attribute names ['role']"),
-        (["--profile", "/nope.yaml"], "Cannot read the --profile /nope.yaml"),
+        (["--profile", "/nope.yaml"], "Cannot read the profile /nope.yaml"),
     ],
 )
 def test_analysis_options_are_checked_and_named_as_flags(tmp_path, args, message):
