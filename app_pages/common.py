@@ -28,6 +28,7 @@ from analysis import Findings, analyze
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
 from analysis.labels import RECOMMENDATION_LABELS as LABELS_TABLE
+from app_pages.names import app_message
 from mapper import (
     DataQuality,
     EventLog,
@@ -413,7 +414,7 @@ def show_import_report(quality: DataQuality) -> None:
         )
     if quality.notes:
         st.markdown("**Notes**")
-        bullet_list(quality.notes)
+        bullet_list([app_message(note) for note in quality.notes])  # in the Load page's words
     mapping = quality.details.get("mapping")
     if mapping:
         st.markdown("**Columns used**")
@@ -507,7 +508,7 @@ def filter_sidebar() -> None:
     try:
         options = _filter_options(base)
     except FlowreadyError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md_escape(app_message(exc)))
         return
     applied = st.session_state.get(FILTERS) or {}
     bounds = options["bounds"]
@@ -584,6 +585,6 @@ def filter_sidebar() -> None:
     try:
         apply_filters(filters)
     except FlowreadyError as exc:
-        sb.error(str(exc))
+        sb.error(md_escape(app_message(exc)))  # the filters' names, not filter_log's parameters
     else:
         st.rerun()
