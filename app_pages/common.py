@@ -38,7 +38,7 @@ from mapper import (
     render_svg,
 )
 from mapper.preview import MappingPreview, preview_event_log
-from mapper.readers import RawTable, list_object_types, read_raw
+from mapper.readers import RawTable, list_object_types, list_sheets, read_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs" / "council_permits.csv"
@@ -108,6 +108,13 @@ def object_types(data: bytes, filename: str) -> dict[str, int]:
     """:func:`mapper.readers.list_object_types` of an uploaded OCEL 2.0 log."""
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
         return list_object_types(_write_upload(data, filename, folder))
+
+
+@st.cache_data(show_spinner="Reading the worksheets…", max_entries=4)
+def sheet_names(data: bytes, filename: str) -> list[str]:
+    """:func:`mapper.readers.list_sheets` of an uploaded ``.xlsx`` workbook."""
+    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
+        return list_sheets(_write_upload(data, filename, folder))
 
 
 @st.cache_data(show_spinner="Checking the mapping…", max_entries=16)

@@ -19,6 +19,7 @@ from app_pages.common import (
     preview,
     read_upload,
     set_loaded,
+    sheet_names,
     show_import_report,
 )
 from app_pages.names import (
@@ -116,12 +117,11 @@ if data is not None:
                 help="An object-centric log is flattened on one object type (van der Aalst 2019): each "
                 "object of that type is a case, and an event related to several of them is in each case.",
             )
-        raw = read_upload(data, filename, None, object_type)
-        sheets = raw.details.get("sheets") or []
+        # The sheet is chosen before reading: an empty first sheet must not hide the picker.
+        sheets = sheet_names(data, filename) if lower.endswith(".xlsx") else []
         if len(sheets) > 1:
             sheet = st.selectbox(SHEET_LABEL, sheets, key=f"sheet_{file_id}")
-            if sheet != raw.details.get("sheet"):
-                raw = read_upload(data, filename, sheet, object_type)
+        raw = read_upload(data, filename, sheet, object_type)
     except FlowreadyError as exc:
         show_error(exc)
         raw = None

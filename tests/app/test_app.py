@@ -1121,3 +1121,25 @@ def test_every_parameter_the_load_page_passes_has_a_widget_name():
     assert app_message("Set `dayfirst=True`.") == (
         "Set the 'Date order of numeric dates' choice 'Day first (01/02 = 1 February)'."
     )
+
+
+def test_an_empty_first_sheet_still_offers_the_sheet_picker_its_message_names():
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        pd.DataFrame().to_excel(writer, sheet_name="Cover", index=False)
+        pd.DataFrame(
+            {
+                "case_id": ["1", "1"],
+                "activity": ["a", "b"],
+                "timestamp": ["2024-01-01 10:00", "2024-01-01 11:00"],
+            }
+        ).to_excel(writer, sheet_name="Events", index=False)
+    at = _upload("cover.xlsx", buffer.getvalue())
+    assert not at.exception
+    sheet = _selectbox(at, "Sheet")
+    assert (sheet.options, sheet.value) == (["Cover", "Events"], "Cover")
+    [error] = _errors(at)
+    assert "worksheet 'Cover' is empty" in error and "pick one with the 'Sheet' choice" in error, error
+    sheet.set_value("Events").run()
+    _ok(at)
+    assert not at.button(key="analyse").disabled

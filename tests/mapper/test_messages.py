@@ -174,3 +174,15 @@ def test_uncertain_detections_name_the_column_parameter(tmp_path):
     )
     named = {p for n in log.quality.notes for p in named_parameters(n)}
     assert named == {"case_id", "activity", "timestamp"}
+
+
+def test_list_sheets_names_the_worksheets_in_order(tmp_path):
+    from mapper.readers import list_sheets
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    wb.create_sheet("Events")
+    wb.save(tmp_path / "book.xlsx")
+    assert list_sheets(tmp_path / "book.xlsx") == ["Cover", "Events"]
+    with pytest.raises(EventLogError, match="no such file"):
+        list_sheets(tmp_path / "none.xlsx")
