@@ -77,6 +77,11 @@ WIDGET_NAMES: dict[str, str] = {
     "attribute_mode": "the 'Values' choice of the attribute filter",
     "variants": "the 'Variants' filter",
     "case_hours": "the 'Case duration' filter",
+    # options of the analysis offered on other pages
+    "equity_attributes": "the 'Case attributes to treat as sensitive' choice (Readiness page)",
+    "profile": "the 'Readiness profile (YAML)' upload (Readiness page)",
+    "performer_types": "the performer types table (Handoffs page)",
+    "overrides": "the performer types table (Handoffs page)",
 }
 
 
