@@ -148,7 +148,7 @@ if raw is not None:
             )
             + "It could not find: "
             + "; ".join(f"**{COLUMN_LABELS[c]}**: {md_escape(why)}" for c, why in proposal.missing.items())
-            + ". Choose it below."
+            + (". Choose it below." if len(proposal.missing) == 1 else ". Choose them below.")
         )
     else:
         st.caption("flowready proposed these from the column names; change any that are wrong.")

@@ -152,6 +152,9 @@ class MappingProposal:
     missing: dict[str, str]
 
 
+_NOT_NAMED = "no column has a name known for it"
+
+
 def _why_missing(canon: str, by_norm: dict[str, str], chosen: dict[str, str | None]) -> str:
     """Why no column was proposed for ``canon``: its likely column is taken, or no column is named so."""
     for cand in CANDIDATES[canon]:
@@ -159,8 +162,7 @@ def _why_missing(canon: str, by_norm: dict[str, str], chosen: dict[str, str | No
         if col is not None:
             other = next((k for k, v in chosen.items() if v == col), None)
             return f"the column {col!r} looks like it, but it is used for {other}"
-    names = ", ".join(repr(c) for c in CANDIDATES[canon][:5])
-    return f"no column has a name flowready knows for it (such as {names})"
+    return f"{_NOT_NAMED} (e.g. {canon!r}, {CANDIDATES[canon][0]!r})"
 
 
 def propose_mapping(
@@ -201,8 +203,8 @@ def propose_mapping(
     >>> p = propose_mapping(["ticket", "task", "end_time"])
     >>> p.columns["activity"], p.columns["timestamp"], p.columns["case_id"]
     ('task', 'end_time', None)
-    >>> p.missing["case_id"][:50]
-    'no column has a name flowready knows for it (such '
+    >>> p.missing["case_id"]
+    "no column has a name known for it (e.g. 'case_id', 'case:concept:name')"
 
     """
     explicit = {k: v for k, v in (explicit or {}).items() if v is not None}
@@ -292,8 +294,16 @@ def detect_mapping(
     """
     proposal = propose_mapping(columns, explicit=explicit, source=source)
     if proposal.missing:
-        why = "; ".join(f"{c}: {reason}" for c, reason in proposal.missing.items())
-        params = " and ".join(f"`{c}`" for c in proposal.missing)
+        unnamed = [c for c, reason in proposal.missing.items() if reason.startswith(_NOT_NAMED)]
+        why = [f"{c}: {reason}" for c, reason in proposal.missing.items() if c not in unnamed]
+        if len(unnamed) == 1:
+            reason = proposal.missing[unnamed[0]]
+            why.insert(0, f"{unnamed[0]}: {reason}" if why else reason)
+        elif unnamed:  # one clause for all, so that the message stays short
+            why.insert(0, f"no column has a name known for them (e.g. {', '.join(map(repr, unnamed))})")
+        why = "; ".join(why)
+        params = [f"`{c}`" for c in proposal.missing]
+        params = ", ".join(params[:-1]) + " and " + params[-1] if len(params) > 1 else params[0]
         raise ColumnMappingError(
             f"{source}: cannot find the {', '.join(proposal.missing)} column(s) ({why}). "
             f"Available columns: {', '.join(map(repr, columns))}. "

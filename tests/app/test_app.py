@@ -690,8 +690,9 @@ def test_upload_with_unknown_columns_is_mapped_by_hand(tmp_path):
     ]
     caption = _flat(_texts(at.caption))
     assert "flowready proposed Activity and the optional columns it found" in caption
-    assert "It could not find: **Case id**: no column has a name flowready knows for it" in caption
-    assert "**Completion time**: no column has a name flowready knows for it" in caption
+    assert "It could not find: **Case id**: no column has a name known for it \\(e.g. 'case\\_id'" in caption
+    assert "**Completion time**: no column has a name known for it" in caption
+    assert "Choose them below." in caption
     assert "Choose a column for: Case id, Completion time (under Columns, above)." in _texts(at.warning)
     assert at.button(key="analyse").disabled
 

@@ -493,9 +493,9 @@ def test_missing_case_column_lists_the_columns(tmp_path):
     path = _put(tmp_path, "nocase.csv", "activity,timestamp,resource\nA,2024-01-01 10:00,ann\n")
     msg = _error(ColumnMappingError, path)
     assert msg == (
-        "nocase.csv: cannot find the case_id column(s) (case_id: no column has a name flowready knows for it "
-        "(such as 'case:concept:name', 'case_id', 'caseid', 'case', 'case id')). Available columns: "
-        "'activity', 'timestamp', 'resource'. Name the column(s) with `case_id`."
+        "nocase.csv: cannot find the case_id column(s) (no column has a name known for it (e.g. 'case_id', "
+        "'case:concept:name')). Available columns: 'activity', 'timestamp', 'resource'. Name the column(s) "
+        "with `case_id`."
     )
 
 

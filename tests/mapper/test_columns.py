@@ -107,7 +107,7 @@ def test_missing_required_column_names_the_parameter_to_pass():
         detect_mapping(["ticket", "what", "timestamp"], source="log.csv")
     msg = str(info.value)
     assert "cannot find the case_id, activity column(s)" in msg
-    assert "case_id: no column has a name flowready knows for it (such as 'case:concept:name'" in msg
+    assert "(no column has a name known for them (e.g. 'case_id', 'activity'))" in msg
     assert "Available columns: 'ticket', 'what', 'timestamp'" in msg
     assert msg.endswith("Name the column(s) with `case_id` and `activity`.")
     assert info.value.parameters == ("case_id", "activity")
@@ -142,7 +142,7 @@ def test_proposal_keeps_the_columns_found_when_one_is_missing():
         "lifecycle": None,
     }
     assert list(p.missing) == ["case_id"]
-    assert p.missing["case_id"].startswith("no column has a name flowready knows for it")
+    assert p.missing["case_id"] == "no column has a name known for it (e.g. 'case_id', 'case:concept:name')"
     assert "Detected activity = column 'task' (by its name); choose another with `activity`." in p.notes
 
 
