@@ -75,8 +75,7 @@ if findings is not None:
     st.success(
         f"Analysed **{md_escape(s['source'])}**: {s['cases']:,} cases, {s['events']:,} events, "
         f"{s['activities']} activities, {s['variants']:,} variants. The import report is at the bottom "
-        "of this page.",
-        icon=":material/check_circle:",
+        "of this page."
     )
     st.page_link("app_pages/overview.py", label="Next: see the overview", icon=":material/dashboard:")
     toast = st.session_state.pop(JUST_ANALYSED, None)
