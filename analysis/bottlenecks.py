@@ -361,7 +361,7 @@ def find_end_activities(log: EventLog, *, end_activities: list[str] | None = Non
         unknown = [a for a in end_activities if a not in known]
         if unknown:
             raise AnalysisError(
-                f"end_activities names {unknown}, which are not activities of the log; known activities: "
+                f"`end_activities` names {unknown}, which are not activities of the log; known activities: "
                 f"{known}."
             )
         return list(end_activities)

@@ -6,6 +6,7 @@ clear message, without a traceback, and the command exits with code 2.
 
 from __future__ import annotations
 
+import functools
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -13,10 +14,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mapper.errors import FlowreadyError
+from mapper.errors import FlowreadyError, translate
 from mapper.units import humanize_hours
 
 app = typer.Typer(
@@ -137,43 +139,66 @@ class ImpactMode(StrEnum):
     off = "off"
 
 
-#: The library's messages name Python parameters; on the command line they are these options.
-PARAMETER_FLAGS = {
+#: Library parameters whose option on the command line has another name (or stands for one value). The
+#: options named like their parameter are read from the commands themselves (:func:`option_names`).
+RENAMED_PARAMETERS = {
+    "dayfirst=False": "--monthfirst",
+    "on_bad_timestamp": "--drop-bad-timestamps",
+    "on_bad_timestamp='drop'": "--drop-bad-timestamps",
     "time_range": "--from/--to",
-    "time_mode": "--time-mode",
-    "attribute_mode": "--attribute-mode",
     "case_hours": "--min-case-hours/--max-case-hours",
+    "attributes": "--keep",
+    "variants": "--variant",
     "sla_targets": "--sla",
     "targets": "--sla",
-    "due_column": "--due-column",
     "performer_types": "--performer-type",
     "overrides": "--performer-type",
-    "escalation_column": "--escalation-column",
-    "escalation_order": "--escalation-order",
     "end_activities": "--end-activity",
-    "noise_threshold": "--noise-threshold",
     "equity_attributes": "--equity-attribute",
-    "profile": "--profile",
-    "impact_runs": "--impact-runs",
+    "pseudonym_key": "--pseudonym-key-file",
+    "pseudonymise": "--pseudonymise-column",
 }
 
 
-def cli_message(message: str) -> str:
-    """A library message with its Python parameter names replaced by the command's options.
+@functools.cache
+def option_names() -> dict[str, str]:
+    """What the command line calls each library parameter, for :func:`mapper.errors.translate`.
+
+    Every option of every command whose Python name is a library parameter (``case_id`` ->
+    ``--case-id``; a flag also as ``dayfirst=True`` -> ``--dayfirst``), read from the typer commands so
+    that a renamed option cannot be missed, plus :data:`RENAMED_PARAMETERS`.
+
+    Returns
+    -------
+    dict of str to str
+        Parameter (or ``parameter=value``) -> option, e.g. ``{"timestamp_format": "--timestamp-format"}``.
+    """
+    names: dict[str, str] = {}
+    for command in typer.main.get_command(app).commands.values():
+        for param in command.params:
+            if param.param_type_name == "option" and param.name:
+                flag = max(param.opts, key=len)  # "--out", not "-o"
+                names.setdefault(param.name, flag)
+                if param.is_flag:
+                    names.setdefault(f"{param.name}=True", flag)
+    return names | RENAMED_PARAMETERS
+
+
+def cli_message(message: object) -> str:
+    """A library message (or error) with the Python parameters it names written as the command's options.
 
     Returns
     -------
     str
-        ``message`` with every name of :data:`PARAMETER_FLAGS` (as a whole word) replaced by its option,
-        e.g. ``"case_hours must ..."`` -> ``"--min-case-hours/--max-case-hours must ..."``.
+        ``message`` through :func:`mapper.errors.translate` with :func:`option_names`, e.g.
+        ``"... Set `dayfirst=True` for DD/MM ..."`` -> ``"... Set --dayfirst for DD/MM ..."``.
     """
-    import re
+    return translate(message, option_names())
 
-    return re.sub(
-        r"(?<![\w-])(" + "|".join(map(re.escape, PARAMETER_FLAGS)) + r")(?![\w])",
-        lambda m: PARAMETER_FLAGS[m.group(1)],
-        message,
-    )
+
+def _say(console: Console, prefix: str, message: object) -> None:
+    """Print a library message with its options translated; the message is text, never rich markup."""
+    console.print(f"{prefix}{escape(cli_message(message))}", highlight=False, markup=True, soft_wrap=True)
 
 
 def _guarded(run) -> None:
@@ -181,9 +206,7 @@ def _guarded(run) -> None:
     try:
         run()
     except FlowreadyError as exc:
-        err.print(
-            f"[bold red]error:[/] {cli_message(str(exc))}", highlight=False, markup=True, soft_wrap=True
-        )
+        _say(err, "[bold red]error:[/] ", exc)
         raise typer.Exit(2) from None
     except typer.Exit:
         raise
@@ -518,7 +541,7 @@ def _analyze(
         export_all(
             findings,
             out_dir,
-            on_skip=lambda name, why: err.print(f"[yellow]warning:[/] {name} not written: {why}"),
+            on_skip=lambda name, why: _say(err, "[yellow]warning:[/] ", f"{name} not written: {why}"),
         )
         step("Done")
     _print_summary(findings, out_dir)
@@ -542,7 +565,7 @@ def _print_summary(f, out_dir: Path) -> None:
         highlight=False,
     )
     for note in q.notes:
-        out.print(f"  [dim]· {note}[/]", highlight=False)
+        _say(out, "  · ", note)
     verdict = (
         "[bold yellow]Orchestrate first[/]"
         if f.verdict.orchestrate_first
@@ -699,7 +722,7 @@ def _compare_baseline(
         t.add_row(r.kpi, f"{r.baseline:.3g}", f"{r.after:.3g}", change, ci, r.direction, met)
     out.print(t)
     for n in result.notes:
-        out.print(f"- {n}", highlight=False)
+        _say(out, "- ", n)
     out.print(f"Written: {(out_dir / 'baseline_comparison.json').resolve()}", highlight=False)
 
 
@@ -722,7 +745,7 @@ def _print_comparison(result, out_dir: Path) -> None:
             highlight=False,
         )
     for note in result.notes:
-        out.print(f"  [dim]· {note}[/]", highlight=False)
+        _say(out, "  · ", note)
     out.print(f"Report: [bold]{(out_dir / 'comparison.html').resolve()}[/]", highlight=False)
 
 
@@ -798,7 +821,7 @@ def rank(
             )
         out.print(t)
         for note in ranking.notes:
-            out.print(f"  [dim]· {note}[/]", highlight=False)
+            _say(out, "  · ", note)
         out.print(f"Written: [bold]{(out_dir / 'ranking.json').resolve()}[/]", highlight=False)
 
     _guarded(run)

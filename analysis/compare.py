@@ -1248,7 +1248,7 @@ def _closing_activities(b: _Side, a: _Side, given: list[str] | None, notes: list
         unknown = sorted(set(given) - known)
         if unknown:
             raise AnalysisError(
-                f"end_activities {unknown} are in neither log; their activities are: {sorted(known)}."
+                f"`end_activities` {unknown} are in neither log; their activities are: {sorted(known)}."
             )
         return set(given)
     ends = _end_activities(b) | _end_activities(a)

@@ -298,7 +298,7 @@ def mine_decisions(
     missing = [a for a in sensitive if a not in set(feats["name"])]
     if missing:
         raise AnalysisError(
-            f"equity_attributes names {missing}, which are not attribute columns of the log; "
+            f"`equity_attributes` names {missing}, which are not attribute columns of the log; "
             f"attributes: {feats['name'].tolist()}."
         )
     if not acts:

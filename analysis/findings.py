@@ -806,9 +806,9 @@ def analyze(
     'Assess application'
     """
     if impact not in ("simulate", "analytical", "off"):
-        raise AnalysisError(f"impact must be 'simulate', 'analytical' or 'off'; got {impact!r}.")
+        raise AnalysisError(f"`impact` must be 'simulate', 'analytical' or 'off'; got {impact!r}.")
     if not isinstance(impact_runs, int) or impact_runs < 1:
-        raise AnalysisError(f"impact_runs must be a whole number of at least 1; got {impact_runs!r}.")
+        raise AnalysisError(f"`impact_runs` must be a whole number of at least 1; got {impact_runs!r}.")
     _check_arguments(
         log,
         sla_targets=sla_targets,
@@ -1034,7 +1034,7 @@ def _check_arguments(
     if unknown:
         attributes = [c for c in columns if c not in NOT_ATTRIBUTES]
         raise AnalysisError(
-            f"equity_attributes names {unknown}, which are not attribute columns of {log.source}; "
+            f"`equity_attributes` names {unknown}, which are not attribute columns of {log.source}; "
             f"attributes: {attributes}."
         )
     if sla_targets:
@@ -1042,12 +1042,12 @@ def _check_arguments(
         unknown = sorted(set(sla_targets) - set(known))
         if unknown:
             raise AnalysisError(
-                f"sla_targets name {unknown}, which are not activities of {log.source}; known activities: "
+                f"`sla_targets` name {unknown}, which are not activities of {log.source}; known activities: "
                 f"{known}."
             )
         bad = {k: v for k, v in sla_targets.items() if not (isinstance(v, int | float) and v > 0)}
         if bad:
-            raise AnalysisError(f"sla_targets must be positive hours; got {bad}.")
+            raise AnalysisError(f"`sla_targets` must be positive hours; got {bad}.")
     for name, column in (("due_column", due_column), ("escalation_column", escalation_column)):
         if column is not None and column not in columns:
-            raise AnalysisError(f"{name} {column!r} is not a column of {log.source}; columns: {columns}.")
+            raise AnalysisError(f"`{name}` {column!r} is not a column of {log.source}; columns: {columns}.")

@@ -904,7 +904,7 @@ def _escalation_ranks(log: EventLog, column: str | None, order: list[str] | None
     if column is not None:
         if column not in columns:
             raise AnalysisError(
-                f"escalation_column {column!r} is not a column of the log; its columns are "
+                f"`escalation_column` {column!r} is not a column of the log; its columns are "
                 f"{', '.join(map(repr, columns))}."
             )
         values = _column_values(log, column)
@@ -912,7 +912,7 @@ def _escalation_ranks(log: EventLog, column: str | None, order: list[str] | None
             missing = [v for v in values if v not in order]
             if missing:
                 raise AnalysisError(
-                    f"escalation_order lacks the value(s) {', '.join(map(repr, missing[:10]))} of "
+                    f"`escalation_order` lacks the value(s) {', '.join(map(repr, missing[:10]))} of "
                     f"{column!r}; list every value, lowest line first."
                 )
             return column, {v: order.index(v) + 1 for v in values}
@@ -920,12 +920,14 @@ def _escalation_ranks(log: EventLog, column: str | None, order: list[str] | None
         bad = [v for v, r in ranks.items() if r is None]
         if bad:
             raise AnalysisError(
-                f"The values {', '.join(map(repr, bad[:10]))} of escalation_column {column!r} name no "
-                "support level; give escalation_order=[lowest line first, ...]."
+                f"The values {', '.join(map(repr, bad[:10]))} of `escalation_column` {column!r} name no "
+                "support level; list them in `escalation_order`, lowest line first."
             )
         return column, ranks
     if order is not None:
-        raise AnalysisError("escalation_order needs escalation_column: the column whose values it orders.")
+        raise AnalysisError(
+            "`escalation_order` needs `escalation_column`: the column whose values it orders."
+        )
     norm = lambda c: re.sub(r"[\s_\-:.]", "", str(c).lower())  # noqa: E731
     candidates = [ROLE] if log.has_roles else []
     candidates += [c for c in columns if c not in (ROLE, RESOURCE) and norm(c) in ESCALATION_NAMES]

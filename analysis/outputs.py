@@ -133,7 +133,7 @@ OUTPUTS: tuple[Output, ...] = (
         "kpi_baseline.json",
         "application/json",
         "The KPI baseline and monitoring plan: what to re-measure after the change "
-        "(flowready compare --baseline kpi_baseline.json AFTER_LOG).",
+        "(compare a later log against it).",
         False,
         _kpi_baseline,
         optional=True,

@@ -1534,7 +1534,7 @@ def find_sla_breaches(
     """
     if not targets and due_column is None:
         raise AnalysisError(
-            "give targets (activity -> hours, e.g. {'Assess application': 72.0}) or due_column (a column "
+            "give `targets` (activity -> hours, e.g. {'Assess application': 72.0}) or `due_column` (a column "
             "holding due timestamps), or both."
         )
     tables = log.tables()
@@ -1543,17 +1543,19 @@ def find_sla_breaches(
     summary: dict = {"targets": {}, "due_column": due_column}
     if targets:
         if not isinstance(targets, dict):
-            raise AnalysisError(f"targets must be a dict of activity -> hours, not {type(targets).__name__}.")
+            raise AnalysisError(
+                f"`targets` must be a dict of activity -> hours, not {type(targets).__name__}."
+            )
         known = sorted(tables.result("activity_stats", activity_stats)["activity"].tolist())
         unknown = [a for a in targets if a not in known]
         if unknown:
             raise AnalysisError(
-                f"targets name {unknown}, which are not activities of the log; known activities: {known}."
+                f"`targets` name {unknown}, which are not activities of the log; known activities: {known}."
             )
         clean = {}
         for a, h in targets.items():
             if isinstance(h, bool) or not isinstance(h, numbers.Real) or not h > 0 or math.isinf(h):
-                raise AnalysisError(f"targets[{a!r}] must be a positive number of hours, not {h!r}.")
+                raise AnalysisError(f"`targets` gives {a!r} {h!r} hours; give a positive number of hours.")
             clean[str(a)] = float(h)
         summary["targets"] = dict(clean)
         t = ibis.memtable(pd.DataFrame({ACTIVITY: list(clean), "target_hours": list(clean.values())}))
@@ -1565,7 +1567,7 @@ def find_sla_breaches(
     if due_column is not None:
         if due_column not in log.columns:
             raise AnalysisError(
-                f"due_column {due_column!r} is not a column of the log; its columns: {log.columns}."
+                f"`due_column` {due_column!r} is not a column of the log; its columns: {log.columns}."
             )
         # Only the events that carry a due value come back (in file order), to be parsed as the loader
         # parses timestamps.
@@ -1581,11 +1583,11 @@ def find_sla_breaches(
                 row_label=lambda i: f"row {int(ev[ROW_NR].iloc[i]) + 1}",
             )
         except TimestampError as exc:
-            raise AnalysisError(f"due_column {due_column!r}: {exc}") from None
+            raise AnalysisError(f"`due_column` {due_column!r}: {exc}") from None
         present = ~parsed.missing.to_numpy()
         if not present.any():
             raise AnalysisError(
-                f"due_column {due_column!r} holds no value; choose a column with due timestamps."
+                f"`due_column` {due_column!r} holds no value; choose a column with due timestamps."
             )
         bad = parsed.bad.to_numpy()
         rows = ev[ROW_NR].to_numpy()

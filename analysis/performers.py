@@ -323,7 +323,7 @@ def _check_overrides(overrides) -> dict[str, str]:
         return load_performer_types(overrides)
     if not isinstance(overrides, Mapping):
         raise AnalysisError(
-            "overrides must be a mapping {performer: type} or the path of a CSV file with the columns "
+            "`overrides` must be a mapping {performer: type} or the path of a CSV file with the columns "
             f"performer,type; got {type(overrides).__name__}."
         )
     out = {}
@@ -331,7 +331,8 @@ def _check_overrides(overrides) -> dict[str, str]:
         k = str(kind).strip().lower()
         if k not in PERFORMER_TYPES:
             raise AnalysisError(
-                f"overrides[{name!r}] = {kind!r} is not a performer type; allowed types: "
+                f"`overrides` gives {name!r} the type {kind!r}, which is not a performer type; allowed "
+                "types: "
                 f"{', '.join(PERFORMER_TYPES)}."
             )
         out[str(name)] = k

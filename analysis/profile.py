@@ -214,7 +214,7 @@ def _read(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise AnalysisError(
-            f"Cannot read the profile {path}: {exc.strerror or exc}; pass a readable YAML file."
+            f"Cannot read the profile {path}: {exc.strerror or exc}; give a readable YAML file in `profile`."
         ) from None
     try:
         doc = yaml.safe_load(text)

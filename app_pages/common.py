@@ -28,6 +28,7 @@ from analysis import Findings, analyze
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
 from analysis.labels import RECOMMENDATION_LABELS as LABELS_TABLE
+from app_pages.names import app_message
 from mapper import (
     DataQuality,
     EventLog,
@@ -37,7 +38,7 @@ from mapper import (
     render_svg,
 )
 from mapper.preview import MappingPreview, preview_event_log
-from mapper.readers import RawTable, list_object_types, read_raw
+from mapper.readers import RawTable, list_object_types, list_sheets, read_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs" / "council_permits.csv"
@@ -107,6 +108,13 @@ def object_types(data: bytes, filename: str) -> dict[str, int]:
     """:func:`mapper.readers.list_object_types` of an uploaded OCEL 2.0 log."""
     with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
         return list_object_types(_write_upload(data, filename, folder))
+
+
+@st.cache_data(show_spinner="Reading the worksheets…", max_entries=4)
+def sheet_names(data: bytes, filename: str) -> list[str]:
+    """:func:`mapper.readers.list_sheets` of an uploaded ``.xlsx`` workbook."""
+    with tempfile.TemporaryDirectory(prefix="flowready-") as folder:
+        return list_sheets(_write_upload(data, filename, folder))
 
 
 @st.cache_data(show_spinner="Checking the mapping…", max_entries=16)
@@ -413,7 +421,7 @@ def show_import_report(quality: DataQuality) -> None:
         )
     if quality.notes:
         st.markdown("**Notes**")
-        bullet_list(quality.notes)
+        bullet_list([app_message(note) for note in quality.notes])  # in the Load page's words
     mapping = quality.details.get("mapping")
     if mapping:
         st.markdown("**Columns used**")
@@ -507,7 +515,7 @@ def filter_sidebar() -> None:
     try:
         options = _filter_options(base)
     except FlowreadyError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md_escape(app_message(exc)))
         return
     applied = st.session_state.get(FILTERS) or {}
     bounds = options["bounds"]
@@ -584,6 +592,6 @@ def filter_sidebar() -> None:
     try:
         apply_filters(filters)
     except FlowreadyError as exc:
-        sb.error(str(exc))
+        sb.error(md_escape(app_message(exc)))  # the filters' names, not filter_log's parameters
     else:
         st.rerun()

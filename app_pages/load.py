@@ -19,10 +19,27 @@ from app_pages.common import (
     preview,
     read_upload,
     set_loaded,
+    sheet_names,
     show_import_report,
 )
-from mapper import ColumnMappingError, FlowreadyError, detect_mapping, load_pseudonym_key
-from mapper.columns import OPTIONAL, REQUIRED
+from app_pages.names import (
+    COLUMN_LABELS,
+    DATE_ORDER,
+    DATE_ORDER_LABEL,
+    DROP_BAD_LABEL,
+    DROP_DUPLICATES_LABEL,
+    ESTIMATE_LABEL,
+    MORE_OPTIONS_LABEL,
+    NONE,
+    OBJECT_TYPE_LABEL,
+    SHEET_LABEL,
+    TIMESTAMP_FORMAT_LABEL,
+    TIMEZONE_LABEL,
+    app_message,
+    column_label,
+)
+from mapper import FlowreadyError, load_pseudonym_key
+from mapper.columns import OPTIONAL, REQUIRED, propose_mapping
 
 SOURCE_SAMPLE = "Bundled sample (council permits)"
 SOURCE_UPLOAD = "Upload a file"
@@ -40,30 +57,30 @@ UPLOAD_TYPES = [
     "xml",
     "sqlite",
 ]
-NONE = "(none)"
-LABELS = {
-    "case_id": "Case id",
-    "activity": "Activity",
-    "timestamp": "Completion time",
-    "start_timestamp": "Start time",
-    "resource": "Resource (person or system)",
-    "role": "Role or team",
-    "lifecycle": "Lifecycle (start/complete)",
-}
-DATE_ORDER = {
-    "Detect (refuse if ambiguous)": None,
-    "Day first (01/02 = 1 February)": True,
-    "Month first (01/02 = 2 January)": False,
-}
-#: The library's messages name command-line options; what they are called on this page.
-OPTION_NAMES = (
-    "Messages may name command-line options: --case-id, --activity, --timestamp and the other column "
-    "options are the **Columns** choices; --dayfirst / --monthfirst are **Date order**, "
-    "--timestamp-format is **Timestamp format**, --drop-bad-timestamps is **Drop rows whose timestamp "
-    "cannot be read**, --timezone is **Time zone**, --sheet is **Sheet**, --object-type is **Object type**."
-)
+#: Session-state key: the toast to show once after an analysis (the page reruns right after it).
+JUST_ANALYSED = "load_just_analysed"
+
+
+def show_error(exc: FlowreadyError) -> None:
+    """A library error in the page's words (its widgets, not the command line's flags), as text."""
+    st.error(md_escape(app_message(exc)))
+
 
 st.title("Load an event log")
+
+findings = st.session_state.get(FINDINGS)
+if findings is not None:
+    # At the top, where it is seen after the page reruns: what was analysed, and where to go next.
+    s = findings.summary
+    st.success(
+        f"Analysed **{md_escape(s['source'])}**: {s['cases']:,} cases, {s['events']:,} events, "
+        f"{s['activities']} activities, {s['variants']:,} variants. The import report is at the bottom "
+        "of this page."
+    )
+    st.page_link("app_pages/overview.py", label="Next: see the overview", icon=":material/dashboard:")
+    toast = st.session_state.pop(JUST_ANALYSED, None)
+    if toast:
+        st.toast(toast, icon=":material/check_circle:")
 
 source = st.radio("Event log", [SOURCE_SAMPLE, SOURCE_UPLOAD], horizontal=True, key="load_source")
 filename = data = None
@@ -92,21 +109,20 @@ if data is not None:
         if lower.endswith((".jsonocel", ".json", ".xmlocel", ".xml", ".sqlite", ".sqlite3", ".db")):
             types = object_types(data, filename)
             object_type = st.selectbox(
-                "Object type: its objects become the cases",
+                OBJECT_TYPE_LABEL,
                 list(types),
                 format_func=lambda t: f"{t} ({types[t]:,} objects)",
                 key=f"object_type_{file_id}",
                 help="An object-centric log is flattened on one object type (van der Aalst 2019): each "
                 "object of that type is a case, and an event related to several of them is in each case.",
             )
-        raw = read_upload(data, filename, None, object_type)
-        sheets = raw.details.get("sheets") or []
+        # The sheet is chosen before reading: an empty first sheet must not hide the picker.
+        sheets = sheet_names(data, filename) if lower.endswith(".xlsx") else []
         if len(sheets) > 1:
-            sheet = st.selectbox("Sheet", sheets, key=f"sheet_{file_id}")
-            if sheet != raw.details.get("sheet"):
-                raw = read_upload(data, filename, sheet, object_type)
+            sheet = st.selectbox(SHEET_LABEL, sheets, key=f"sheet_{file_id}")
+        raw = read_upload(data, filename, sheet, object_type)
     except FlowreadyError as exc:
-        st.error(str(exc))
+        show_error(exc)
         raw = None
 
 if raw is not None:
@@ -116,15 +132,25 @@ if raw is not None:
         + (f", sheet {md_escape(sheet or raw.details.get('sheet'))}" if raw.format == "excel" else "")
         + ")."
     )
-    unproposed = ""
-    try:
-        proposed = detect_mapping(columns, source=filename)[0].as_dict()
-    except ColumnMappingError as exc:
-        unproposed = str(exc)  # shown below while a required column is still unchosen
-        proposed = {}
+    proposal = propose_mapping(columns, source=filename)
+    proposed = proposal.columns
 
     st.subheader("1. Columns")
-    st.caption("flowready proposed these from the column names; change any that are wrong.")
+    if proposal.missing:
+        found = [COLUMN_LABELS[c] for c in REQUIRED if proposed.get(c)]
+        st.caption(
+            (
+                f"flowready proposed {', '.join(found)} and the optional columns it found from the column "
+                "names; change any that are wrong. "
+                if found
+                else "flowready proposed the optional columns it found from the column names. "
+            )
+            + "It could not find: "
+            + "; ".join(f"**{COLUMN_LABELS[c]}**: {md_escape(why)}" for c, why in proposal.missing.items())
+            + (". Choose it below." if len(proposal.missing) == 1 else ". Choose them below.")
+        )
+    else:
+        st.caption("flowready proposed these from the column names; change any that are wrong.")
     chosen: dict[str, str] = {}
     # Keyed per sheet too: another sheet has other columns, and its own proposed mapping.
     cells = st.columns(4)
@@ -133,7 +159,7 @@ if raw is not None:
         with cells[i % 4]:
             if canon in REQUIRED:
                 value = st.selectbox(
-                    f"{LABELS[canon]} (required)",
+                    column_label(canon),
                     columns,
                     index=columns.index(guess) if guess in columns else None,
                     placeholder="Choose a column",
@@ -142,7 +168,7 @@ if raw is not None:
             else:
                 options = [NONE, *columns]
                 value = st.selectbox(
-                    LABELS[canon],
+                    column_label(canon),
                     options,
                     index=options.index(guess) if guess in columns else 0,
                     key=f"map_{canon}_{file_id}_{sheet}",
@@ -153,26 +179,15 @@ if raw is not None:
 
     st.subheader("2. Time")
     c1, c2, c3 = st.columns(3)
-    date_order = c1.selectbox("Date order of numeric dates", list(DATE_ORDER), key=f"dayfirst_{file_id}")
-    timezone = c2.text_input(
-        "Time zone of timestamps without an offset (IANA name)", value="UTC", key=f"tz_{file_id}"
-    )
+    date_order = c1.selectbox(DATE_ORDER_LABEL, list(DATE_ORDER), key=f"dayfirst_{file_id}")
+    timezone = c2.text_input(TIMEZONE_LABEL, value="UTC", key=f"tz_{file_id}")
     timestamp_format = c3.text_input(
-        "Timestamp format (optional, strptime)", placeholder="%d/%m/%Y %H:%M", key=f"tsfmt_{file_id}"
+        TIMESTAMP_FORMAT_LABEL, placeholder="%d/%m/%Y %H:%M", key=f"tsfmt_{file_id}"
     )
-    drop_bad = st.checkbox(
-        "Drop rows whose timestamp cannot be read (they are counted in the report) instead of stopping",
-        key=f"dropbad_{file_id}",
-    )
-    with st.expander("More options: duplicates, start-time estimation, pseudonymisation"):
-        drop_duplicates = st.checkbox(
-            "Drop rows that repeat an earlier row in every column (they are always counted)",
-            key=f"dropdup_{file_id}",
-        )
-        estimate = st.checkbox(
-            "Estimate missing start times (pix-framework; slow: minutes on large logs)",
-            key=f"estimate_{file_id}",
-        )
+    drop_bad = st.checkbox(DROP_BAD_LABEL, key=f"dropbad_{file_id}")
+    with st.expander(MORE_OPTIONS_LABEL):
+        drop_duplicates = st.checkbox(DROP_DUPLICATES_LABEL, key=f"dropdup_{file_id}")
+        estimate = st.checkbox(ESTIMATE_LABEL, key=f"estimate_{file_id}")
         pseudonymise = st.checkbox(
             "Pseudonymise case ids and resources (keyed HMAC-SHA256; see docs/privacy.md)",
             key=f"pseudo_{file_id}",
@@ -187,11 +202,11 @@ if raw is not None:
                 key=f"pseudo_key_{file_id}",
             )
 
-    missing = [LABELS[c] for c in REQUIRED if not chosen[c]]
+    missing = [COLUMN_LABELS[c] for c in REQUIRED if not chosen[c]]
     used: dict[str, list[str]] = {}
     for canon, col in chosen.items():
         if col:
-            used.setdefault(col, []).append(LABELS[canon])
+            used.setdefault(col, []).append(COLUMN_LABELS[canon])
     twice = {col: names for col, names in used.items() if len(names) > 1}
     time_options = {
         "dayfirst": DATE_ORDER[date_order],
@@ -201,10 +216,7 @@ if raw is not None:
     st.subheader("3. Preview")
     ready = False
     if missing:
-        if unproposed:
-            st.warning(unproposed)
-            st.caption(OPTION_NAMES)
-        st.warning(f"Choose a column for: {', '.join(missing)}.")
+        st.warning(f"Choose a column for: {', '.join(missing)} (under Columns, above).")
     elif twice:
         clashes = "; ".join(f"{col!r} is chosen for {' and '.join(n)}" for col, n in twice.items())
         st.error(f"Each column of the file can be used once: {clashes}.")
@@ -212,8 +224,7 @@ if raw is not None:
         try:
             p = preview(data, filename, sheet, object_type, {**chosen, **time_options})
         except FlowreadyError as exc:
-            st.error(str(exc))
-            st.caption(OPTION_NAMES)
+            show_error(exc)
         else:
             ready = True
             st.caption("How each time column will be read (over the whole column, not only the rows shown):")
@@ -254,20 +265,17 @@ if raw is not None:
                 findings = analyse(log, "Analysing:")
                 status.update(label=f"Analysed {md_escape(filename)}", state="complete", expanded=False)
         except FlowreadyError as exc:
-            st.error(str(exc))
-            st.caption(OPTION_NAMES)
+            show_error(exc)
         else:
             set_loaded(findings, analysis_key(data, options))
+            s = findings.summary
+            st.session_state[JUST_ANALYSED] = (
+                f"Analysed {md_escape(s['source'])}: {s['cases']:,} cases. Next: the Overview page."
+            )
             st.rerun()  # the router draws the sidebar filters before the page: show them now
 
-findings = st.session_state.get(FINDINGS)
 if findings is not None:
-    s = findings.summary
     st.divider()
-    st.success(
-        f"Analysed **{md_escape(s['source'])}**: {s['cases']:,} cases, {s['events']:,} events, "
-        f"{s['activities']} activities, {s['variants']:,} variants."
-    )
-    st.page_link("app_pages/overview.py", label="See the overview", icon=":material/dashboard:")
-    st.subheader("Import report")
+    st.subheader(f"Import report of {md_escape(findings.summary['source'])}")
     show_import_report(findings.quality)
+    st.page_link("app_pages/overview.py", label="Next: see the overview", icon=":material/dashboard:")

@@ -1,6 +1,6 @@
 """flowready.mapper: from a file to a validated event table, and the discovered process."""
 
-from mapper.columns import ColumnMapping, detect_mapping
+from mapper.columns import ColumnMapping, MappingProposal, detect_mapping, propose_mapping
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
@@ -23,13 +23,15 @@ from mapper.errors import (
     TimestampError,
     UnsupportedFormatError,
     ValidationError,
+    named_parameters,
+    translate,
 )
 from mapper.filters import attribute_columns, attribute_values, filter_bounds, filter_log
 from mapper.load import load_event_log
 from mapper.log import DataQuality, EventLog
 from mapper.merge import merge_event_logs
 from mapper.pseudonymise import load_pseudonym_key, pseudonymise_events
-from mapper.readers import read_raw
+from mapper.readers import list_sheets, read_raw
 from mapper.start_times import estimate_start_times
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "EventLog",
     "EventLogError",
     "FlowreadyError",
+    "MappingProposal",
     "PseudonymisationError",
     "ProcessModel",
     "TimestampError",
@@ -57,13 +60,17 @@ __all__ = [
     "export_process_map",
     "filter_bounds",
     "filter_log",
+    "list_sheets",
     "load_event_log",
     "load_pseudonym_key",
     "merge_event_logs",
+    "named_parameters",
     "plot_process_map",
+    "propose_mapping",
     "pseudonymise_events",
     "read_raw",
     "render_process_map",
     "render_svg",
     "run_graphviz",
+    "translate",
 ]

@@ -308,7 +308,7 @@ def read_ocel_flat(path, kind: str, object_type: str | None) -> tuple[pd.DataFra
         if len(types) != 1:
             raise EventLogError(
                 f"{path.name}: the OCEL log has {len(types)} object types: {listing}. Pick the one whose "
-                "objects are the cases (object_type=..., or --object-type on the command line)."
+                "objects are the cases with `object_type`."
             )
         object_type = str(types.index[0])
     elif object_type not in types.index:

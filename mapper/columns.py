@@ -132,60 +132,100 @@ class ColumnMapping:
         return {src: canon for canon, src in self.as_dict().items() if src is not None}
 
 
-def detect_mapping(
+@dataclass(frozen=True)
+class MappingProposal:
+    """What :func:`propose_mapping` found in a file's headers, including what it could not find.
+
+    Attributes
+    ----------
+    columns : dict of str to str or None
+        Canonical name -> proposed source column, for every canonical column (``None``: not found, or
+        switched off by the caller).
+    notes : tuple of str
+        One sentence per detection that was not certain, saying what was chosen and how to override it.
+    missing : dict of str to str
+        Required canonical column -> why no column was proposed for it (empty when all were found).
+    """
+
+    columns: dict[str, str | None]
+    notes: tuple[str, ...]
+    missing: dict[str, str]
+
+
+_NOT_NAMED = "no column has a name known for it"
+
+
+def _why_missing(canon: str, by_norm: dict[str, str], chosen: dict[str, str | None]) -> str:
+    """Why no column was proposed for ``canon``: its likely column is taken, or no column is named so."""
+    for cand in CANDIDATES[canon]:
+        col = by_norm.get(_norm(cand))
+        if col is not None:
+            other = next((k for k, v in chosen.items() if v == col), None)
+            return f"the column {col!r} looks like it, but it is used for {other}"
+    return f"{_NOT_NAMED} (e.g. {canon!r}, {CANDIDATES[canon][0]!r})"
+
+
+def propose_mapping(
     columns: list[str],
     *,
     explicit: dict[str, str | None] | None = None,
     source: str = "the file",
-) -> tuple[ColumnMapping, list[str]]:
-    """Choose the source column for each canonical column.
+) -> MappingProposal:
+    """Propose the source column of each canonical column, and say which required ones are missing.
 
-    Explicit choices win; the rest are detected from :data:`CANDIDATES`. A detection is *certain* when
-    the column carries the canonical or the XES name; otherwise the choice is reported in the notes.
+    As :func:`detect_mapping`, but a required column that cannot be found does not stop the proposal:
+    the columns that were found are proposed, and each missing one is listed with the reason.
 
     Parameters
     ----------
     columns : list of str
         The column names of the source file, in file order.
     explicit : dict, optional
-        Canonical name -> source column chosen by the user (CLI flags / function arguments). ``None``
-        means "detect it"; an empty string means "the file has no such column" (optional columns
-        only), which switches detection off for it.
+        Canonical name -> source column chosen by the user (function arguments); ``None`` means
+        "detect it"; an empty string means "the file has no such column" (optional columns only).
     source : str
         Name of the file, used in messages.
 
     Returns
     -------
-    mapping : ColumnMapping
-    notes : list of str
-        One sentence per detection that was not certain, saying what was chosen and how to override it.
+    MappingProposal
+        ``columns`` (canonical -> source column or None), ``notes`` and ``missing`` (required
+        canonical column -> why it was not found).
 
     Raises
     ------
     ColumnMappingError
-        When an explicit column does not exist, one column is given for two canonical columns, a
-        required column is switched off, or a required column cannot be found. The message lists the
-        available columns and the option to pass.
+        When an explicit column does not exist, one column is given for two canonical columns, or a
+        required column is switched off. The message names the parameter to change.
+
+    Examples
+    --------
+    >>> p = propose_mapping(["ticket", "task", "end_time"])
+    >>> p.columns["activity"], p.columns["timestamp"], p.columns["case_id"]
+    ('task', 'end_time', None)
+    >>> p.missing["case_id"]
+    "no column has a name known for it (e.g. 'case_id', 'case:concept:name')"
+
     """
     explicit = {k: v for k, v in (explicit or {}).items() if v is not None}
     available = list(columns)
     switched_off = {k for k, v in explicit.items() if v == ""}
     for canon in switched_off:
         if canon in REQUIRED:
-            raise ColumnMappingError(f"{source}: {canon} is required; name its column.")
+            raise ColumnMappingError(f"{source}: {canon} is required; name its column with `{canon}`.")
         explicit.pop(canon)
     chosen_twice = {c for c in explicit.values() if list(explicit.values()).count(c) > 1}
     if chosen_twice:
         roles = {c: [k for k, v in explicit.items() if v == c] for c in chosen_twice}
         raise ColumnMappingError(
             f"{source}: one column cannot hold two things: "
-            + "; ".join(f"{c!r} is given for {' and '.join(r)}" for c, r in roles.items())
+            + "; ".join(f"{c!r} is given for {' and '.join(f'`{k}`' for k in r)}" for c, r in roles.items())
             + ". Choose a different column for each."
         )
     for canon, col in explicit.items():
         if col not in available:
             raise ColumnMappingError(
-                f"{source}: the column {col!r} given for {canon} does not exist. "
+                f"{source}: the column {col!r} given for `{canon}` does not exist. "
                 f"Available columns: {', '.join(map(repr, available))}."
             )
     chosen: dict[str, str | None] = dict(explicit) | dict.fromkeys(switched_off)
@@ -208,16 +248,65 @@ def detect_mapping(
         if found is not None:
             used.add(found)
             if not certain:
-                flag = "--" + canon.replace("_", "-")
                 notes.append(
-                    f"Detected {canon} = column {found!r} (by its name); pass {flag} to choose another."
+                    f"Detected {canon} = column {found!r} (by its name); choose another with `{canon}`."
                 )
-    missing = [c for c in REQUIRED if chosen.get(c) is None]
-    if missing:
-        flags = " ".join(f"--{c.replace('_', '-')} COLUMN" for c in missing)
+    missing = {c: _why_missing(c, by_norm, chosen) for c in REQUIRED if chosen.get(c) is None}
+    order = (*REQUIRED, *OPTIONAL)
+    return MappingProposal({c: chosen.get(c) for c in order}, tuple(notes), missing)
+
+
+def detect_mapping(
+    columns: list[str],
+    *,
+    explicit: dict[str, str | None] | None = None,
+    source: str = "the file",
+) -> tuple[ColumnMapping, list[str]]:
+    """Choose the source column for each canonical column.
+
+    Explicit choices win; the rest are detected from :data:`CANDIDATES`. A detection is *certain* when
+    the column carries the canonical or the XES name; otherwise the choice is reported in the notes.
+    :func:`propose_mapping` does the same without stopping at a missing required column.
+
+    Parameters
+    ----------
+    columns : list of str
+        The column names of the source file, in file order.
+    explicit : dict, optional
+        Canonical name -> source column chosen by the user (function arguments). ``None``
+        means "detect it"; an empty string means "the file has no such column" (optional columns
+        only), which switches detection off for it.
+    source : str
+        Name of the file, used in messages.
+
+    Returns
+    -------
+    mapping : ColumnMapping
+    notes : list of str
+        One sentence per detection that was not certain, saying what was chosen and how to override it.
+
+    Raises
+    ------
+    ColumnMappingError
+        When an explicit column does not exist, one column is given for two canonical columns, a
+        required column is switched off, or a required column cannot be found. The message lists the
+        available columns, says why a column was not found, and names the parameter to pass.
+    """
+    proposal = propose_mapping(columns, explicit=explicit, source=source)
+    if proposal.missing:
+        unnamed = [c for c, reason in proposal.missing.items() if reason.startswith(_NOT_NAMED)]
+        why = [f"{c}: {reason}" for c, reason in proposal.missing.items() if c not in unnamed]
+        if len(unnamed) == 1:
+            reason = proposal.missing[unnamed[0]]
+            why.insert(0, f"{unnamed[0]}: {reason}" if why else reason)
+        elif unnamed:  # one clause for all, so that the message stays short
+            why.insert(0, f"no column has a name known for them (e.g. {', '.join(map(repr, unnamed))})")
+        why = "; ".join(why)
+        params = [f"`{c}`" for c in proposal.missing]
+        params = ", ".join(params[:-1]) + " and " + params[-1] if len(params) > 1 else params[0]
         raise ColumnMappingError(
-            f"{source}: cannot find the {', '.join(missing)} column(s). "
-            f"Available columns: {', '.join(map(repr, available))}. "
-            f"Name them explicitly, e.g. {flags}."
+            f"{source}: cannot find the {', '.join(proposal.missing)} column(s) ({why}). "
+            f"Available columns: {', '.join(map(repr, columns))}. "
+            f"Name the column(s) with {params}."
         )
-    return ColumnMapping(**chosen), notes  # type: ignore[arg-type]
+    return ColumnMapping(**proposal.columns), list(proposal.notes)  # type: ignore[arg-type]

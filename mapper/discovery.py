@@ -385,7 +385,7 @@ def discover_bpmn(
     (13, 'The log has 18 activities, more than this model holds (5):')
     """
     if not 0 <= noise_threshold < 1:
-        raise FlowreadyError(f"noise_threshold must be in [0, 1); got {noise_threshold}.")
+        raise FlowreadyError(f"`noise_threshold` must be in [0, 1); got {noise_threshold}.")
     if max_activities < 2:
         raise FlowreadyError(f"max_activities must be at least 2; got {max_activities}.")
     v = discover_variants(log) if variants is None else variants

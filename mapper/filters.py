@@ -150,11 +150,12 @@ def filter_log(
     """
     if time_mode not in TIME_MODES:
         raise AnalysisError(
-            f"time_mode must be one of {', '.join(map(repr, TIME_MODES))}, not {time_mode!r}."
+            f"`time_mode` must be one of {', '.join(map(repr, TIME_MODES))}, not {time_mode!r}."
         )
     if attribute_mode not in ATTRIBUTE_MODES:
         raise AnalysisError(
-            f"attribute_mode must be one of {', '.join(map(repr, ATTRIBUTE_MODES))}, not {attribute_mode!r}."
+            f"`attribute_mode` must be one of {', '.join(map(repr, ATTRIBUTE_MODES))}, "
+            f"not {attribute_mode!r}."
         )
     window = _time_window(log, time_range)
     attrs = _attribute_lists(log, attributes)
@@ -322,7 +323,7 @@ def _time_window(log: EventLog, time_range) -> tuple[int | None, int | None] | N
     pair = _pair(time_range)
     if pair is None:
         raise AnalysisError(
-            f"time_range must be a pair (start, end), each a timestamp, an ISO 8601 string or None; "
+            f"`time_range` must be a pair (start, end), each a timestamp, an ISO 8601 string or None; "
             f"got {time_range!r}."
         )
     start, end = (_to_us(log, v, which) for v, which in zip(pair, ("start", "end"), strict=True))
@@ -330,7 +331,7 @@ def _time_window(log: EventLog, time_range) -> tuple[int | None, int | None] | N
         return None
     if start is not None and end is not None and start > end:
         raise AnalysisError(
-            f"time_range starts after it ends ({pair[0]!s} > {pair[1]!s}); give the earlier time first."
+            f"`time_range` starts after it ends ({pair[0]!s} > {pair[1]!s}); give the earlier time first."
         )
     return start, end
 
@@ -353,7 +354,7 @@ def _to_us(log: EventLog, value, which: str) -> int | None:
         ts = ts.tz_convert("UTC")
     except (ValueError, TypeError, OverflowError) as exc:
         raise AnalysisError(
-            f"The {which} of time_range, {value!r}, is not a time ({exc}); give a pandas.Timestamp, a "
+            f"The {which} of `time_range`, {value!r}, is not a time ({exc}); give a pandas.Timestamp, a "
             f"datetime or an ISO 8601 string such as '2024-01-31' or '2024-01-31T17:00'."
         ) from None
     return ts.value // 1000
@@ -371,7 +372,7 @@ def _attribute_lists(log: EventLog, attributes) -> dict[str, list[str]]:
         return {}
     if not isinstance(attributes, Mapping):
         raise AnalysisError(
-            f"attributes must be a dict of column -> list of values, e.g. {{'activity': ['A', 'B']}}; "
+            f"`attributes` must be a dict of column -> list of values, e.g. {{'activity': ['A', 'B']}}; "
             f"got {type(attributes).__name__}."
         )
     out: dict[str, list[str]] = {}
@@ -394,7 +395,7 @@ def _variant_numbers(log: EventLog, variants) -> list[int] | None:
     bad_type = [v for v in variants if not isinstance(v, numbers.Integral) or isinstance(v, bool)]
     if bad_type:
         raise AnalysisError(
-            f"variants must be variant numbers (int) as discover_variants numbers them; got {bad_type!r}."
+            f"`variants` must be variant numbers (int) as discover_variants numbers them; got {bad_type!r}."
         )
     wanted = sorted({int(v) for v in variants})
     if not wanted:
@@ -415,7 +416,7 @@ def _hours_bounds(case_hours) -> tuple[float | None, float | None] | None:
     pair = _pair(case_hours)
     if pair is None:
         raise AnalysisError(
-            f"case_hours must be a pair (min, max) of hours, either of them None; got {case_hours!r}."
+            f"`case_hours` must be a pair (min, max) of hours, either of them None; got {case_hours!r}."
         )
     bounds = []
     for v, which in zip(pair, ("min", "max"), strict=True):
@@ -423,17 +424,17 @@ def _hours_bounds(case_hours) -> tuple[float | None, float | None] | None:
             bounds.append(None)
             continue
         if not isinstance(v, numbers.Real) or isinstance(v, bool) or np.isnan(v):
-            raise AnalysisError(f"The {which} of case_hours must be a number of hours or None; got {v!r}.")
+            raise AnalysisError(f"The {which} of `case_hours` must be a number of hours or None; got {v!r}.")
         if v < 0:
             raise AnalysisError(
-                f"The {which} of case_hours is negative ({v}); cycle times are at least 0 hours."
+                f"The {which} of `case_hours` is negative ({v}); cycle times are at least 0 hours."
             )
         bounds.append(float(v))
     lo, hi = bounds
     if lo is None and hi is None:
         return None
     if lo is not None and hi is not None and lo > hi:
-        raise AnalysisError(f"case_hours has min {lo} above max {hi}; give the smaller number first.")
+        raise AnalysisError(f"`case_hours` has min {lo} above max {hi}; give the smaller number first.")
     return lo, hi
 
 

@@ -450,7 +450,7 @@ def _account_text_and_duplicates(con, ev: _Events, mapping, ledger: Ledger, drop
         ledger.examples.setdefault("exact duplicates (kept)", [int(r) + 1 for r in dup.first])
         ledger.notes.append(
             f"{len(dup):,} rows repeat an earlier row in every column (e.g. {ledger.label(dup.first[0])}); "
-            "they are kept. Pass --drop-duplicates to drop them."
+            "they are kept. Set `drop_duplicates=True` to drop them."
         )
     cols = ", ".join(_q(c) for c in ev.columns)
     new = _replace_table(con, ev, f"select {cols} from {{src}} where {ok}")
@@ -495,7 +495,8 @@ def check_zone(timezone: str) -> None:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise TimestampError(
-            f"unknown time zone {timezone!r}; use an IANA name such as 'Europe/London' or 'UTC'."
+            f"unknown time zone {timezone!r} in `timezone`; use an IANA name such as 'Europe/London' "
+            "or 'UTC'."
         ) from None
 
 
@@ -635,8 +636,8 @@ def _parse_times_engine(con, ev: _Events, mapping, ledger, timestamp_format, day
             remedy = "drop those rows" if canon == TIMESTAMP else "keep those events without a start time"
             raise TimestampError(
                 f"{source}: column {col!r} has {len(bad):,} value(s) that are not timestamps in the "
-                f"column's format ({fmt}): {examples}. Fix them, pass --timestamp-format, or "
-                f"pass --drop-bad-timestamps to {remedy} (they are reported)."
+                f"column's format ({fmt}): {examples}. Fix them, give the format with `timestamp_format`, or "
+                f"set `on_bad_timestamp='drop'` to {remedy} (they are reported)."
             )
         for how, flag in how_rows.items():
             ledger.repair(f"{col}: {how}", _rows(con, table, flag))
@@ -704,7 +705,7 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     if has_start and START_TIMESTAMP in events:
         raise EventLogError(
             f"{ledger.raw.source}: both a start-time column and start lifecycle events are present; "
-            "map only one of them (drop the other column, or pass lifecycle='')."
+            "map only one of them (drop the other column, or set `lifecycle=''`)."
         )
     other = events.index[~lc.isin(_WORK + _AUX)]
     for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):

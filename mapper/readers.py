@@ -682,13 +682,8 @@ def _read_parquet(path: Path, compressed: bool, engine: bool = False) -> RawTabl
     return RawTable(None, path.name, "parquet", {"compressed": False}, table=(con, name))
 
 
-def _read_excel(path: Path, sheet: str | None) -> RawTable:
-    """Read one worksheet of an ``.xlsx`` with openpyxl (read-only; XML parsed with defusedxml).
-
-    Cells keep the type Excel stored: text stays text (``007`` keeps its zeros), numbers are numbers,
-    date-formatted cells are naive datetimes. A numeric time cell (a serial day number) is converted
-    later, in :func:`mapper.timestamps.parse_timestamps`, with the workbook's epoch (1900 or 1904).
-    """
+def _open_workbook(path: Path):
+    """The openpyxl workbook (read-only) of an ``.xlsx``, after the checks of its format and size."""
     import openpyxl
 
     with path.open("rb") as fh:
@@ -720,11 +715,51 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
             f"{path.name}: the zip file is not an Excel workbook (no xl/workbook.xml). Check the file type."
         )
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged parts
         raise EventLogError(
             f"{path.name}: the workbook cannot be read ({type(exc).__name__}: {exc}). Save it again as .xlsx."
         ) from None
+
+
+def list_sheets(path: str | Path) -> list[str]:
+    """The worksheets of an ``.xlsx`` workbook, in workbook order, for choosing the one to read.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An Excel ``.xlsx`` workbook.
+
+    Returns
+    -------
+    list of str
+        The names of its worksheets; :func:`read_raw` reads the first unless given ``sheet``.
+
+    Raises
+    ------
+    EventLogError
+        The file is missing, damaged, or too large once expanded.
+    UnsupportedFormatError
+        The file is not an ``.xlsx`` workbook (a legacy ``.xls``, a password-protected workbook).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EventLogError(f"{path}: no such file.")
+    wb = _open_workbook(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _read_excel(path: Path, sheet: str | None) -> RawTable:
+    """Read one worksheet of an ``.xlsx`` with openpyxl (read-only; XML parsed with defusedxml).
+
+    Cells keep the type Excel stored: text stays text (``007`` keeps its zeros), numbers are numbers,
+    date-formatted cells are naive datetimes. A numeric time cell (a serial day number) is converted
+    later, in :func:`mapper.timestamps.parse_timestamps`, with the workbook's epoch (1900 or 1904).
+    """
+    wb = _open_workbook(path)
     try:
         sheets = list(wb.sheetnames)
         if sheet is None:
@@ -750,7 +785,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         wb.close()
     if header is None or all(v is None for v in header):
         others = [n for n in sheets if n != sheet]
-        hint = f" The workbook also has {others}; pick one with sheet=... (--sheet)." if others else ""
+        hint = f" The workbook also has {others}; pick one with `sheet`." if others else ""
         raise EventLogError(f"{path.name}: worksheet {sheet!r} is empty (no header row).{hint}")
     width = max([len(header)] + [len(r) for r in data])
     header = list(header) + [None] * (width - len(header))

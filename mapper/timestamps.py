@@ -200,7 +200,7 @@ def parse_timestamps(
                 order = "day-first" if dayfirst else "month-first"
                 raise TimestampError(
                     f"{source}: column {column!r}: {row_label(pos)} holds {present[pos]!r}, which cannot be "
-                    f"{order}. Check --dayfirst/--monthfirst or pass --timestamp-format."
+                    f"{order}. Check `dayfirst={dayfirst}`, or give the format with `timestamp_format`."
                 )
             if dayfirst is None:
                 if day_evidence and not month_evidence:
@@ -212,7 +212,8 @@ def parse_timestamps(
                     raise TimestampError(
                         f"{source}: column {column!r}: the day/month order is ambiguous (e.g. "
                         f"{row_label(pos)}: {present[pos]!r} could be either). "
-                        "Pass --dayfirst for DD/MM (UK) or --timestamp-format, e.g. '%m/%d/%Y %H:%M'."
+                        "Set `dayfirst=True` for DD/MM (UK) or `dayfirst=False` for MM/DD (US), or give "
+                        "the format, e.g. `timestamp_format='%m/%d/%Y %H:%M'`."
                     )
                 else:
                     d_pos = a.index[a > 12][0]
@@ -220,8 +221,8 @@ def parse_timestamps(
                     raise TimestampError(
                         f"{source}: column {column!r} mixes day-first and month-first dates: "
                         f"{row_label(d_pos)} holds {present[d_pos]!r} (day first) and {row_label(m_pos)} "
-                        f"holds {present[m_pos]!r} (month first). Fix the export, or pass --timestamp-format "
-                        "to parse one of them."
+                        f"holds {present[m_pos]!r} (month first). Fix the export, or give the format of "
+                        "one of them with `timestamp_format`."
                     )
             fmt_label = "day-first (DD/MM/YYYY)" if dayfirst else "month-first (MM/DD/YYYY)"
             parse_kw = {"dayfirst": bool(dayfirst)}
@@ -231,8 +232,8 @@ def parse_timestamps(
                 pos = present.index[0]
                 raise TimestampError(
                     f"{source}: column {column!r}: no value could be read as a timestamp (e.g. "
-                    f"{row_label(pos)}: {present[pos]!r}). Pass --timestamp-format, e.g. '%d.%m.%Y %H:%M', "
-                    "or check that this is the right column."
+                    f"{row_label(pos)}: {present[pos]!r}). Give the format, e.g. "
+                    "`timestamp_format='%d.%m.%Y %H:%M'`, or check that this is the right column."
                 )
             fmt_label, parse_kw = f"{guessed} (detected)", {"format": guessed}
 
@@ -243,7 +244,8 @@ def parse_timestamps(
                 return pd.to_datetime(values, errors="coerce", utc=utc, **parse_kw)
             except (ValueError, TypeError) as exc:
                 raise TimestampError(
-                    f"{source}: column {column!r}: cannot parse timestamps ({exc}). Pass --timestamp-format."
+                    f"{source}: column {column!r}: cannot parse timestamps ({exc}). Give the format with "
+                    "`timestamp_format`."
                 ) from None
 
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
@@ -262,7 +264,7 @@ def parse_timestamps(
         example = present.iloc[0]
         raise TimestampError(
             f"{source}: column {column!r}: no value could be read as a timestamp (e.g. {example!r}). "
-            "Pass --timestamp-format, or check that this is the right column."
+            "Give the format with `timestamp_format`, or check that this is the right column."
         )
     if has_offset.all():
         zone = "UTC offsets in the data"

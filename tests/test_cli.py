@@ -334,7 +334,7 @@ def test_performer_types_and_sla_targets_reach_the_findings(tmp_path):
             "--equity-attribute names ['nope'], which are not attribute columns",
         ),
         (["--equity-attribute", "role"], "--equity-attribute names ['role']"),
-        (["--profile", "/nope.yaml"], "Cannot read the --profile /nope.yaml"),
+        (["--profile", "/nope.yaml"], "Cannot read the profile /nope.yaml"),
     ],
 )
 def test_analysis_options_are_checked_and_named_as_flags(tmp_path, args, message):
@@ -349,3 +349,74 @@ def test_filter_messages_name_the_flags_not_the_parameters(tmp_path):
     result = runner.invoke(app, ["analyze", str(SAMPLE), "--out", str(tmp_path), "--min-case-hours", "-5"])
     assert result.exit_code == 2
     assert "case_hours" not in result.stderr and "--min-case-hours/--max-case-hours" in result.stderr
+
+
+# --- library messages name Python parameters; the command prints its own options -------------------
+
+HEADER = "case_id,activity,end_time\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        (
+            HEADER + "1,A,01/02/2024 10:00\n1,B,03/02/2024 11:00\n",
+            [],
+            [
+                "Set --dayfirst for DD/MM (UK) or --monthfirst for MM/DD (US)",
+                "--timestamp-format '%m/%d/%Y %H:%M'",
+            ],
+        ),
+        (HEADER + "1,A,01/02/2024\n1,B,13/02/2024\n", ["--monthfirst"], ["Check --monthfirst"]),
+        (
+            HEADER + "1,A,2024-01-01\n1,B,2024-01-02\n1,C,never\n",
+            [],
+            ["give the format with --timestamp-format", "set --drop-bad-timestamps to drop those rows"],
+        ),
+        ("activity,end_time\nA,2024-01-01\n", [], ["Name the column(s) with --case-id."]),
+        (HEADER + "1,A,2024-01-01\n", ["--resource", "who"], ["'who' given for --resource does not exist"]),
+        (HEADER + "1,A,2024-01-01\n", ["--timezone", "Mars/Base"], ["'Mars/Base' in --timezone"]),
+    ],
+    ids=["ambiguous", "against-monthfirst", "bad-timestamp", "missing-column", "absent-column", "zone"],
+)
+def test_load_errors_name_the_options(tmp_path, content, args, expected):
+    path = tmp_path / "log.csv"
+    path.write_text(content)
+    result = runner.invoke(app, ["analyze", str(path), "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.stderr.split())
+    for words in expected:
+        assert words in text, text
+    assert "`" not in text  # every parameter the message names is translated
+
+
+def test_data_quality_notes_name_the_options(tmp_path):
+    lines = SAMPLE.read_text().splitlines()
+    path = tmp_path / "dups.csv"
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # one exact duplicate row
+    result = runner.invoke(app, ["analyze", str(path), "--impact", "off", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "they are kept. Set --drop-duplicates to drop them." in text
+    assert "drop_duplicates" not in text
+
+
+def test_every_parameter_the_library_names_has_an_option():
+    from analysis.cli import cli_message, option_names
+    from mapper.columns import OPTIONAL, REQUIRED
+    from mapper.errors import PARAMETER_PATTERN
+    from tests.mapper.test_messages import _library_modules, _message_strings
+
+    names = option_names()
+    assert names["case_id"] == "--case-id" and names["dayfirst=True"] == "--dayfirst"
+    assert names["dayfirst=False"] == "--monthfirst" and names["timestamp_format"] == "--timestamp-format"
+    named = [
+        m.group(0)
+        for path in _library_modules()
+        for _, text in _message_strings(path)
+        for m in PARAMETER_PATTERN.finditer(text)
+    ]
+    assert len(named) > 20
+    # and those built in f-strings: the column parameters and analyze's column options
+    named += [f"`{c}`" for c in (*REQUIRED, *OPTIONAL)] + ["`due_column`", "`escalation_column`"]
+    assert [n for n in named if "`" in cli_message(n)] == []

@@ -157,7 +157,7 @@ def test_unknown_activity_or_equity_attribute_is_refused():
     log = screening_log(40)
     with pytest.raises(AnalysisError, match="activities names"):
         mine_decisions(log, activities=["Nope"])
-    with pytest.raises(AnalysisError, match="equity_attributes names.*'channel'"):
+    with pytest.raises(AnalysisError, match="`equity_attributes` names.*'channel'"):
         mine_decisions(log, equity_attributes=["postcode"])
 
 

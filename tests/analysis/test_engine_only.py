@@ -90,7 +90,7 @@ def test_converted_analyses_never_read_the_pandas_frame(sample_guarded):
     relabelled = with_discovered_roles(log, roles)
     assert relabelled.has_roles
     assert personal_data_columns(log)["Decide application"] == ["resource"]
-    with pytest.raises(AnalysisError, match="due_column 'nope' is not a column"):
+    with pytest.raises(AnalysisError, match="`due_column` 'nope' is not a column"):
         analyze(log, due_column="nope")
 
 

@@ -545,7 +545,7 @@ def test_escalation_column_and_order_given():
         find_handoff_failures(log, escalation_column="support_line", escalation_order=["Service desk"])
     with pytest.raises(AnalysisError, match="not a column"):
         find_handoff_failures(log, escalation_column="tier")
-    with pytest.raises(AnalysisError, match="needs escalation_column"):
+    with pytest.raises(AnalysisError, match="needs `escalation_column`"):
         find_handoff_failures(log, escalation_order=["Service desk", "Specialist"])
 
 

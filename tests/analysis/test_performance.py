@@ -622,7 +622,7 @@ def test_sla_errors_and_input_unchanged(sla_log):
         find_sla_breaches(sla_log, targets={"Z": 1.0})
     with pytest.raises(AnalysisError, match=r"'dueDate' is not a column.*'due'"):
         find_sla_breaches(sla_log, due_column="dueDate")
-    with pytest.raises(AnalysisError, match="targets.*or due_column"):
+    with pytest.raises(AnalysisError, match="`targets`.*or `due_column`"):
         find_sla_breaches(sla_log)
     with pytest.raises(AnalysisError, match="positive number"):
         find_sla_breaches(sla_log, targets={"B": -1})
@@ -630,7 +630,7 @@ def test_sla_errors_and_input_unchanged(sla_log):
     with pytest.raises(AnalysisError, match="holds no value"):
         find_sla_breaches(no_due, due_column="due")
     only_bad = make_log(_sla_rows(due={"s1": "soon", "s2": "later"}), columns=SLA_COLUMNS)
-    with pytest.raises(AnalysisError, match="due_column 'due'"):
+    with pytest.raises(AnalysisError, match="`due_column` 'due'"):
         find_sla_breaches(only_bad, due_column="due")
 
 

@@ -308,7 +308,7 @@ def test_overrides_from_a_mapping(named):
     # The override reaches the automation rate: Validate is half bot now.
     assert p.activity_automation.set_index("activity").loc["Validate", "automation_rate"] == 0.5
     with pytest.raises(
-        AnalysisError, match=r"overrides\['clerk_1'\] = 'robot'.*human, system, bot, external"
+        AnalysisError, match=r"`overrides` gives 'clerk_1' the type 'robot'.*human, system, bot, external"
     ):
         classify_performers(log, overrides={"clerk_1": "robot"})
     with pytest.raises(AnalysisError, match="mapping"):

@@ -473,7 +473,7 @@ def test_empty_inputs_are_refused():
         score_readiness(
             log, automation=pd.DataFrame({"activity": ["Check", "Check"], "automation_rate": [0, 1]})
         )
-    with pytest.raises(AnalysisError, match="end_activities names"):
+    with pytest.raises(AnalysisError, match="`end_activities` names"):
         score_readiness(log, end_activities=["Nowhere"])
 
 

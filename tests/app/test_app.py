@@ -2,8 +2,8 @@
 
 Every page renders the bundled sample without an exception and shows its key elements with the numbers
 of the analysis; the process-map and handoff widgets change what is drawn; the sidebar filters change
-the numbers on every page and can be cleared; bad uploads get the message the command line gives, as an
-``st.error`` and never a traceback.
+the numbers on every page and can be cleared; bad uploads get the library's message, in the words of the
+page's widgets (never the command line's flags), as an ``st.error`` and never a traceback.
 
 Speed: the page tests share the session-scoped analysis of the sample (``sample_findings`` in
 ``tests/conftest.py``), put in the session state as the Load page leaves it, so only the tests that
@@ -129,23 +129,20 @@ def _upload(name: str, content: bytes) -> AppTest:
     return at.run()
 
 
-def _cli_error(tmp_path: Path, name: str, content: bytes, *options: str) -> str:
-    """What ``flowready analyze`` prints after ``error:`` for this file (whitespace collapsed)."""
-    from typer.testing import CliRunner
+def _errors(at: AppTest) -> list[str]:
+    return [_flat(e.value) for e in at.error]
 
-    from analysis.cli import app as cli
+
+def _app_error(tmp_path: Path, name: str, content: bytes, **options) -> str:
+    """The library's error for this file, as the app shows it: in its widgets' words, Markdown-escaped."""
+    from app_pages.common import md_escape
+    from app_pages.names import app_message
 
     path = tmp_path / name
     path.write_bytes(content)
-    result = CliRunner().invoke(cli, ["analyze", str(path), "--out", str(tmp_path / "out"), *options])
-    assert result.exit_code == 2, result.output
-    stderr = _flat(result.stderr)  # after the progress line
-    assert "error: " in stderr, stderr
-    return stderr.split("error: ", 1)[1]
-
-
-def _errors(at: AppTest) -> list[str]:
-    return [_flat(e.value) for e in at.error]
+    with pytest.raises(FlowreadyError) as info:
+        load_event_log(path, **options)
+    return _flat(md_escape(app_message(info.value)))
 
 
 # ------------------------------------------------------------------------------------------ fixtures
@@ -613,7 +610,10 @@ def test_filter_that_keeps_no_case_is_an_error_and_keeps_the_view(sample_finding
             attribute_mode="cases",
             variants=[1],
         )
-    assert [e.value for e in at.sidebar.error] == [str(info.value)]
+    from app_pages.common import md_escape
+    from app_pages.names import app_message
+
+    assert [e.value for e in at.sidebar.error] == [md_escape(app_message(info.value))]
     assert "No case of council_permits.csv is left" in str(info.value)
     assert not at.main.error
     assert _counts(at) == before == _expected(sample_findings, variants=[1])
@@ -682,9 +682,18 @@ def test_load_sample_through_the_load_page():
 def test_upload_with_unknown_columns_is_mapped_by_hand(tmp_path):
     at = _upload("tickets.csv", TICKETS)
     assert not at.exception
-    # The library's message (as the command line prints it), and what is still to choose.
-    assert _flat(at.warning[0].value) == _cli_error(tmp_path, "tickets.csv", TICKETS)
-    assert "Choose a column for: Case id, Activity, Completion time." in _texts(at.warning)
+    # What was found is proposed ('step' is an activity); what was not is named, with the reason.
+    assert [_selectbox(at, x).value for x in ("Case id", "Activity", "Completion time")] == [
+        None,
+        "step",
+        None,
+    ]
+    caption = _flat(_texts(at.caption))
+    assert "flowready proposed Activity and the optional columns it found" in caption
+    assert "It could not find: **Case id**: no column has a name known for it \\(e.g. 'case\\_id'" in caption
+    assert "**Completion time**: no column has a name known for it" in caption
+    assert "Choose them below." in caption
+    assert "Choose a column for: Case id, Completion time (under Columns, above)." in _texts(at.warning)
     assert at.button(key="analyse").disabled
 
     _selectbox(at, "Case id").set_value("ref")
@@ -715,9 +724,17 @@ def test_ambiguous_dates_show_the_library_message_until_day_first(tmp_path):
     )
     at = _upload("uk.csv", content)
     assert not at.exception
-    assert _errors(at) == [_cli_error(tmp_path, "uk.csv", content)]
-    assert "day/month order is ambiguous" in _errors(at)[0]
-    assert "--dayfirst / --monthfirst are **Date order**" in _texts(at.caption)
+    assert _errors(at) == [_app_error(tmp_path, "uk.csv", content)]
+    error = _errors(at)[0]
+    assert "day/month order is ambiguous" in error
+    # The library names its parameters; the page names its own widgets, never the command line's flags.
+    assert (
+        "Set the 'Date order of numeric dates' choice 'Day first \\(01/02 = 1 February\\)' for DD/MM "
+        "\\(UK\\) or the 'Date order of numeric dates' choice 'Month first \\(01/02 = 2 January\\)' "
+        "for MM/DD \\(US\\)"
+    ) in error, error
+    assert "in the 'Timestamp format \\(optional, strptime\\)' box" in error
+    assert "--" not in error and "`" not in error
     assert at.button(key="analyse").disabled
 
     order = _selectbox(at, "Date order")
@@ -745,7 +762,8 @@ def test_unreadable_timestamps_warn_and_can_be_dropped(tmp_path):
     # Analysing without dropping stops with the message the command line gives.
     at.button(key="analyse").click().run()
     assert not at.exception
-    assert _cli_error(tmp_path, "bad_times.csv", content) in _errors(at)
+    assert _app_error(tmp_path, "bad_times.csv", content) in _errors(at)
+    assert "set the 'Drop rows whose timestamp cannot be read" in _errors(at)[0]
     assert "findings" not in at.session_state
 
     drop = next(c for c in at.checkbox if c.label.startswith("Drop rows whose timestamp"))
@@ -777,7 +795,8 @@ def test_time_zone_and_timestamp_format_options():
     _text_input(at, "Time zone").input("Mars/Phobos").run()
     assert not at.exception
     assert _errors(at) == [
-        "unknown time zone 'Mars/Phobos'; use an IANA name such as 'Europe/London' or 'UTC'."
+        "unknown time zone 'Mars/Phobos' in the 'Time zone of timestamps without an offset \\(IANA name\\)' "
+        "box; use an IANA name such as 'Europe/London' or 'UTC'."
     ]
     assert at.button(key="analyse").disabled
 
@@ -828,12 +847,12 @@ def test_pseudonymised_load_checks_the_key_and_never_shows_it():
         ("garbage.jsonocel", b"\x00\x01garbage\xff" * 10, "garbage.jsonocel"),
     ],
 )
-def test_bad_upload_is_the_command_line_error(tmp_path, name, content, message):
+def test_bad_upload_is_the_library_error(tmp_path, name, content, message):
     at = _upload(name, content)
     assert not at.exception
     errors = _errors(at)
-    assert errors == [_cli_error(tmp_path, name, content)]
-    assert errors[0].startswith(message)
+    assert errors == [_app_error(tmp_path, name, content)]
+    assert errors[0].replace("\\", "").startswith(message)
     assert "findings" not in at.session_state
     assert not [b for b in at.button if b.key == "analyse"]
 
@@ -1038,3 +1057,90 @@ def test_readiness_page_scores_again_with_an_uploaded_profile(sample_findings):
     at.run()
     at.button(key="readiness_apply").click().run()
     assert "automate_scor" in " ".join(e.value for e in at.error)
+
+
+# ---------------------------------------------------- the Load page speaks of its widgets, not flags
+
+
+def _order(at: AppTest) -> list[str]:
+    """The main area's elements in page order, as ``type:text`` (text for the kinds that have one)."""
+    out = []
+    for node in at.main:
+        kind = getattr(node, "type", "")
+        value = getattr(node, "value", "") if kind in ("success", "title", "subheader", "warning") else ""
+        out.append(f"{kind}:{value}")
+    return out
+
+
+def test_after_analyse_the_success_and_next_step_are_at_the_top():
+    at = _app().run()
+    at.button(key="analyse").click().run()
+    _ok(at)
+    order = _order(at)
+    first_success = next(i for i, x in enumerate(order) if x.startswith("success:Analysed"))
+    first_table = next(i for i, x in enumerate(order) if x.startswith("dataframe:"))
+    assert order[1].startswith("title:Load an event log")  # order[0] is the main area itself
+    assert first_success < first_table, order  # above the tall preview, where it is seen
+    links = [p.proto.label for p in at.get("page_link")]
+    assert links[0] == "Next: see the overview"
+    assert [t.value for t in at.toast] == [
+        f"Analysed council\\_permits.csv: {N_CASES} cases. Next: the Overview page."
+    ]
+    at.run()  # the toast is shown once
+    assert not at.toast
+    assert "success:Analysed" in " ".join(_order(at))
+
+
+def test_import_report_notes_name_the_load_page_widgets():
+    lines = SAMPLE.read_text().splitlines()
+    at = _upload("dups.csv", ("\n".join([*lines, lines[1]]) + "\n").encode())
+    _ok(at)
+    at.button(key="analyse").click().run()
+    _ok(at)
+    notes = _flat(_texts(at.markdown)).replace("\\", "")
+    assert (
+        "they are kept. Set the 'Drop rows that repeat an earlier row in every column (they are always "
+        "counted)' checkbox (under More options) to drop them."
+    ) in notes
+    assert "drop_duplicates" not in notes and "--drop" not in notes
+
+
+def test_every_parameter_the_load_page_passes_has_a_widget_name():
+    import inspect
+
+    from app_pages.names import WIDGET_NAMES, app_message
+
+    passed = set(inspect.signature(load_event_log).parameters) - {
+        "source",  # the file
+        "xes_reader",  # automatic in the app
+        "pseudonym_key",  # typed or from the environment; its messages name no parameter
+        "pseudonymise",
+    }
+    assert passed <= set(WIDGET_NAMES), passed - set(WIDGET_NAMES)
+    filters = set(inspect.signature(filter_log).parameters) - {"log"}
+    assert filters <= set(WIDGET_NAMES), filters - set(WIDGET_NAMES)
+    assert app_message("Set `dayfirst=True`.") == (
+        "Set the 'Date order of numeric dates' choice 'Day first (01/02 = 1 February)'."
+    )
+
+
+def test_an_empty_first_sheet_still_offers_the_sheet_picker_its_message_names():
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        pd.DataFrame().to_excel(writer, sheet_name="Cover", index=False)
+        pd.DataFrame(
+            {
+                "case_id": ["1", "1"],
+                "activity": ["a", "b"],
+                "timestamp": ["2024-01-01 10:00", "2024-01-01 11:00"],
+            }
+        ).to_excel(writer, sheet_name="Events", index=False)
+    at = _upload("cover.xlsx", buffer.getvalue())
+    assert not at.exception
+    sheet = _selectbox(at, "Sheet")
+    assert (sheet.options, sheet.value) == (["Cover", "Events"], "Cover")
+    [error] = _errors(at)
+    assert "worksheet 'Cover' is empty" in error and "pick one with the 'Sheet' choice" in error, error
+    sheet.set_value("Events").run()
+    _ok(at)
+    assert not at.button(key="analyse").disabled

@@ -493,8 +493,9 @@ def test_missing_case_column_lists_the_columns(tmp_path):
     path = _put(tmp_path, "nocase.csv", "activity,timestamp,resource\nA,2024-01-01 10:00,ann\n")
     msg = _error(ColumnMappingError, path)
     assert msg == (
-        "nocase.csv: cannot find the case_id column(s). Available columns: 'activity', 'timestamp', "
-        "'resource'. Name them explicitly, e.g. --case-id COLUMN."
+        "nocase.csv: cannot find the case_id column(s) (no column has a name known for it (e.g. 'case_id', "
+        "'case:concept:name')). Available columns: 'activity', 'timestamp', 'resource'. Name the column(s) "
+        "with `case_id`."
     )
 
 
@@ -602,7 +603,7 @@ def test_exact_duplicates_are_kept_counted_and_noted(tmp_path):
     assert q.examples == {"exact duplicates (kept)": [2, 4]}
     assert (
         "2 rows repeat an earlier row in every column (e.g. row 2 (line 3)); they are kept. "
-        "Pass --drop-duplicates to drop them."
+        "Set `drop_duplicates=True` to drop them."
     ) in q.notes
 
 
@@ -651,7 +652,7 @@ def test_ambiguous_dates_are_refused_naming_column_and_row(tmp_path):
     msg = _error(TimestampError, _put(tmp_path, "amb.csv", AMBIGUOUS))
     assert msg.startswith(
         "amb.csv: column 'timestamp': the day/month order is ambiguous (e.g. row 1 (line 2): '01/02/2024' "
-        "could be either). Pass --dayfirst for DD/MM (UK)"
+        "could be either). Set `dayfirst=True` for DD/MM (UK)"
     ), msg
 
 
@@ -673,8 +674,8 @@ def test_one_bad_timestamp_is_an_error_naming_row_line_and_column(tmp_path):
     msg = _error(TimestampError, _put(tmp_path, "onebad.csv", ONE_BAD))
     assert msg == (
         "onebad.csv: column 'timestamp' has 1 value(s) that are not timestamps in the column's format "
-        "(ISO 8601): row 3 (line 4): 'not a date'. Fix them, pass --timestamp-format, or pass "
-        "--drop-bad-timestamps to drop those rows (they are reported)."
+        "(ISO 8601): row 3 (line 4): 'not a date'. Fix them, give the format with `timestamp_format`, or "
+        "set `on_bad_timestamp='drop'` to drop those rows (they are reported)."
     )
 
 
@@ -809,7 +810,7 @@ def test_excel_serial_numbers_out_of_range_are_bad_timestamps(tmp_path):
         "range.xlsx: column 'timestamp' has 2 value(s) that are not timestamps in the column's format "
         "(Excel serial numbers (1900 date system)): "
     ), msg
-    assert ": 0.0; " in msg and ": -3.0. Fix them" in msg and "--drop-bad-timestamps" in msg, msg
+    assert ": 0.0; " in msg and ": -3.0. Fix them" in msg and "`on_bad_timestamp='drop'`" in msg, msg
     q = _accounted(load_event_log(path, on_bad_timestamp="drop"))
     reason = "unparseable timestamp (column 'timestamp')"
     assert (q.rows_read, q.rows_kept, q.rows_dropped) == (3, 1, 2)
@@ -959,7 +960,7 @@ def test_ocel_without_object_type_lists_the_types(ocel_files, kind):
     msg = _error(EventLogError, ocel_files[kind])
     assert msg == (
         f"{name}: the OCEL log has 2 object types: 'item' (2 objects), 'order' (1 objects). Pick the one "
-        "whose objects are the cases (object_type=..., or --object-type on the command line)."
+        "whose objects are the cases with `object_type`."
     )
 
 

@@ -46,9 +46,9 @@ def test_detects_plain_names():
     }
     # canonical names are certain; end_time / start_time are chosen by name and reported
     assert notes == [
-        "Detected timestamp = column 'end_time' (by its name); pass --timestamp to choose another.",
+        "Detected timestamp = column 'end_time' (by its name); choose another with `timestamp`.",
         "Detected start_timestamp = column 'start_time' (by its name); "
-        "pass --start-timestamp to choose another.",
+        "choose another with `start_timestamp`.",
     ]
 
 
@@ -85,7 +85,7 @@ def test_explicit_column_is_not_reused_by_detection():
     # 'activity' is explicitly the case column, so detection must not also take it as the activity
     mapping, notes = detect_mapping(["activity", "task", "timestamp"], explicit={"case_id": "activity"})
     assert (mapping.case_id, mapping.activity, mapping.timestamp) == ("activity", "task", "timestamp")
-    assert notes == ["Detected activity = column 'task' (by its name); pass --activity to choose another."]
+    assert notes == ["Detected activity = column 'task' (by its name); choose another with `activity`."]
 
 
 def test_explicit_name_that_does_not_exist_lists_available_columns():
@@ -95,27 +95,55 @@ def test_explicit_name_that_does_not_exist_lists_available_columns():
         )
     msg = str(info.value)
     assert msg == (
-        "log.csv: the column 'worker' given for resource does not exist. "
+        "log.csv: the column 'worker' given for `resource` does not exist. "
         "Available columns: 'case_id', 'activity', 'timestamp'."
     )
     assert isinstance(info.value, EventLogError) and isinstance(info.value, KeyError)
+    assert info.value.parameters == ("resource",)
 
 
-def test_missing_required_column_names_the_flag_to_pass():
+def test_missing_required_column_names_the_parameter_to_pass():
     with pytest.raises(ColumnMappingError) as info:
         detect_mapping(["ticket", "what", "timestamp"], source="log.csv")
     msg = str(info.value)
     assert "cannot find the case_id, activity column(s)" in msg
+    assert "(no column has a name known for them (e.g. 'case_id', 'activity'))" in msg
     assert "Available columns: 'ticket', 'what', 'timestamp'" in msg
-    assert "--case-id COLUMN --activity COLUMN" in msg
-    assert "--timestamp" not in msg
+    assert msg.endswith("Name the column(s) with `case_id` and `activity`.")
+    assert info.value.parameters == ("case_id", "activity")
 
 
-def test_missing_timestamp_column_names_timestamp_flag():
+def test_missing_timestamp_column_names_timestamp_parameter():
     with pytest.raises(
-        ColumnMappingError, match=r"cannot find the timestamp column\(s\).*--timestamp COLUMN"
+        ColumnMappingError,
+        match=r"cannot find the timestamp column\(s\).*Name the column\(s\) with `timestamp`",
     ):
         detect_mapping(["case_id", "activity", "when"])
+
+
+def test_missing_column_whose_likely_column_is_taken_says_so():
+    with pytest.raises(
+        ColumnMappingError, match=r"activity: the column 'task' looks like it, but it is used for case_id"
+    ):
+        detect_mapping(["task", "time"], explicit={"case_id": "task"})
+
+
+def test_proposal_keeps_the_columns_found_when_one_is_missing():
+    from mapper.columns import propose_mapping
+
+    p = propose_mapping(["ticket", "task", "end_time", "resource"], source="log.csv")
+    assert p.columns == {
+        "case_id": None,
+        "activity": "task",
+        "timestamp": "end_time",
+        "start_timestamp": None,
+        "resource": "resource",
+        "role": None,
+        "lifecycle": None,
+    }
+    assert list(p.missing) == ["case_id"]
+    assert p.missing["case_id"] == "no column has a name known for it (e.g. 'case_id', 'case:concept:name')"
+    assert "Detected activity = column 'task' (by its name); choose another with `activity`." in p.notes
 
 
 def test_uncertain_detection_produces_a_note_in_the_loaded_log(write_csv):
@@ -123,16 +151,16 @@ def test_uncertain_detection_produces_a_note_in_the_loaded_log(write_csv):
     log = load_event_log(path)
     assert log.mapping.as_dict()["case_id"] == "ticket_id"
     notes = log.quality.notes
-    assert "Detected case_id = column 'ticket_id' (by its name); pass --case-id to choose another." in notes
-    assert "Detected activity = column 'task' (by its name); pass --activity to choose another." in notes
-    assert "Detected timestamp = column 'time' (by its name); pass --timestamp to choose another." in notes
+    assert "Detected case_id = column 'ticket_id' (by its name); choose another with `case_id`." in notes
+    assert "Detected activity = column 'task' (by its name); choose another with `activity`." in notes
+    assert "Detected timestamp = column 'time' (by its name); choose another with `timestamp`." in notes
     assert log.quality.details["mapping"] == log.mapping.as_dict()
 
 
 def test_load_with_missing_explicit_column_raises_before_reading_times(write_csv):
     path = write_csv("log.csv", "case_id,activity,timestamp\n1,A,2024-01-01\n")
     with pytest.raises(
-        ColumnMappingError, match=r"log\.csv: the column 'who' given for resource does not exist"
+        ColumnMappingError, match=r"log\.csv: the column 'who' given for `resource` does not exist"
     ):
         load_event_log(path, resource="who")
 
@@ -148,7 +176,9 @@ def test_one_column_for_two_fields_is_refused():
     from mapper.columns import detect_mapping
     from mapper.errors import ColumnMappingError
 
-    with pytest.raises(ColumnMappingError, match="'start_time' is given for timestamp and start_timestamp"):
+    with pytest.raises(
+        ColumnMappingError, match="'start_time' is given for `timestamp` and `start_timestamp`"
+    ):
         detect_mapping(
             ["case_id", "activity", "start_time"],
             explicit={"timestamp": "start_time", "start_timestamp": "start_time"},

@@ -167,7 +167,7 @@ def test_bpmn_reuses_a_given_variants_table(log):
 
 @pytest.mark.parametrize("threshold", [-0.1, 1.0, 1.5])
 def test_noise_threshold_outside_unit_interval_is_refused(log, threshold):
-    with pytest.raises(FlowreadyError, match=r"noise_threshold must be in \[0, 1\)"):
+    with pytest.raises(FlowreadyError, match=r"`noise_threshold` must be in \[0, 1\)"):
         discover_bpmn(log, noise_threshold=threshold)
 
 

@@ -87,7 +87,8 @@ def test_one_bad_timestamp_is_an_error_naming_row_line_and_column(write_csv):
     msg = str(info.value)
     assert msg.startswith("bad.csv: column 'timestamp' has 1 value(s) that are not timestamps")
     assert "row 2 (line 3): '31/02/2024 x'" in msg
-    assert "--drop-bad-timestamps" in msg
+    assert "`on_bad_timestamp='drop'`" in msg and "`timestamp_format`" in msg
+    assert info.value.parameters == ("timestamp_format", "on_bad_timestamp")
 
 
 def test_bad_timestamp_in_xes_names_the_event(write_xes):

@@ -120,7 +120,8 @@ def test_ambiguous_numeric_dates_are_refused_naming_column_and_row():
     msg = str(info.value)
     assert msg.startswith("log.csv: column 'ts': the day/month order is ambiguous")
     assert "row 1: '01/02/2024'" in msg
-    assert "--dayfirst" in msg
+    assert "`dayfirst=True`" in msg and "`timestamp_format='%m/%d/%Y %H:%M'`" in msg
+    assert info.value.parameters == ("dayfirst", "timestamp_format")
 
 
 def test_ambiguous_dates_in_a_file_name_the_line(write_csv):
