@@ -628,8 +628,8 @@ def build_blueprint(
 
     kpis = _kpis(log, bottlenecks, handoffs, failures)
     governance = {
-        "retry_policy": RETRY_POLICY,
-        "audit_events": AUDIT_EVENTS,
+        "retry_policy": dict(RETRY_POLICY),  # copies: the result never shares the module's defaults
+        "audit_events": {k: list(v) for k, v in AUDIT_EVENTS.items()},
         "approval_checkpoints": steps_df.loc[steps_df["approval_checkpoint"], "activity"].tolist(),
         "sla_basis": (
             "p90 of today's waiting time plus p90 processing time per step"
