@@ -30,7 +30,7 @@ from mapper.log import DataQuality, EventLog
 from mapper.merge import merge_event_logs
 from mapper.pseudonymise import load_pseudonym_key, pseudonymise_events
 from mapper.readers import read_raw
-from mapper.start_times import estimate_start_times
+from mapper.start_times import StartTimeEstimate, estimate_start_times
 
 __all__ = [
     "AnalysisError",
@@ -43,6 +43,7 @@ __all__ = [
     "FlowreadyError",
     "PseudonymisationError",
     "ProcessModel",
+    "StartTimeEstimate",
     "TimestampError",
     "UnsupportedFormatError",
     "ValidationError",

@@ -463,7 +463,8 @@ def _estimate_starts(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     if START_TIMESTAMP in events and events[START_TIMESTAMP].notna().all():
         ledger.notes.append("Every event has a recorded start time; no start time was estimated.")
         return events
-    events, report = estimate_start_times(events, source=ledger.raw.source)
+    estimate = estimate_start_times(events, source=ledger.raw.source)
+    events, report = estimate.events, estimate.report()
     ledger.details["start_time_estimation"] = report
     ledger.notes.append(
         f"Start times of {report['estimated']:,} events were ESTIMATED ({report['method']}); processing "
