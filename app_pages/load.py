@@ -118,7 +118,7 @@ if raw is not None:
     )
     unproposed = ""
     try:
-        proposed = detect_mapping(columns, source=filename)[0].as_dict()
+        proposed = detect_mapping(columns, source=filename).mapping.as_dict()
     except ColumnMappingError as exc:
         unproposed = str(exc)  # shown below while a required column is still unchosen
         proposed = {}

@@ -1,6 +1,6 @@
 """flowready.mapper: from a file to a validated event table, and the discovered process."""
 
-from mapper.columns import ColumnMapping, detect_mapping
+from mapper.columns import ColumnMapping, DetectedMapping, detect_mapping
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
@@ -28,7 +28,7 @@ from mapper.filters import attribute_columns, attribute_values, filter_bounds, f
 from mapper.load import load_event_log
 from mapper.log import DataQuality, EventLog
 from mapper.merge import merge_event_logs
-from mapper.pseudonymise import load_pseudonym_key, pseudonymise_events
+from mapper.pseudonymise import Pseudonymised, load_pseudonym_key, pseudonymise_events
 from mapper.readers import read_raw
 from mapper.start_times import StartTimeEstimate, estimate_start_times
 
@@ -37,11 +37,13 @@ __all__ = [
     "ColumnMapping",
     "ColumnMappingError",
     "DataQuality",
+    "DetectedMapping",
     "DirectlyFollowsGraph",
     "EventLog",
     "EventLogError",
     "FlowreadyError",
     "PseudonymisationError",
+    "Pseudonymised",
     "ProcessModel",
     "StartTimeEstimate",
     "TimestampError",
