@@ -188,6 +188,12 @@ def _module_mutables() -> dict[int, str]:
         if not modname.startswith(("analysis.", "mapper.")):
             continue
         for attr, value in vars(module).items():
+            if inspect.isclass(value) and value.__module__ == modname:  # class-level tables too
+                for name, member in vars(value).items():
+                    if not (name.startswith("__") or callable(member) or isinstance(member, property)):
+                        for leaf in _mutables(member, (), set()):
+                            out[id(leaf)] = f"{modname}.{attr}.{name}"
+                continue
             if inspect.ismodule(value) or inspect.isclass(value) or callable(value):
                 continue
             for leaf in _mutables(value, (), set()):
