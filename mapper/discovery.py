@@ -129,7 +129,7 @@ class DirectlyFollowsGraph:
                 y=list(grid.index),
                 colorscale="Blues",
                 colorbar={"title": label},
-                hovertemplate="%{y} → %{x}: %{z:,}<extra></extra>",
+                hovertemplate="%{y} → %{x}: %{z:,.3~f}<extra></extra>",
             )
         )
         fig.update_layout(

@@ -46,15 +46,13 @@ def _exported_classes() -> dict[str, type]:
 RESULT_CLASSES = _exported_classes()
 
 
-@pytest.fixture(scope="module")
-def results(sample_log, sample_findings) -> dict[str, object]:
-    """One real instance of every result class, from the sample log (the session's ``analyze()`` run)."""
-    f, log = sample_findings, sample_log
+def _instances(log, f) -> dict[str, object]:
+    """One instance of every result class from ``log`` and its findings ``f`` (cheap settings)."""
     split = analysis.split_log(log)
-    plan = analysis.build_monitoring_plan(f, resamples=1000)
+    plan = analysis.build_monitoring_plan(f, resamples=500)
     worst = f.bottlenecks.activities["activity"].head(3).tolist()
     t = log.table()
-    few_cases = t.filter(t.case_id.isin(["PP-0001", "PP-0002", "PP-0003"])).to_pandas()
+    few_cases = t.filter(t.case_id.isin(t.case_id.execute().unique()[:3].tolist())).to_pandas()
     built = {
         "Findings": f,
         "Verdict": f.verdict,
@@ -68,8 +66,8 @@ def results(sample_log, sample_findings) -> dict[str, object]:
         "BaselineComparison": analysis.compare_to_baseline(plan, log),
         "Profile": analysis.load_profile(),
         "ProcessRanking": analysis.rank_processes([split.before, split.after], names=["before", "after"]),
-        "Comparison": analysis.compare_logs(split.before, split.after, resamples=1000),
-        "LogMeasures": analysis.measure_log(log, resamples=1000),
+        "Comparison": analysis.compare_logs(split.before, split.after, resamples=500),
+        "LogMeasures": analysis.measure_log(log, resamples=500),
         "LogSplit": split,
         "WaitingCauses": analysis.find_waiting_causes(log),
         "WorkingCalendars": analysis.discover_calendars(log),
@@ -91,6 +89,40 @@ def results(sample_log, sample_findings) -> dict[str, object]:
     for name, value in built.items():
         assert isinstance(value, RESULT_CLASSES[name]), name
     return built
+
+
+@pytest.fixture(scope="module")
+def results(sample_log, sample_findings) -> dict[str, object]:
+    """One real instance of every result class, from the sample log (the session's ``analyze()`` run)."""
+    return _instances(sample_log, sample_findings)
+
+
+#: Names full of markup (as in test_hostile_names.py); none may reach a chart as live markup.
+HOSTILE_ACTIVITIES = ["<b>bold</b>", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '&amp; "q"']
+HOSTILE_RESOURCES = ["<i>ann</i>", "bob & <u>co</u>", "<a href='x'>eve</a>"]
+HOSTILE_MARKERS = ("<b>bold", "<script", "<img", "<i>ann", "<u>co", "<a href", "<b>team", "<i>web", "<b>c")
+
+
+@pytest.fixture(scope="module")
+def hostile_results() -> dict[str, object]:
+    """Every result class again, from 80 cases whose activities, resources, teams, case ids and a case
+    attribute are markup."""
+    rng = np.random.default_rng(0)
+    rows = []
+    t0 = pd.Timestamp("2024-01-01 08:00")
+    acts = HOSTILE_ACTIVITIES
+    for c in range(80):
+        t = t0 + pd.Timedelta(hours=int(rng.integers(0, 1500)))
+        path = acts if c % 3 else [acts[0], acts[1], acts[0], acts[1], acts[2], acts[3]]
+        for i, a in enumerate(path):
+            start = t + pd.Timedelta(minutes=int(rng.integers(5, 600)))
+            end = start + pd.Timedelta(minutes=int(rng.integers(5, 90)))
+            team, channel = ["<b>team</b>", "ops"][i % 2], ["<i>web</i>", "post"][c % 2]
+            rows.append((f"<b>c{c}</b>", a, start, end, HOSTILE_RESOURCES[(c + i) % 3], team, channel))
+            t = end
+    columns = ["case_id", "activity", "start", "end", "resource", "role", "channel"]
+    log = mapper.load_event_log(pd.DataFrame(rows, columns=columns), timestamp="end", start_timestamp="start")
+    return _instances(log, analysis.analyze(log, impact="analytical", sensitivity=False))
 
 
 def test_every_result_class_has_an_instance_here(results):
@@ -137,6 +169,27 @@ def test_plot_is_an_escaped_plotly_figure_with_data(results, name):
             if prop in trace and trace[prop] is not None:
                 values = [trace[prop]] if isinstance(trace[prop], str) else list(np.ravel(trace[prop]))
                 assert not any(isinstance(v, str) and "<" in v for v in values), (name, prop)
+
+
+@pytest.mark.parametrize("name", sorted(RESULT_CLASSES))
+def test_names_full_of_markup_never_reach_a_chart_or_a_rendering_as_markup(hostile_results, name):
+    result = hostile_results[name]
+    texts = list(_strings(result.plot().to_plotly_json()))
+    live = sorted({m for m in HOSTILE_MARKERS for t in texts if m in t})
+    assert not live, (name, live)
+    rendered = result._repr_html_()
+    assert not [m for m in HOSTILE_MARKERS if m in rendered], name
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple | np.ndarray):
+        for v in value:
+            yield from _strings(v)
 
 
 def _has_points(trace) -> bool:
