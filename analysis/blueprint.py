@@ -29,7 +29,7 @@ from analysis.bottlenecks import Bottlenecks
 from analysis.bpmn_xml import EXECUTABLE_FLOW_COLUMNS, EXECUTABLE_NODE_COLUMNS, to_bpmn_xml
 from analysis.export import json_ready, json_records, json_text
 from analysis.handoffs import HandoffFailures
-from analysis.labels import RECOMMENDATION_FILLS
+from analysis.labels import RECOMMENDATION_FILLS, RECOMMENDATIONS
 from analysis.queries.blueprint import column_presence
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
@@ -343,6 +343,63 @@ class Blueprint:
         """The blueprint's BPMN graph as a diagram; see :func:`plot_blueprint`."""
         return plot_blueprint(self)
 
+    def plot(self):
+        """A plotly bar chart of the blueprint's steps: readiness score, coloured by recommendation.
+
+        The diagram of the redesigned process is :func:`plot_blueprint` (graphviz); this chart is the
+        blueprint's table at a glance, in the recommendation colours every face uses
+        (:mod:`analysis.labels`).
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One trace per recommendation, one horizontal bar per step (x: readiness score, 0-100; hover:
+            the SLA target in hours, approval checkpoint and human in the loop); names escaped.
+
+        Examples
+        --------
+        >>> from analysis import analyze
+        >>> blueprint = analyze(load_event_log(SAMPLE), impact="off", sensitivity=False).blueprint
+        >>> fig = blueprint.plot()
+        >>> sum(len(t.y) for t in fig.data) == len(blueprint.steps)
+        True
+        """
+        import plotly.graph_objects as go
+
+        from analysis.escape import escape_figure, plotly_text
+
+        d = self.steps.sort_values("score", kind="stable")
+        traces = []
+        for code, rec in RECOMMENDATIONS.items():
+            part = d[d["recommendation"] == code]
+            if part.empty:
+                continue
+            traces.append(
+                go.Bar(
+                    x=part["score"],
+                    y=part["activity"],
+                    orientation="h",
+                    name=rec.label,
+                    marker_color=rec.colour,
+                    customdata=part[["sla_hours", "approval_checkpoint", "human_in_the_loop"]].to_numpy(),
+                    hovertemplate=(
+                        "%{y}: readiness %{x:.0f}<br>SLA %{customdata[0]:.1f} h, approval "
+                        "%{customdata[1]}, human in the loop %{customdata[2]}<extra></extra>"
+                    ),
+                )
+            )
+        fig = go.Figure(traces)
+        fig.update_layout(
+            title="Blueprint: what each step becomes",
+            xaxis={"title": "readiness score (0-100)", "range": [0, 100]},
+            # the axis order names the escaped categories, as escape_figure leaves them in the traces
+            yaxis={"categoryorder": "array", "categoryarray": [plotly_text(a) for a in d["activity"]]},
+            barmode="overlay",
+            height=180 + 24 * len(d),
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
         return (
             "<b>Orchestration blueprint</b>"
@@ -571,8 +628,8 @@ def build_blueprint(
 
     kpis = _kpis(log, bottlenecks, handoffs, failures)
     governance = {
-        "retry_policy": RETRY_POLICY,
-        "audit_events": AUDIT_EVENTS,
+        "retry_policy": dict(RETRY_POLICY),  # copies: the result never shares the module's defaults
+        "audit_events": {k: list(v) for k, v in AUDIT_EVENTS.items()},
         "approval_checkpoints": steps_df.loc[steps_df["approval_checkpoint"], "activity"].tolist(),
         "sla_basis": (
             "p90 of today's waiting time plus p90 processing time per step"

@@ -764,10 +764,77 @@ class LogSplit:
     after: EventLog
     at: pd.Timestamp
 
+    def to_frame(self) -> pd.DataFrame:
+        """The two sides in a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Two rows, ``before`` then ``after``: ``part`` (str), ``cases``, ``events``, ``variants`` (int64),
+            ``start``, ``end`` (str, ISO 8601 UTC: the first and last event of the side), ``source`` (str,
+            with the filter that made the side).
+
+        Examples
+        --------
+        >>> halves = split_log(load_event_log(SAMPLE))
+        >>> halves.to_frame()[["part", "cases"]].to_dict("records")
+        [{'part': 'before', 'cases': 500}, {'part': 'after', 'cases': 500}]
+        """
+        rows = []
+        for part, log in (("before", self.before), ("after", self.after)):
+            s = log.summary()
+            rows.append(
+                {
+                    "part": part,
+                    "cases": s["cases"],
+                    "events": s["events"],
+                    "variants": s["variants"],
+                    "start": s["start"],
+                    "end": s["end"],
+                    "source": "; ".join([log.source, *log.filters]),
+                }
+            )
+        return pd.DataFrame(rows).astype({"cases": "int64", "events": "int64", "variants": "int64"})
+
+    def plot(self):
+        """A plotly bar chart of the cases started per week on each side of the cut.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            Bars of cases (int) per week of their first start (UTC), one trace per side, and a line at
+            :attr:`at`.
+
+        Examples
+        --------
+        >>> halves = split_log(load_event_log(SAMPLE))
+        >>> fig = halves.plot()
+        >>> [t.name for t in fig.data], int(sum(sum(t.y) for t in fig.data))
+        (['before', 'after'], 1000)
+        """
+        week_us = 7 * 24 * 3600 * 1_000_000
+        traces = []
+        for part, log, colour in (("before", self.before, "#0072b2"), ("after", self.after, "#e69f00")):
+            c = case_table(log)
+            weeks = c.mutate(week=(c.start_us / week_us).floor().cast("int64"))
+            d = execute(weeks.group_by("week").aggregate(cases=weeks.count()).order_by("week"))
+            when = pd.to_datetime(d["week"] * week_us, unit="us", utc=True)
+            traces.append(go.Bar(x=when, y=d["cases"], name=part, marker_color=colour))
+        fig = go.Figure(traces)
+        fig.add_vline(x=self.at.timestamp() * 1000, line_color="#555555", line_dash="dash")
+        fig.update_layout(
+            title=f"Split at {self.at:%Y-%m-%d %H:%M} UTC: cases started per week",
+            xaxis_title="week of the case's first start",
+            yaxis_title="cases",
+            bargap=0.1,
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
         return (
             f"<b>Split at {html.escape(str(self.at))}</b>: {self.before.n_events:,} events before, "
-            f"{self.after.n_events:,} after"
+            f"{self.after.n_events:,} after" + self.to_frame().to_html(index=False)
         )
 
 
@@ -1655,8 +1722,72 @@ class LogMeasures:
         """The values table (a copy)."""
         return self.values.copy()
 
+    def plot(self, *, measure: str = "waiting_hours_median", top: int = 20) -> go.Figure:
+        """A plotly dot plot of one step measure per step, with its confidence interval.
+
+        Parameters
+        ----------
+        measure : str, default "waiting_hours_median"
+            A step measure of :attr:`values` (:data:`STEP_MEASURES`).
+        top : int, default 20
+            The steps with the largest values shown.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One dot per step (x: the value in the measure's unit, with its interval as error bars);
+            names escaped.
+
+        Raises
+        ------
+        AnalysisError
+            When ``measure`` was not measured on any step (the message lists those that were).
+
+        Examples
+        --------
+        >>> m = measure_log(load_event_log(SAMPLE), resamples=200)
+        >>> fig = m.plot()
+        >>> len(fig.data[0].x) > 0
+        True
+        """
+        v = self.values
+        steps = v[(v["level"] == "step") & v["value"].notna()]
+        d = steps[steps["measure"] == measure]
+        if d.empty:
+            known = sorted(steps["measure"].unique())
+            raise AnalysisError(f"measure={measure!r} was not measured on any step; measured: {known}.")
+        d = d.sort_values("value", ascending=False, kind="stable").head(top).iloc[::-1]
+        err_hi = (d["ci_high"] - d["value"]).clip(lower=0).fillna(0)
+        err_lo = (d["value"] - d["ci_low"]).clip(lower=0).fillna(0)
+        unit = d["unit"].iloc[0]
+        fig = go.Figure(
+            go.Scatter(
+                x=d["value"],
+                y=d["activity"],
+                mode="markers",
+                marker={"color": "#0072b2", "size": 9},
+                error_x={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo},
+                customdata=d[["ci_low", "ci_high", "n"]].to_numpy(),
+                hovertemplate=(
+                    "%{y}: %{x:.3g}<br>interval %{customdata[0]:.3g} to %{customdata[1]:.3g}"
+                    "<br>%{customdata[2]} values<extra></extra>"
+                ),
+            )
+        )
+        conf = self.settings.get("confidence", 0.95)
+        fig.update_layout(
+            title=f"{measure} per step ({unit}), with its {conf:.0%} interval",
+            xaxis_title=unit,
+            yaxis={"type": "category"},
+            height=160 + 26 * len(d),
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
-        return f"<b>Measures of {html.escape(self.source)}</b>" + self.values.to_html(index=False)
+        return f"<b>Measures of {html.escape(self.source)}</b>" + self.values.drop(
+            columns="distribution", errors="ignore"
+        ).to_html(index=False)
 
 
 def measure_log(

@@ -26,6 +26,7 @@ from analysis.handoffs import (
     find_rework,
 )
 from analysis.impact import Impact, simulate_impact
+from analysis.labels import RECOMMENDATION_LABELS
 from analysis.performance import (
     PerformanceSpectrum,
     SlaBreaches,
@@ -122,6 +123,71 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return {"orchestrate_first": self.orchestrate_first, "reasons": list(self.reasons)}
+
+    @property
+    def headline(self) -> str:
+        """The verdict in words: "Orchestrate first" or "Ready to automate where scored"."""
+        return "Orchestrate first" if self.orchestrate_first else "Ready to automate where scored"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The reasons as a table, most important first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``rank`` (int64, from 1), ``reason`` (str); a verdict without reasons gives one row saying so.
+
+        Examples
+        --------
+        >>> Verdict(True, ["49% of cases repeat some work (rework)."]).to_frame()
+           rank                                   reason
+        0     1  49% of cases repeat some work (rework).
+        """
+        reasons = list(self.reasons) or ["No finding calls for orchestrating the process first."]
+        return pd.DataFrame({"rank": range(1, len(reasons) + 1), "reason": reasons}).astype({"rank": "int64"})
+
+    def plot(self):
+        """The verdict and its reasons as a plotly table (the report's first words, for a notebook).
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            A :class:`plotly.graph_objects.Table` headed by :attr:`headline`, one row per reason; the
+            reasons (which quote names from the data) are escaped (:func:`analysis.escape.plotly_text`).
+
+        Examples
+        --------
+        >>> fig = Verdict(True, ["<b>Assess</b> holds 52% of the waiting."]).plot()
+        >>> list(fig.data[0].cells.values[1])
+        ['&lt;b&gt;Assess&lt;/b&gt; holds 52% of the waiting.']
+        """
+        import plotly.graph_objects as go
+
+        from analysis.escape import plotly_text
+
+        d = self.to_frame()
+        colour = "#d55e00" if self.orchestrate_first else "#009e73"  # Okabe & Ito vermilion / green
+        fig = go.Figure(
+            go.Table(
+                columnwidth=[1, 12],
+                header={
+                    "values": ["", f"<b>{self.headline}</b>"],
+                    "fill_color": colour,
+                    "font": {"color": "white"},
+                    "align": "left",
+                },
+                cells={
+                    "values": [d["rank"].tolist(), [plotly_text(r) for r in d["reason"]]],
+                    "align": "left",
+                },
+            )
+        )
+        fig.update_layout(title="Verdict", margin={"l": 10, "r": 10, "t": 40, "b": 10})
+        return fig
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(r)}</li>" for r in self.reasons)
+        return f"<h4>Verdict: {self.headline}</h4>" + (f"<ol>{items}</ol>" if items else "<p>No reasons.</p>")
 
 
 def find_verdict(
@@ -689,17 +755,160 @@ class Findings:
                 out["sla_breaches"] = p.sla.activities.copy()
         return out
 
-    def to_json(self, path: str | Path) -> Path:
-        """Write ``findings.json``; returns the path."""
+    def to_json(self) -> str:
+        """The ``findings.json`` document as JSON text: what :meth:`save` writes and the app downloads.
+
+        Returns
+        -------
+        str
+            :meth:`to_dict` as indented JSON (UTF-8 text, ``NaN`` as ``null``; see ``docs/findings.md``).
+
+        See Also
+        --------
+        save : write it to a file.
+
+        Examples
+        --------
+        >>> import json
+        >>> from analysis import analyze
+        >>> findings = analyze(load_event_log(SAMPLE), impact="off", sensitivity=False)
+        >>> json.loads(findings.to_json())["log"]["cases"]
+        1000
+        """
+        return json_text(self.to_dict())
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``findings.json`` (the text of :meth:`to_json`) to ``path``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (replaced if it exists); its folder must exist.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Examples
+        --------
+        >>> import json, tempfile
+        >>> from pathlib import Path
+        >>> from analysis import analyze
+        >>> findings = analyze(load_event_log(SAMPLE), impact="off", sensitivity=False)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     written = findings.save(Path(folder) / "findings.json")
+        ...     json.loads(written.read_text("utf-8"))["verdict"]["orchestrate_first"]
+        True
+        """
         path = Path(path)
-        path.write_text(json_text(self.to_dict()), "utf-8")
+        path.write_text(self.to_json(), "utf-8")
         return path
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per step: what the analysis says about it, where to start first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per activity scored (:attr:`readiness`), the steps with the most fixable waiting first:
+            ``activity`` (str), ``recommendation`` (str code), ``recommendation_label`` (str, the words of
+            :mod:`analysis.labels`), ``score`` (float, readiness 0-100), ``cases`` (int64),
+            ``waiting_hours_median``, ``waiting_hours_p90`` (float, hours before the step),
+            ``hours_lost_total``, ``fixable_hours`` (float, hours: all waiting, and the part not explained
+            by nights and weekends; NaN without the cause analysis), ``dominant_cause`` (str), ``remedy``
+            (str).
+
+        Examples
+        --------
+        >>> from analysis import analyze
+        >>> findings = analyze(load_event_log(SAMPLE), impact="off", sensitivity=False)
+        >>> findings.to_frame()["activity"].iloc[0]
+        'Assess application'
+        """
+        r = self.readiness.scores[["activity", "recommendation", "score", "cases"]]
+        wanted = [
+            "activity",
+            "waiting_hours_median",
+            "waiting_hours_p90",
+            "hours_lost_total",
+            "fixable_hours",
+            "dominant_cause",
+            "remedy",
+        ]
+        b = self.bottlenecks.activities.reindex(columns=wanted)
+        out = r.merge(b, on="activity", how="left")
+        out.insert(2, "recommendation_label", out["recommendation"].map(RECOMMENDATION_LABELS))
+        order = out["fixable_hours"].fillna(out["hours_lost_total"]).fillna(0.0)
+        out = out.assign(_order=order).sort_values(["_order", "activity"], ascending=[False, True])
+        return out.drop(columns="_order").reset_index(drop=True).astype({"cases": "int64"})
+
+    def plot(self, *, top: int = 15):
+        """Where to start: a plotly bar chart of the waiting each step could lose, by recommendation.
+
+        Parameters
+        ----------
+        top : int, default 15
+            The steps with the most fixable waiting shown.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One trace per recommendation (colours of :mod:`analysis.labels`), one horizontal bar per step:
+            x the fixable hours of waiting before it (all waiting hours when causes were not analysed),
+            hover its readiness score and main cause; names escaped.
+
+        Examples
+        --------
+        >>> from analysis import analyze
+        >>> findings = analyze(load_event_log(SAMPLE), impact="off", sensitivity=False)
+        >>> fig = findings.plot(top=5)
+        >>> sum(len(t.y) for t in fig.data)
+        5
+        """
+        import plotly.graph_objects as go
+
+        from analysis.escape import escape_figure, plotly_text
+        from analysis.labels import RECOMMENDATIONS
+
+        d = self.to_frame().head(top)
+        fixable = d["fixable_hours"].notna().any()
+        d = d.assign(hours=d["fixable_hours"] if fixable else d["hours_lost_total"]).fillna({"hours": 0.0})
+        d = d.iloc[::-1]
+        traces = []
+        for code, rec in RECOMMENDATIONS.items():
+            part = d[d["recommendation"] == code]
+            if len(part):
+                traces.append(
+                    go.Bar(
+                        x=part["hours"],
+                        y=part["activity"],
+                        orientation="h",
+                        name=rec.label,
+                        marker_color=rec.colour,
+                        customdata=part[["score", "dominant_cause"]].fillna("").to_numpy(),
+                        hovertemplate=(
+                            "%{y}: %{x:,.0f} h<br>readiness %{customdata[0]:.0f}, "
+                            "mostly %{customdata[1]}<extra></extra>"
+                        ),
+                    )
+                )
+        what = "fixable hours of waiting" if fixable else "hours of waiting"
+        fig = go.Figure(traces)
+        fig.update_layout(
+            title=f"{plotly_text(self.summary['source'])}: where to start ({self.verdict.headline})",
+            xaxis_title=f"{what} before the step (all cases)",
+            yaxis={"categoryorder": "array", "categoryarray": [plotly_text(a) for a in d["activity"]]},
+            barmode="overlay",
+            height=180 + 26 * len(d),
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
-        v = "Orchestrate first" if self.verdict.orchestrate_first else "Ready to automate where scored"
         items = "".join(f"<li>{html.escape(r)}</li>" for r in self.verdict.reasons)
         return (
-            f"<h4>{html.escape(self.summary['source'])}: {v}</h4><ul>{items}</ul>"
+            f"<h4>{html.escape(self.summary['source'])}: {self.verdict.headline}</h4><ul>{items}</ul>"
             + self.readiness._repr_html_()
         )
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = [
+    "OKABE_ITO",
+    "WAIT_CAUSE_COLOURS",
     "RECOMMENDATIONS",
     "RECOMMENDATION_COLOURS",
     "RECOMMENDATION_FILLS",
@@ -85,3 +87,20 @@ RECOMMENDATIONS: MappingProxyType = MappingProxyType(
 RECOMMENDATION_LABELS: MappingProxyType = MappingProxyType({k: r.label for k, r in RECOMMENDATIONS.items()})
 RECOMMENDATION_COLOURS: MappingProxyType = MappingProxyType({k: r.colour for k, r in RECOMMENDATIONS.items()})
 RECOMMENDATION_FILLS: MappingProxyType = MappingProxyType({k: r.fill for k, r in RECOMMENDATIONS.items()})
+
+#: Okabe & Ito's eight colours, in the order charts take them for series that carry no meaning of their own.
+OKABE_ITO = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7", "#f0e442", "#000000")
+
+#: The colour of each cause of waiting (:data:`analysis.waiting.CAUSES` and ``unknown``) in every chart:
+#: Okabe & Ito hues for the causes an organisation can fix, greys for off hours (nothing to fix) and for
+#: waiting no cause explains.
+WAIT_CAUSE_COLOURS: MappingProxyType = MappingProxyType(
+    {
+        "batching": "#cc79a7",  # reddish purple
+        "contention": "#d55e00",  # vermilion
+        "prioritisation": "#e69f00",  # orange
+        "unavailability": "#757575",  # dark grey
+        "extraneous": "#0072b2",  # blue
+        "unknown": "#cccccc",  # light grey
+    }
+)

@@ -12,6 +12,7 @@ uncertainty of the change, and whether the expected change was met. ``docs/compa
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import math
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from analysis.compare import (
     HOURS_PER_MONTH,
@@ -32,6 +34,7 @@ from analysis.compare import (
     LogMeasures,
     measure_log,
 )
+from analysis.escape import escape_figure, plotly_text
 from analysis.export import json_ready, json_text
 from analysis.stats import adjust_p_values
 from mapper.errors import AnalysisError
@@ -189,6 +192,72 @@ class MonitoringPlan:
             k.loc[i, "expected_change"] = float(value) / k.loc[i, "baseline"] - 1
             k.loc[i, "expected_source"] = source
         return replace(self, kpis=_size(k, self.settings))
+
+    def plot(self) -> go.Figure:
+        """A plotly dot plot of each KPI's baseline interval and target, relative to the baseline.
+
+        Every KPI is drawn on one scale, the change from its baseline (%): the baseline's interval as
+        error bars around 0 and the target as a diamond at ``expected_change``, so that the reader sees
+        at once which targets lie beyond the noise of today's process.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            Two traces: ``baseline`` (x 0 with the interval, %) and ``target`` (x the expected change, %;
+            KPIs without a target have none). KPI names escaped.
+
+        Examples
+        --------
+        >>> from analysis import analyze
+        >>> plan = build_monitoring_plan(
+        ...     analyze(load_event_log(SAMPLE), impact="off", sensitivity=False), resamples=200
+        ... )
+        >>> fig = plan.plot()
+        >>> len(fig.data[0].y) == len(plan.kpis)
+        True
+        """
+        k = self.kpis.iloc[::-1]
+        base = k["baseline"].replace(0, np.nan)
+        lo = (100 * (k["baseline"] - k["ci_low"]) / base).clip(lower=0).fillna(0)
+        hi = (100 * (k["ci_high"] - k["baseline"]) / base).clip(lower=0).fillna(0)
+        fig = go.Figure(
+            [
+                go.Scatter(
+                    x=np.zeros(len(k)),
+                    y=k["kpi"],
+                    mode="markers",
+                    name="baseline (with its interval)",
+                    marker={"color": "#0072b2", "size": 8},
+                    error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo},
+                    customdata=k[["baseline", "ci_low", "ci_high", "unit"]].to_numpy(),
+                    hovertemplate=(
+                        "%{y}: %{customdata[0]:.3g} %{customdata[3]}"
+                        "<br>interval %{customdata[1]:.3g} to %{customdata[2]:.3g}<extra></extra>"
+                    ),
+                ),
+                go.Scatter(
+                    x=100 * k["expected_change"],
+                    y=k["kpi"],
+                    mode="markers",
+                    name="target",
+                    marker={"color": "#d55e00", "size": 10, "symbol": "diamond"},
+                    customdata=k[["target", "unit", "min_cases"]].to_numpy(),
+                    hovertemplate=(
+                        "%{y}: target %{customdata[0]:.3g} %{customdata[1]} (%{x:+.0f}%)"
+                        "<br>needs %{customdata[2]:,} cases after the change<extra></extra>"
+                    ),
+                ),
+            ]
+        )
+        fig.add_vline(x=0, line_color="#555555", line_width=1)
+        fig.update_layout(
+            title="KPI baseline and targets (change from the baseline, %)",
+            xaxis_title="change from the baseline (%)",
+            yaxis={"type": "category"},
+            height=180 + 26 * len(k),
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         shown = [
@@ -686,6 +755,66 @@ class BaselineComparison:
         path.write_text(json_text(self.to_dict()), "utf-8")
         return path
 
+    def plot(self) -> go.Figure:
+        """A plotly forest plot of each KPI's change from the baseline, with its interval and target.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One dot per measured KPI at its relative change (%), the interval of the change as error bars,
+            coloured by ``direction`` (green better, vermilion worse, blue a change of a neutral KPI, grey
+            no change; Okabe & Ito); the target as a diamond. KPI names escaped.
+
+        Examples
+        --------
+        >>> from analysis import analyze
+        >>> log = load_event_log(SAMPLE)
+        >>> plan = build_monitoring_plan(analyze(log, impact="off", sensitivity=False), resamples=200)
+        >>> fig = compare_to_baseline(plan, log).plot()
+        >>> [round(x) for x in fig.data[0].x][:3]
+        [0, 0, 0]
+        """
+        k = self.kpis[self.kpis["after"].notna()].iloc[::-1]
+        base = k["baseline"].replace(0, np.nan)
+        x = 100 * k["relative_change"].astype("float64")
+        hi = (100 * k["ci_high"] / base - x).clip(lower=0).fillna(0)
+        lo = (x - 100 * k["ci_low"] / base).clip(lower=0).fillna(0)
+        colours = {"better": "#009e73", "worse": "#d55e00", "higher": "#0072b2", "lower": "#0072b2"}
+        fig = go.Figure(
+            [
+                go.Scatter(
+                    x=x,
+                    y=k["kpi"],
+                    mode="markers",
+                    name="change",
+                    marker={"color": [colours.get(d, "#999999") for d in k["direction"]], "size": 9},
+                    error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo},
+                    customdata=k[["baseline", "after", "direction", "p_adjusted"]].to_numpy(),
+                    hovertemplate=(
+                        "%{y}: %{x:+.1f}% (%{customdata[2]})<br>baseline %{customdata[0]:.3g}, after "
+                        "%{customdata[1]:.3g}<br>adjusted p %{customdata[3]:.2g}<extra></extra>"
+                    ),
+                ),
+                go.Scatter(
+                    x=100 * (k["target"] / base - 1),
+                    y=k["kpi"],
+                    mode="markers",
+                    name="target",
+                    marker={"color": "#000000", "size": 9, "symbol": "diamond-open"},
+                    hovertemplate="%{y}: target %{x:+.0f}%<extra></extra>",
+                ),
+            ]
+        )
+        fig.add_vline(x=0, line_color="#555555", line_width=1)
+        fig.update_layout(
+            title=plotly_text(f"{self.after_name} against the baseline of {self.baseline_name}"),
+            xaxis_title="change from the baseline (%), with its interval",
+            yaxis={"type": "category"},
+            height=180 + 26 * len(k),
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
         shown = [
             "kpi",
@@ -920,4 +1049,4 @@ def compare_to_baseline(
             f"change ({', '.join(short[:4])}{' …' if len(short) > 4 else ''}): for them 'no change' is not "
             "evidence of no effect."
         )
-    return BaselineComparison(df[RESULT_COLUMNS], notes, dict(s), plan.source, m.source)
+    return BaselineComparison(df[RESULT_COLUMNS], notes, copy.deepcopy(dict(s)), plan.source, m.source)

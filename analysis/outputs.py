@@ -91,7 +91,7 @@ OUTPUTS: tuple[Output, ...] = (
         "application/json",
         "Every finding, in the documented, versioned contract (docs/findings.md).",
         False,
-        lambda f: _json(f.to_dict()),
+        lambda f: f.to_json().encode("utf-8"),
     ),
     Output(
         "data_quality.json",

@@ -202,7 +202,23 @@ def vocabulary_term(words: list[str], vocabulary: tuple[str, ...]) -> str:
     return ""
 
 
-def name_vocabulary(name: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class NameMatch:
+    """The vocabulary a performer's name matches (:func:`name_vocabulary`).
+
+    Attributes
+    ----------
+    kind : str
+        ``"bot"``, ``"external"``, ``"system"``, or ``""`` when the name matches none.
+    term : str
+        The word that matched ("" when none).
+    """
+
+    kind: str
+    term: str
+
+
+def name_vocabulary(name: str) -> NameMatch:
     """Which vocabulary a performer's name matches, and the word that matched.
 
     Parameters
@@ -211,24 +227,26 @@ def name_vocabulary(name: str) -> tuple[str, str]:
 
     Returns
     -------
-    tuple of str
-        ``(kind, term)``: ``kind`` is ``"bot"``, ``"external"``, ``"system"`` or ``""`` (checked in that
-        order: "rpa_system_bot" is a bot); an outside-party word next to a team word ("Customer
-        Service") is no match.
+    NameMatch
+        ``kind`` is ``"bot"``, ``"external"``, ``"system"`` or ``""`` (checked in that order:
+        "rpa_system_bot" is a bot); an outside-party word next to a team word ("Customer Service") is no
+        match.
 
     Examples
     --------
-    >>> name_vocabulary("rpa_fee_bot"), name_vocabulary("Customer Service"), name_vocabulary("clerk_01")
-    (('bot', 'bot'), ('', ''), ('', ''))
+    >>> name_vocabulary("rpa_fee_bot")
+    NameMatch(kind='bot', term='bot')
+    >>> name_vocabulary("Customer Service").kind, name_vocabulary("clerk_01").kind
+    ('', '')
     """
     w = name_words(name)
     if term := vocabulary_term(w, BOT_WORDS):
-        return "bot", term
+        return NameMatch("bot", term)
     if (term := vocabulary_term(w, EXTERNAL_WORDS)) and not vocabulary_term(w, TEAM_WORDS):
-        return "external", term
+        return NameMatch("external", term)
     if term := vocabulary_term(w, SYSTEM_WORDS):
-        return "system", term
-    return "", ""
+        return NameMatch("system", term)
+    return NameMatch("", "")
 
 
 def request_activities(activities) -> list[str]:
@@ -682,8 +700,8 @@ def _evidence_table(ev: pd.DataFrame, how: pd.DataFrame, level: str) -> pd.DataF
     med = float(t["events_per_active_day"].median()) if len(t) else float("nan")
     t["volume_ratio"] = t["events_per_active_day"] / med if med and med > 0 else float("nan")
     names = [name_vocabulary(p) for p in t["performer"]]
-    t["name_match"] = [k for k, _ in names]
-    t["name_term"] = [w for _, w in names]
+    t["name_match"] = [m.kind for m in names]
+    t["name_term"] = [m.term for m in names]
     t["instant_share"] = share("instant_processing", "processing_known")
     t["instant_reaction_share"] = share("instant_reaction", "reaction_known")
     ce = t["clock_events"].astype(float)

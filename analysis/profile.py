@@ -163,6 +163,46 @@ class Profile:
         ]
         return pd.DataFrame(rows, columns=["section", "key", "value", "perturbed"])
 
+    def plot(self):
+        """A plotly bar chart of the readiness factor weights: what the score is made of.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One horizontal bar per factor of the ``weights`` section (x: its share of the total weight,
+            %; hover: the weight as written in the profile).
+
+        Examples
+        --------
+        >>> from analysis import load_profile
+        >>> fig = load_profile().plot()
+        >>> round(sum(fig.data[0].x))
+        100
+        """
+        import plotly.graph_objects as go
+
+        from analysis.escape import escape_figure, plotly_text
+
+        w = pd.Series(self.weights, dtype="float64").sort_values()
+        total = w.sum() or 1.0
+        fig = go.Figure(
+            go.Bar(
+                x=100 * w / total,
+                y=list(w.index),
+                orientation="h",
+                customdata=w.to_numpy(),
+                hovertemplate="%{y}: %{x:.0f}% of the score (weight %{customdata:g})<extra></extra>",
+                marker_color="#0072b2",
+            )
+        )
+        fig.update_layout(
+            title=f"Readiness factor weights ({plotly_text(self.source)} profile)",
+            xaxis_title="share of the readiness score (%)",
+            height=160 + 26 * len(w),
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
         return f"<b>Readiness profile</b> ({html.escape(self.source)})" + self.to_frame().to_html(index=False)
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.escape import escape_figure
+from analysis.labels import WAIT_CAUSE_COLOURS
 from analysis.queries.waiting import (
     DAY_US,
     LOG_KEY,
@@ -44,8 +45,9 @@ from analysis.queries.waiting import (
     pmod,
     pool_stats,
     prioritisation,
+    prioritisation_busy_keys,
     prioritisation_equi,
-    prioritisation_keys,
+    prioritisation_wait_keys,
     second_of_day_counts,
     working_clock,
 )
@@ -106,14 +108,6 @@ MAX_BATCH_PASSES = 50
 PRIORITISATION_KEY_LIMIT = 2**62
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_COLOURS = {
-    "batching": "#8c564b",
-    "contention": "#d62728",
-    "prioritisation": "#ff7f0e",
-    "unavailability": "#7f7f7f",
-    "extraneous": "#1f77b4",
-    "unknown": "#c7c7c7",
-}
 _CAUSE_COLUMNS = [f"{c}_hours" for c in CAUSES]
 
 
@@ -774,7 +768,7 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
                 y=names,
                 orientation="h",
                 name=f"{cause} ({REMEDIES[cause]})",
-                marker_color=_COLOURS[cause],
+                marker_color=WAIT_CAUSE_COLOURS[cause],
                 hovertemplate=f"%{{y}}: %{{x:,.1f}} h of {cause}<extra></extra>",
             )
         )
@@ -941,9 +935,8 @@ def _prioritisation(tables, w: ir.Table, clock: ir.Table, key: str) -> ir.Table:
     n = int(span["n"] or 0) + 1
     if n * width >= PRIORITISATION_KEY_LIMIT:  # the keys would overflow: an equality join, same result
         return tables.materialise(f"wt_prio_{key}", prioritisation_equi(w, clock))
-    wk, sk = prioritisation_keys(w, clock, pidx, t0, width)
-    wk = tables.materialise(f"wt_prio_w_{key}", wk)
-    sk = tables.materialise(f"wt_prio_s_{key}", sk)
+    wk = tables.materialise(f"wt_prio_w_{key}", prioritisation_wait_keys(w, pidx, t0, width))
+    sk = tables.materialise(f"wt_prio_s_{key}", prioritisation_busy_keys(clock, pidx, t0, width))
     return tables.materialise(f"wt_prio_{key}", prioritisation(wk, sk))
 
 

@@ -1,6 +1,6 @@
 """flowready.mapper: from a file to a validated event table, and the discovered process."""
 
-from mapper.columns import ColumnMapping, MappingProposal, detect_mapping, propose_mapping
+from mapper.columns import ColumnMapping, DetectedMapping, MappingProposal, detect_mapping, propose_mapping
 from mapper.discovery import (
     DirectlyFollowsGraph,
     ProcessModel,
@@ -30,22 +30,25 @@ from mapper.filters import attribute_columns, attribute_values, filter_bounds, f
 from mapper.load import load_event_log
 from mapper.log import DataQuality, EventLog
 from mapper.merge import merge_event_logs
-from mapper.pseudonymise import load_pseudonym_key, pseudonymise_events
+from mapper.pseudonymise import Pseudonymised, load_pseudonym_key, pseudonymise_events
 from mapper.readers import list_sheets, read_raw
-from mapper.start_times import estimate_start_times
+from mapper.start_times import StartTimeEstimate, estimate_start_times
 
 __all__ = [
     "AnalysisError",
     "ColumnMapping",
     "ColumnMappingError",
     "DataQuality",
+    "DetectedMapping",
     "DirectlyFollowsGraph",
     "EventLog",
     "EventLogError",
     "FlowreadyError",
     "MappingProposal",
     "PseudonymisationError",
+    "Pseudonymised",
     "ProcessModel",
+    "StartTimeEstimate",
     "TimestampError",
     "UnsupportedFormatError",
     "ValidationError",

@@ -7,6 +7,7 @@ The mapping from a file's names happens here, once, and travels with the loaded 
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, fields
 
 from mapper.errors import ColumnMappingError
@@ -130,6 +131,42 @@ class ColumnMapping:
     def renames(self) -> dict[str, str]:
         """Source column name -> canonical name, for the columns that are mapped."""
         return {src: canon for canon, src in self.as_dict().items() if src is not None}
+
+
+@dataclass(frozen=True)
+class DetectedMapping:
+    """The column mapping :func:`detect_mapping` proposes for a file, and what it was unsure of.
+
+    Attributes
+    ----------
+    mapping : ColumnMapping
+    notes : tuple of str
+        One sentence per detection that was not certain, saying what was chosen and how to override it.
+    """
+
+    mapping: ColumnMapping
+    notes: tuple = ()
+
+    def to_frame(self):
+        """One row per canonical column: ``column`` (str, canonical), ``source_column`` (str or None).
+
+        Examples
+        --------
+        >>> detect_mapping(["Case", "Task", "Time"]).to_frame()["source_column"].tolist()[:3]
+        ['Case', 'Task', 'Time']
+        """
+        import pandas as pd
+
+        d = self.mapping.as_dict()
+        return pd.DataFrame({"column": list(d), "source_column": list(d.values())})
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v)) if v is not None else '—'}</td></tr>"
+            for k, v in self.mapping.as_dict().items()
+        )
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return f"<b>Column mapping</b><table>{rows}</table>" + (f"<ul>{notes}</ul>" if notes else "")
 
 
 @dataclass(frozen=True)
@@ -261,7 +298,7 @@ def detect_mapping(
     *,
     explicit: dict[str, str | None] | None = None,
     source: str = "the file",
-) -> tuple[ColumnMapping, list[str]]:
+) -> DetectedMapping:
     """Choose the source column for each canonical column.
 
     Explicit choices win; the rest are detected from :data:`CANDIDATES`. A detection is *certain* when
@@ -281,9 +318,9 @@ def detect_mapping(
 
     Returns
     -------
-    mapping : ColumnMapping
-    notes : list of str
-        One sentence per detection that was not certain, saying what was chosen and how to override it.
+    DetectedMapping
+        ``mapping`` (:class:`ColumnMapping`) and ``notes`` (tuple of str: one sentence per detection that
+        was not certain, saying what was chosen and how to override it).
 
     Raises
     ------
@@ -309,4 +346,4 @@ def detect_mapping(
             f"Available columns: {', '.join(map(repr, columns))}. "
             f"Name the column(s) with {params}."
         )
-    return ColumnMapping(**proposal.columns), list(proposal.notes)  # type: ignore[arg-type]
+    return DetectedMapping(ColumnMapping(**proposal.columns), tuple(proposal.notes))  # type: ignore[arg-type]

@@ -85,6 +85,62 @@ class DirectlyFollowsGraph:
             statistic=statistic,
         )
 
+    def plot(self, *, value: Literal["frequency", "hours_median"] = "frequency", max_activities: int = 30):
+        """A plotly heat map of the graph: who follows whom, and how often (or how long it takes).
+
+        Parameters
+        ----------
+        value : {"frequency", "hours_median"}, default "frequency"
+            What a cell shows: how many times ``target`` directly follows ``source`` (int), or the median
+            hours between their completions (float, hours).
+        max_activities : int, default 30
+            The most frequent activities shown (rows and columns); the process map
+            (:func:`plot_process_map`) draws the graph itself.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            A heat map with the source activities as rows and the target activities as columns, both in
+            order of frequency; empty cells are pairs that never follow directly. Names are escaped
+            (:func:`mapper.escape.escape_figure`).
+
+        Examples
+        --------
+        >>> dfg = discover_dfg(load_event_log(SAMPLE))
+        >>> fig = dfg.plot()
+        >>> int(pd.DataFrame(fig.data[0].z).sum().sum()) == int(dfg.edges["frequency"].sum())
+        True
+        """
+        import plotly.graph_objects as go
+
+        from mapper.escape import escape_figure
+
+        if value not in ("frequency", "hours_median"):
+            raise AnalysisError(f"value must be 'frequency' or 'hours_median', not {value!r}")
+        keep = self.activities.sort_values(["events", "activity"], ascending=[False, True])["activity"]
+        keep = keep.head(max_activities).tolist()
+        e = self.edges[self.edges["source"].isin(keep) & self.edges["target"].isin(keep)]
+        grid = e.pivot(index="source", columns="target", values=value).reindex(index=keep, columns=keep)
+        label = "times followed" if value == "frequency" else "median hours between completions"
+        fig = go.Figure(
+            go.Heatmap(
+                z=grid.to_numpy(),
+                x=list(grid.columns),
+                y=list(grid.index),
+                colorscale="Blues",
+                colorbar={"title": label},
+                hovertemplate="%{y} → %{x}: %{z:,.3~f}<extra></extra>",
+            )
+        )
+        fig.update_layout(
+            title=f"Directly-follows graph: {label}",
+            xaxis={"title": "then", "tickangle": -45},
+            yaxis={"title": "first", "autorange": "reversed"},
+            height=300 + 22 * len(keep),
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
+
     def _repr_html_(self) -> str:
         hidden = (
             f" ({self.hidden_activities} activities, {self.hidden_paths} paths hidden)"
@@ -145,6 +201,113 @@ class ProcessModel:
             f"carry most of the events ({self.events_share_modelled:.0%} of them); the {n:,} rarer "
             "activities are left out of the model and of the BPMN blueprint drawn from it."
         )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The model's flow nodes with their number of incoming and outgoing flows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per node of :attr:`nodes`: ``id``, ``type``, ``name``, ``direction`` (str, as there),
+            ``incoming``, ``outgoing`` (int64: sequence flows into and out of the node).
+
+        Examples
+        --------
+        >>> log = load_event_log(SAMPLE)
+        >>> model = discover_bpmn(log)
+        >>> frame = model.to_frame()
+        >>> int(frame["incoming"].sum()) == int(frame["outgoing"].sum()) == len(model.flows)
+        True
+        """
+        out = self.nodes.copy()
+        out["incoming"] = out["id"].map(self.flows["target"].value_counts()).fillna(0).astype("int64")
+        out["outgoing"] = out["id"].map(self.flows["source"].value_counts()).fillna(0).astype("int64")
+        return out
+
+    def plot(self):
+        """A plotly drawing of the BPMN model: nodes in layers from the start event, flows as arrows.
+
+        A node's layer is its distance (in flows) from the start event; nodes of a layer are stacked.
+        It is a quick look for notebooks; :func:`analysis.plot_blueprint` and the BPMN file (with its
+        diagram) draw the process properly.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One trace of flows (lines) and one of nodes (markers: circles for events, diamonds for
+            gateways, squares for tasks, labelled with the activity); names escaped
+            (:func:`mapper.escape.escape_figure`).
+
+        Examples
+        --------
+        >>> model = discover_bpmn(load_event_log(SAMPLE))
+        >>> fig = model.plot()
+        >>> len(fig.data[1].x) == len(model.nodes)
+        True
+        """
+        import plotly.graph_objects as go
+
+        from mapper.escape import escape_figure
+
+        nexts: dict[str, list[str]] = {}
+        for src, tgt in zip(self.flows["source"], self.flows["target"], strict=True):
+            nexts.setdefault(src, []).append(tgt)
+        layer: dict[str, int] = {}
+        frontier = self.nodes.loc[self.nodes["type"] == "startEvent", "id"].tolist()
+        depth = 0
+        while frontier:  # breadth-first: a node's layer is its shortest distance from the start
+            for node in frontier:
+                layer.setdefault(node, depth)
+            frontier = [n for node in frontier for n in nexts.get(node, []) if n not in layer]
+            frontier = list(dict.fromkeys(frontier))
+            depth += 1
+        for node in self.nodes["id"]:  # unreachable nodes (none in a sound model) go last
+            layer.setdefault(node, depth)
+        slot: dict[int, int] = {}
+        pos = {}
+        for node in self.nodes["id"]:
+            pos[node] = (layer[node], slot.get(layer[node], 0))
+            slot[layer[node]] = slot.get(layer[node], 0) + 1
+        ex, ey = [], []
+        for src, tgt in zip(self.flows["source"], self.flows["target"], strict=True):
+            ex += [pos[src][0], pos[tgt][0], None]
+            ey += [pos[src][1], pos[tgt][1], None]
+        symbols = {"task": "square", "startEvent": "circle", "endEvent": "circle-open"}
+        kinds = self.nodes["type"]
+        labels = [
+            n if n else t.replace("Gateway", "") for n, t in zip(self.nodes["name"], kinds, strict=True)
+        ]
+        fig = go.Figure(
+            [
+                go.Scatter(x=ex, y=ey, mode="lines", line={"color": "#999999", "width": 1}, name="flows"),
+                go.Scatter(
+                    x=[pos[n][0] for n in self.nodes["id"]],
+                    y=[pos[n][1] for n in self.nodes["id"]],
+                    mode="markers+text",
+                    text=labels,
+                    textposition="top center",
+                    marker={
+                        "symbol": [symbols.get(t, "diamond") for t in kinds],
+                        "size": 14,
+                        "color": ["#0072b2" if t == "task" else "#e69f00" for t in kinds],
+                    },
+                    hovertext=[
+                        f"{t}: {n}" if n else t for n, t in zip(self.nodes["name"], kinds, strict=True)
+                    ],
+                    hoverinfo="text",
+                    name="nodes",
+                ),
+            ]
+        )
+        fig.update_layout(
+            title=f"BPMN model (Inductive Miner, noise threshold {self.noise_threshold})",
+            showlegend=False,
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            height=300 + 40 * max(slot.values(), default=1),
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         note = f"<br><i>{html.escape(self.note)}</i>" if self.note else ""

@@ -213,10 +213,12 @@ def load_event_log(
         ROLE: role,
         LIFECYCLE: lifecycle,
     }
-    mapping, notes = detect_mapping(raw.columns, explicit=explicit, source=raw.source)
-    ledger.notes.extend(notes)
+    detected = detect_mapping(raw.columns, explicit=explicit, source=raw.source)
+    mapping = detected.mapping
+    ledger.notes.extend(detected.notes)
     n = raw.n_rows
-    con, raw_name = raw.engine_table()
+    handle = raw.engine_table()
+    con, raw_name = handle.con, handle.name
 
     # Canonical columns first, the rest untouched; the raw table is read once into the event table.
     ev = _map_columns(con, raw_name, raw, mapping, ledger)
@@ -463,7 +465,8 @@ def _estimate_starts(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     if START_TIMESTAMP in events and events[START_TIMESTAMP].notna().all():
         ledger.notes.append("Every event has a recorded start time; no start time was estimated.")
         return events
-    events, report = estimate_start_times(events, source=ledger.raw.source)
+    estimate = estimate_start_times(events, source=ledger.raw.source)
+    events, report = estimate.events, estimate.report()
     ledger.details["start_time_estimation"] = report
     ledger.notes.append(
         f"Start times of {report['estimated']:,} events were ESTIMATED ({report['method']}); processing "
@@ -475,10 +478,10 @@ def _estimate_starts(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
 def _pseudonymise(events: pd.DataFrame, key: bytes, columns, ledger: Ledger) -> pd.DataFrame:
     from mapper.pseudonymise import pseudonymise_event_table
 
-    events, report, note = pseudonymise_event_table(events, key, columns, source=ledger.raw.source)
-    ledger.details["pseudonymised"] = report
-    ledger.notes.append(note)
-    return events
+    done = pseudonymise_event_table(events, key, columns, source=ledger.raw.source)
+    ledger.details["pseudonymised"] = {k: v for k, v in done.report().items() if k != "key_source"}
+    ledger.notes.append(done.note)
+    return done.events
 
 
 def check_zone(timezone: str) -> None:

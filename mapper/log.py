@@ -6,6 +6,7 @@ import dataclasses
 import html
 from dataclasses import asdict, dataclass, field
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -118,6 +119,44 @@ class DataQuality:
         rows += [("dropped", r, n) for r, n in self.reasons.items()]
         rows += [("repaired", r, n) for r, n in self.repairs.items()]
         return pd.DataFrame(rows, columns=["outcome", "reason", "rows"])
+
+    def plot(self):
+        """A plotly bar chart of where the rows read went: kept, and each reason rows were dropped or
+        repaired.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One horizontal bar per row of :meth:`to_frame` (x: rows, int), coloured by ``outcome``;
+            reasons are escaped (:func:`mapper.escape.escape_figure`).
+
+        Examples
+        --------
+        >>> log = load_event_log(SAMPLE)
+        >>> fig = log.quality.plot()
+        >>> int(sum(sum(t.x) for t in fig.data)) == log.quality.rows_kept
+        True
+        """
+        import plotly.graph_objects as go
+
+        from mapper.escape import escape_figure
+
+        d = self.to_frame().iloc[::-1]
+        colours = {"kept": "#009e73", "dropped": "#d55e00", "repaired": "#e69f00"}  # Okabe & Ito
+        fig = go.Figure(
+            [
+                go.Bar(x=part["rows"], y=part["reason"], orientation="h", name=outcome, marker_color=colour)
+                for outcome, colour in colours.items()
+                if len(part := d[d["outcome"] == outcome])
+            ]
+        )
+        fig.update_layout(
+            title=f"Rows read from the file: {self.rows_read:,}",
+            xaxis_title="rows",
+            height=160 + 28 * len(d),
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
@@ -329,6 +368,57 @@ class EventLog:
     def to_frame(self) -> pd.DataFrame:
         """A copy of the event table (:attr:`events`; costly on large logs)."""
         return self.events.copy()
+
+    def plot(self, *, top: int = 30):
+        """A plotly bar chart of the events per activity (the ``top`` most frequent), counted in the engine.
+
+        Parameters
+        ----------
+        top : int, default 30
+            How many activities to show (the most frequent).
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One horizontal bar per activity: x the number of events (int), hover the cases it occurs in;
+            names escaped (:func:`mapper.escape.escape_figure`).
+
+        Examples
+        --------
+        >>> log = load_event_log(SAMPLE)
+        >>> fig = log.plot()
+        >>> int(sum(fig.data[0].x)) == log.n_events
+        True
+        """
+        import plotly.graph_objects as go
+
+        from mapper.escape import escape_figure, plotly_text
+
+        t = self.table()
+        counts = (
+            t.group_by("activity")
+            .aggregate(events=t.count(), cases=t.case_id.nunique())
+            .order_by([ibis.desc("events"), "activity"])
+            .limit(top)
+        )
+        d = execute(counts).iloc[::-1]
+        fig = go.Figure(
+            go.Bar(
+                x=d["events"],
+                y=d["activity"],
+                orientation="h",
+                customdata=d["cases"],
+                hovertemplate="%{y}: %{x:,} events in %{customdata:,} cases<extra></extra>",
+                marker_color="#0072b2",
+            )
+        )
+        fig.update_layout(
+            title=f"{plotly_text(self.source)}: events per activity",
+            xaxis_title="events",
+            height=160 + 24 * len(d),
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
 
     def __repr__(self) -> str:
         return f"EventLog({self.source!r}: {self.n_events:,} events)"

@@ -159,10 +159,10 @@ def merge_event_logs(
     if pseudonym_key is not None:
         from mapper.pseudonymise import pseudonymise_event_table
 
-        events, pseudonymised, note = pseudonymise_event_table(
-            events, pseudonym_key, pseudonymise, source=name
-        )
-        notes.append(note)
+        done = pseudonymise_event_table(events, pseudonym_key, pseudonymise, source=name)
+        events = done.events
+        pseudonymised = {k: v for k, v in done.report().items() if k != "key_source"}
+        notes.append(done.note)
     validate_event_table(events, source=name)
     rows_read = sum(int(log.quality.rows_read) for _, log in named)
     rows_dropped = sum(int(log.quality.rows_dropped) for _, log in named)

@@ -120,7 +120,8 @@ def preview_event_log(
         ROLE: role,
         LIFECYCLE: lifecycle,
     }
-    mapping, notes = detect_mapping(list(raw.frame.columns), explicit=explicit, source=raw.source)
+    detected = detect_mapping(list(raw.frame.columns), explicit=explicit, source=raw.source)
+    mapping, notes = detected.mapping, list(detected.notes)
     labels = Ledger(raw).label
     head = raw.frame.head(rows)
     shown: dict[str, pd.Series] = {"row": pd.Series([labels(i) for i in range(len(head))], index=head.index)}

@@ -32,9 +32,11 @@ References
 from __future__ import annotations
 
 import hmac
+import html
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -244,9 +246,109 @@ def _pseudonymise_column(series: pd.Series, key: bytes, prefix: str, column: str
     return out, len(texts)
 
 
+@dataclass(frozen=True)
+class Pseudonymised:
+    """A pseudonymised event table and what was done to it (:func:`pseudonymise_events`).
+
+    Attributes
+    ----------
+    events : pandas.DataFrame of shape (n_events, n_columns)
+        A copy of the table given in which each chosen column holds ``prefix`` + 16 hex characters
+        wherever it held a value (see :func:`pseudonymise_events`).
+    columns : tuple of str
+        The pseudonymised columns, in order.
+    distinct_values : tuple of int
+        The number of distinct non-missing values of each column of ``columns``.
+    method : str
+        ``"HMAC-SHA256, 64-bit, keyed"``.
+    note : str
+        A sentence for the import report ("" from :func:`pseudonymise_events`).
+    """
+
+    events: pd.DataFrame
+    columns: tuple
+    distinct_values: tuple
+    method: str
+    note: str = ""
+
+    def report(self) -> dict:
+        """What was done, safe to write next to the outputs (neither the key nor any original value).
+
+        Returns
+        -------
+        dict
+            A new dict: ``"columns"`` (list of str), ``"distinct_values"`` (dict of column to int),
+            ``"method"`` (str), ``"key_source"`` (None: the caller that loaded the key may fill in where it
+            came from, ``"file"`` or ``"environment"``, never the key itself).
+
+        Examples
+        --------
+        >>> log = load_event_log(SAMPLE)
+        >>> key = b"0123456789abcdef0123456789abcdef"
+        >>> pseudonymise_events(log.events, key, ["case_id"]).report()["distinct_values"]
+        {'case_id': 1000}
+        """
+        return {
+            "columns": list(self.columns),
+            "distinct_values": dict(zip(self.columns, self.distinct_values, strict=True)),
+            "method": self.method,
+            "key_source": None,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per pseudonymised column: ``column`` (str), ``distinct_values`` (int64).
+
+        Examples
+        --------
+        >>> log = load_event_log(SAMPLE)
+        >>> key = b"0123456789abcdef0123456789abcdef"
+        >>> pseudonymise_events(log.events, key, ["case_id"]).to_frame()["column"].tolist()
+        ['case_id']
+        """
+        return pd.DataFrame(
+            {"column": list(self.columns), "distinct_values": list(self.distinct_values)}
+        ).astype({"distinct_values": "int64"})
+
+    def plot(self):
+        """A plotly bar chart of the distinct values pseudonymised in each column.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            One bar per column of :attr:`columns` (y: distinct values, int); names escaped.
+
+        Examples
+        --------
+        >>> log = load_event_log(SAMPLE)
+        >>> key = b"0123456789abcdef0123456789abcdef"
+        >>> [int(y) for y in pseudonymise_events(log.events, key, ["case_id"]).plot().data[0].y]
+        [1000]
+        """
+        import plotly.graph_objects as go
+
+        from mapper.escape import escape_figure
+
+        d = self.to_frame()
+        fig = go.Figure(go.Bar(x=d["column"], y=d["distinct_values"], marker_color="#0072b2"))
+        fig.update_layout(
+            title=f"Pseudonymised columns ({self.method})",
+            yaxis_title="distinct values",
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        )
+        return escape_figure(fig)
+
+    def _repr_html_(self) -> str:
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        return (
+            f"<b>Pseudonymised</b> ({html.escape(self.method)}): {len(self.events):,} events"
+            + note
+            + self.to_frame().to_html(index=False)
+        )
+
+
 def pseudonymise_events(
     events: pd.DataFrame, key: bytes, columns: Mapping[str, str] | Sequence[str]
-) -> tuple[pd.DataFrame, dict]:
+) -> Pseudonymised:
     """Replace the values of chosen columns by keyed pseudonyms, in a new DataFrame.
 
     Each column is factorized, one HMAC-SHA256 is computed per distinct value, and the pseudonyms are
@@ -267,20 +369,12 @@ def pseudonymise_events(
 
     Returns
     -------
-    pseudonymised : pandas.DataFrame of shape (n_events, n_columns)
-        A copy of ``events`` in which each chosen column holds ``prefix`` + 16 hex characters
-        (``object`` dtype, or the column's own ``string`` dtype) wherever it held a value. Missing
-        values stay missing as they were. Values are turned into text with ``str()`` first, so integer
-        ids work. Every other column is unchanged.
-    report : dict
-        What was done, safe to write next to the outputs; it holds neither the key nor any original
-        value:
-
-        - ``"columns"``: list of str, the pseudonymised columns in order;
-        - ``"distinct_values"``: dict of column to int, the number of distinct non-missing values;
-        - ``"method"``: ``"HMAC-SHA256, 64-bit, keyed"``;
-        - ``"key_source"``: None; the caller that loaded the key may fill in where it came from
-          (``"file"`` or ``"environment"``), never the key itself.
+    Pseudonymised
+        ``events``: a copy of ``events`` in which each chosen column holds ``prefix`` + 16 hex
+        characters (``object`` dtype, or the column's own ``string`` dtype) wherever it held a value.
+        Missing values stay missing as they were. Values are turned into text with ``str()`` first, so
+        integer ids work. Every other column is unchanged. :meth:`Pseudonymised.report` says what was
+        done, safe to write next to the outputs: it holds neither the key nor any original value.
 
     Raises
     ------
@@ -314,12 +408,12 @@ def pseudonymise_events(
     >>> from mapper import load_event_log
     >>> log = load_event_log("sample_logs/council_permits.csv")
     >>> key = b"0123456789abcdef0123456789abcdef"
-    >>> events, report = pseudonymise_events(log.events, key, {"case_id": "case-", "resource": "res-"})
-    >>> events["case_id"].str.startswith("case-").all()
+    >>> done = pseudonymise_events(log.events, key, {"case_id": "case-", "resource": "res-"})
+    >>> done.events["case_id"].str.startswith("case-").all()
     np.True_
-    >>> events["case_id"].nunique() == log.events["case_id"].nunique()
+    >>> done.events["case_id"].nunique() == log.events["case_id"].nunique()
     True
-    >>> report["method"]
+    >>> done.method
     'HMAC-SHA256, 64-bit, keyed'
     """
     _check_key(key)
@@ -343,13 +437,7 @@ def pseudonymise_events(
         pseudonymised, n_distinct = _pseudonymise_column(events[col], bytes(key), prefix, col)
         out[col] = pseudonymised
         distinct[col] = n_distinct
-    report = {
-        "columns": list(prefixes),
-        "distinct_values": distinct,
-        "method": _METHOD,
-        "key_source": None,
-    }
-    return out, report
+    return Pseudonymised(out, tuple(prefixes), tuple(distinct[c] for c in prefixes), _METHOD)
 
 
 #: Pseudonym prefixes of the canonical columns (other columns use ``"<column>-"``).
@@ -359,7 +447,7 @@ _OPTIONAL = ("case_id", "system_case_id", "resource", "role")
 
 def pseudonymise_event_table(
     events: pd.DataFrame, key: bytes, columns: Sequence[str], *, source: str = "<events>"
-) -> tuple[pd.DataFrame, dict, str]:
+) -> Pseudonymised:
     """Pseudonymise the chosen columns of a canonical event table (as :func:`mapper.load_event_log` does).
 
     Parameters
@@ -375,9 +463,8 @@ def pseudonymise_event_table(
 
     Returns
     -------
-    (pandas.DataFrame, dict, str)
-        The new table, the report of :func:`pseudonymise_events` (without ``key_source``), and a note
-        for the import report.
+    Pseudonymised
+        As :func:`pseudonymise_events`, with ``note``: a sentence for the import report.
 
     Raises
     ------
@@ -392,10 +479,8 @@ def pseudonymise_event_table(
             f"{list(events.columns)}."
         )
     wanted = {c: PREFIXES.get(c, f"{c}-") for c in wanted_cols if c in events}
-    out, report = pseudonymise_events(events, key, wanted)
-    report = {k: v for k, v in report.items() if k != "key_source"}
     note = (
         f"Pseudonymised with a keyed HMAC before analysis: {', '.join(wanted)}. Pseudonymised data is "
         "still personal data (UK GDPR)."
     )
-    return out, report, note
+    return replace(pseudonymise_events(events, key, wanted), note=note)

@@ -49,6 +49,22 @@ _XES_TYPES = {"string", "date", "int", "float", "boolean", "id", "list", "contai
 
 
 @dataclass(frozen=True)
+class EngineHandle:
+    """Where the rows of a :class:`RawTable` are in the engine.
+
+    Attributes
+    ----------
+    con : mapper.engine connection
+        The DuckDB connection (Ibis backend) holding the table.
+    name : str
+        The table's name in it.
+    """
+
+    con: object
+    name: str
+
+
+@dataclass(frozen=True)
 class RawTable:
     """What a reader returns: the rows as read, and how they were read.
 
@@ -97,14 +113,15 @@ class RawTable:
         """The pandas dtype of each column when a pandas reader read it (empty when streamed)."""
         return {} if self.frame is None else dict(self.frame.dtypes.items())
 
-    def engine_table(self) -> tuple:
-        """``(connection, table name)``: the rows in the engine, with their 0-based position :data:`RAW_ROW`.
+    def engine_table(self) -> EngineHandle:
+        """Where the rows are in the engine (connection, table name), with their 0-based position
+        :data:`RAW_ROW`.
 
         A pandas frame is stored (through Arrow) in a new connection (:func:`mapper.engine.connect`) on
         the first call; object columns of mixed types (XES lists) become text there.
         """
         if self.table is not None:
-            return self.table
+            return EngineHandle(*self.table)
         if "table" not in self._memo:
             import numpy as np
 
@@ -120,7 +137,7 @@ class RawTable:
             run_ddl(con, f'create temp table "{name}" as select * from "{view}"')
             con.con.unregister(view)
             self._memo["table"] = (con, name)
-        return self._memo["table"]
+        return EngineHandle(*self._memo["table"])
 
 
 class _CappedReader(io.RawIOBase):

@@ -549,36 +549,43 @@ def busy_at(waits: ir.Table, clock: ir.Table, time_col: str, w_col: str, prefix:
     return j.drop("cp", "cx", "cbusy", "cwx", "ccb", "ccbw")
 
 
-def prioritisation_keys(
-    waits: ir.Table, clock: ir.Table, pidx: ir.Table, t0: int, span: int
-) -> tuple[ir.Table, ir.Table]:
-    """The two sides of :func:`prioritisation`, with keys that encode the performer.
+def prioritisation_wait_keys(waits: ir.Table, pidx: ir.Table, t0: int, span: int) -> ir.Table:
+    """The waiting side of :func:`prioritisation`, with keys that encode the performer.
 
     ``key = performer_index * span + (time - t0)``: two keys of different performers can never satisfy
     both inequalities of the join, so the join needs no equality on the performer.
 
     Returns
     -------
-    (ibis Table, ibis Table)
+    ibis Table
         Waiting instances: ``iid``, ``ke`` (enablement), ``ks`` (start), ``b_us`` (start of the rest of
-        the interval, after batching); busy segments: ``km`` (earliest enabling time of what covers
-        it), ``kx`` (its end), ``x``, ``x_next`` (its start and end).
+        the interval, after batching).
     """
     w = waits.join(pidx, waits.performer == pidx.pi_performer)
-    w = w.select(
+    return w.select(
         "iid",
         "b_us",
         ke=w.pi_idx * span + (w.enabled_us - t0),
         ks=w.pi_idx * span + (w.s_us - t0),
     )
+
+
+def prioritisation_busy_keys(clock: ir.Table, pidx: ir.Table, t0: int, span: int) -> ir.Table:
+    """The busy side of :func:`prioritisation`, keyed as :func:`prioritisation_wait_keys`.
+
+    Returns
+    -------
+    ibis Table
+        Busy segments: ``km`` (earliest enabling time of what covers it), ``kx`` (its end), ``x``,
+        ``x_next`` (its start and end).
+    """
     s = clock.filter(clock.busy).join(pidx, clock.performer == pidx.pi_performer)
-    s = s.select(
+    return s.select(
         "x",
         "x_next",
         km=s.pi_idx * span + (s.m_us - t0),
         kx=s.pi_idx * span + (s.x_next - t0),
     )
-    return w, s
 
 
 def prioritisation(wk: ir.Table, sk: ir.Table) -> ir.Table:
@@ -588,8 +595,8 @@ def prioritisation(wk: ir.Table, sk: ir.Table) -> ir.Table:
     the instance's enablement ``e`` and it ends by its start ``s``; since no instance starts before it
     is enabled, such a segment starts after ``e``, and only its part after ``b`` (the end of the
     batching prefix) counts. The join has two inequalities on the keys of
-    :func:`prioritisation_keys`, so DuckDB runs it as one inequality join (IEJoin) whose output is the
-    overtaking pairs only.
+    :func:`prioritisation_wait_keys` and :func:`prioritisation_busy_keys`, so DuckDB runs it as one
+    inequality join (IEJoin) whose output is the overtaking pairs only.
 
     Returns
     -------

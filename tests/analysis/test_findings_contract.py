@@ -8,7 +8,7 @@ from analysis.findings import FINDINGS_SCHEMA_VERSION
 
 
 def test_contract_keys_and_types(sample_findings, tmp_path):
-    doc = json.loads(sample_findings.to_json(tmp_path / "findings.json").read_text())
+    doc = json.loads(sample_findings.save(tmp_path / "findings.json").read_text("utf-8"))
     assert isinstance(doc["flowready_version"], str)
     assert doc["schema_version"] == FINDINGS_SCHEMA_VERSION
     assert {

@@ -20,6 +20,7 @@ from analysis import (
 from analysis.performers import (
     PERFORMER_TYPES,
     TABLE_COLUMNS,
+    NameMatch,
     name_vocabulary,
     request_activities,
 )
@@ -38,19 +39,19 @@ def _at(day: int, hh: int, mm: int = 0, ss: int = 7) -> str:
 
 
 def test_name_vocabularies():
-    assert name_vocabulary("rpa_fee_bot") == ("bot", "bot")  # "bot" comes before "rpa" in BOT_WORDS
-    assert name_vocabulary("RpaRunner") == ("bot", "rpa")  # camelCase split
-    assert name_vocabulary("Portal") == ("system", "portal")
-    assert name_vocabulary("SYSTEM") == ("system", "system")
-    assert name_vocabulary("batch-job-7") == ("system", "batch")
-    assert name_vocabulary("Applicant") == ("external", "applicant")
-    assert name_vocabulary("Klant") == ("external", "klant")
-    assert name_vocabulary("fornitore_12") == ("external", "fornitore")
+    assert name_vocabulary("rpa_fee_bot") == NameMatch("bot", "bot")  # "bot" comes before "rpa" in BOT_WORDS
+    assert name_vocabulary("RpaRunner") == NameMatch("bot", "rpa")  # camelCase split
+    assert name_vocabulary("Portal") == NameMatch("system", "portal")
+    assert name_vocabulary("SYSTEM") == NameMatch("system", "system")
+    assert name_vocabulary("batch-job-7") == NameMatch("system", "batch")
+    assert name_vocabulary("Applicant") == NameMatch("external", "applicant")
+    assert name_vocabulary("Klant") == NameMatch("external", "klant")
+    assert name_vocabulary("fornitore_12") == NameMatch("external", "fornitore")
     # A team that serves customers is not the customer; "robotics" is not "robot"; nor "systematic".
-    assert name_vocabulary("Customer Service") == ("", "")
-    assert name_vocabulary("robotics_lab") == ("", "")
-    assert name_vocabulary("systematic reviewer") == ("", "")
-    assert name_vocabulary("clerk_01") == ("", "")
+    assert name_vocabulary("Customer Service") == NameMatch("", "")
+    assert name_vocabulary("robotics_lab") == NameMatch("", "")
+    assert name_vocabulary("systematic reviewer") == NameMatch("", "")
+    assert name_vocabulary("clerk_01") == NameMatch("", "")
 
 
 def test_request_activities():

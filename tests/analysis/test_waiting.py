@@ -238,6 +238,14 @@ def test_plot_escapes_names():
     labels = [y for trace in fig.data for y in trace.y]
     assert "&lt;b&gt;Check&lt;/b&gt;" in labels and "<b>Check</b>" not in labels
     assert {t.name.split(" ")[0] for t in fig.data} == {"contention", "unavailability"}
+    # the colours come from the one table (analysis.labels, Okabe & Ito)
+    from analysis.labels import WAIT_CAUSE_COLOURS
+
+    assert set(WAIT_CAUSE_COLOURS) == set(CAUSES)
+    assert {t.marker.color for t in fig.data} == {
+        WAIT_CAUSE_COLOURS["contention"],
+        WAIT_CAUSE_COLOURS["unavailability"],
+    }
 
 
 def test_drill_down_for_one_activity(log, calendars):

@@ -19,7 +19,8 @@ def test_detects_xes_names_with_certainty():
         "lifecycle:transition",
         "amount",
     ]
-    mapping, notes = detect_mapping(columns)
+    detected = detect_mapping(columns)
+    mapping, notes = detected.mapping, list(detected.notes)
     assert mapping == ColumnMapping(
         case_id="case:concept:name",
         activity="concept:name",
@@ -34,7 +35,8 @@ def test_detects_xes_names_with_certainty():
 
 def test_detects_plain_names():
     columns = ["case_id", "activity", "start_time", "end_time", "resource", "role", "cost"]
-    mapping, notes = detect_mapping(columns)
+    detected = detect_mapping(columns)
+    mapping, notes = detected.mapping, list(detected.notes)
     assert mapping.as_dict() == {
         "case_id": "case_id",
         "activity": "activity",
@@ -53,7 +55,8 @@ def test_detects_plain_names():
 
 
 def test_detection_ignores_case_and_separators():
-    mapping, notes = detect_mapping(["Case ID", "Activity", "TimeStamp"])
+    detected = detect_mapping(["Case ID", "Activity", "TimeStamp"])
+    mapping, notes = detected.mapping, list(detected.notes)
     assert (mapping.case_id, mapping.activity, mapping.timestamp) == ("Case ID", "Activity", "TimeStamp")
     # the names match only after normalisation, so every choice is reported
     assert len(notes) == 3
@@ -61,7 +64,8 @@ def test_detection_ignores_case_and_separators():
 
 
 def test_renames_maps_source_to_canonical():
-    mapping, _ = detect_mapping(["case:concept:name", "concept:name", "time:timestamp", "x"])
+    detected = detect_mapping(["case:concept:name", "concept:name", "time:timestamp", "x"])
+    mapping = detected.mapping
     assert mapping.renames() == {
         "case:concept:name": "case_id",
         "concept:name": "activity",
@@ -71,9 +75,10 @@ def test_renames_maps_source_to_canonical():
 
 def test_explicit_mapping_wins_over_detection():
     columns = ["case:concept:name", "concept:name", "time:timestamp", "step_label", "finished"]
-    mapping, notes = detect_mapping(
+    detected = detect_mapping(
         columns, explicit={"activity": "step_label", "timestamp": "finished", "resource": None}
     )
+    mapping, notes = detected.mapping, list(detected.notes)
     assert mapping.activity == "step_label"
     assert mapping.timestamp == "finished"
     assert mapping.case_id == "case:concept:name"
@@ -83,7 +88,8 @@ def test_explicit_mapping_wins_over_detection():
 
 def test_explicit_column_is_not_reused_by_detection():
     # 'activity' is explicitly the case column, so detection must not also take it as the activity
-    mapping, notes = detect_mapping(["activity", "task", "timestamp"], explicit={"case_id": "activity"})
+    detected = detect_mapping(["activity", "task", "timestamp"], explicit={"case_id": "activity"})
+    mapping, notes = detected.mapping, list(detected.notes)
     assert (mapping.case_id, mapping.activity, mapping.timestamp) == ("activity", "task", "timestamp")
     assert notes == ["Detected activity = column 'task' (by its name); choose another with `activity`."]
 
@@ -167,7 +173,8 @@ def test_load_with_missing_explicit_column_raises_before_reading_times(write_csv
 
 def test_xes_detection_is_certain_even_with_extra_lookalike_columns():
     # 'activity' is a candidate too, but the XES name ranks first
-    mapping, notes = detect_mapping(["case:concept:name", "activity", "concept:name", "time:timestamp"])
+    detected = detect_mapping(["case:concept:name", "activity", "concept:name", "time:timestamp"])
+    mapping, notes = detected.mapping, list(detected.notes)
     assert mapping.activity == "concept:name"
     assert notes == []
 
@@ -190,7 +197,8 @@ def test_empty_string_switches_an_optional_column_off():
     from mapper.columns import detect_mapping
     from mapper.errors import ColumnMappingError
 
-    mapping, _ = detect_mapping(["case_id", "activity", "timestamp", "resource"], explicit={"resource": ""})
+    detected = detect_mapping(["case_id", "activity", "timestamp", "resource"], explicit={"resource": ""})
+    mapping = detected.mapping
     assert mapping.resource is None
     with pytest.raises(ColumnMappingError, match="required"):
         detect_mapping(["case_id", "activity", "timestamp"], explicit={"activity": ""})

@@ -89,29 +89,30 @@ def test_pseudonym_refuses_short_or_text_key():
 
 
 def test_events_known_answer_with_prefixes(events):
-    out, _ = pseudonymise_events(events, KEY, {"case_id": "case-", "resource": "res-"})
+    out = pseudonymise_events(events, KEY, {"case_id": "case-", "resource": "res-"}).events
     assert out["case_id"].tolist() == ["case-" + _expected(c) for c in ["C1", "C1", "C2", "C2", "C3"]]
     assert out.loc[0, "resource"] == "res-" + _expected("Anna Smith")
     assert out.loc[1, "resource"] == "res-" + _expected("Bob Jones")
 
 
 def test_events_deterministic_across_calls_and_differ_across_keys(events):
-    first, _ = pseudonymise_events(events, KEY, ["case_id", "resource"])
-    second, _ = pseudonymise_events(events.copy(), KEY, ["case_id", "resource"])
+    first = pseudonymise_events(events, KEY, ["case_id", "resource"]).events
+    second = pseudonymise_events(events.copy(), KEY, ["case_id", "resource"]).events
     assert_frame_equal(first, second)
-    other, _ = pseudonymise_events(events, OTHER_KEY, ["case_id", "resource"])
+    other = pseudonymise_events(events, OTHER_KEY, ["case_id", "resource"]).events
     assert set(first["case_id"]).isdisjoint(set(other["case_id"]))
 
 
 def test_sequence_gives_sanitised_column_prefix(events):
     renamed = events.rename(columns={"resource": "org:resource"})
-    out, _ = pseudonymise_events(renamed, KEY, ["case_id", "org:resource"])
+    out = pseudonymise_events(renamed, KEY, ["case_id", "org:resource"]).events
     assert out["case_id"].str.fullmatch("case_id-" + HEX16).all()
     assert out["org:resource"].dropna().str.fullmatch("org_resource-" + HEX16).all()
 
 
 def test_a_lone_column_name_is_one_column(events):
-    out, report = pseudonymise_events(events, KEY, "resource")
+    done = pseudonymise_events(events, KEY, "resource")
+    out, report = done.events, done.report()
     assert report["columns"] == ["resource"]
     assert out["resource"].dropna().str.startswith("resource-").all()
     assert out["case_id"].equals(events["case_id"])
@@ -119,7 +120,8 @@ def test_a_lone_column_name_is_one_column(events):
 
 def test_missing_values_stay_missing(events):
     frame = events.assign(team=pd.Series(["A", pd.NA, "B", pd.NA, "A"], dtype="string"))
-    out, report = pseudonymise_events(frame, KEY, ["resource", "team"])
+    done = pseudonymise_events(frame, KEY, ["resource", "team"])
+    out, report = done.events, done.report()
     assert out["resource"].isna().tolist() == [False, False, False, True, False]
     assert out["team"].isna().tolist() == [False, True, False, True, False]
     assert out["team"].dtype == frame["team"].dtype  # a string column stays a string column
@@ -128,7 +130,7 @@ def test_missing_values_stay_missing(events):
 
 def test_input_frame_is_unchanged(events):
     before = events.copy(deep=True)
-    out, _ = pseudonymise_events(events, KEY, {"case_id": "case-", "resource": "res-"})
+    out = pseudonymise_events(events, KEY, {"case_id": "case-", "resource": "res-"}).events
     assert_frame_equal(events, before)
     assert out is not events
     out.loc[0, "activity"] = "changed"  # the result is a copy, not a view of the input
@@ -136,12 +138,13 @@ def test_input_frame_is_unchanged(events):
 
 
 def test_other_columns_are_left_as_they_are(events):
-    out, _ = pseudonymise_events(events, KEY, ["case_id"])
+    out = pseudonymise_events(events, KEY, ["case_id"]).events
     assert_frame_equal(out.drop(columns="case_id"), events.drop(columns="case_id"))
 
 
 def test_grouping_is_preserved(events):
-    out, report = pseudonymise_events(events, KEY, ["case_id", "resource"])
+    done = pseudonymise_events(events, KEY, ["case_id", "resource"])
+    out, report = done.events, done.report()
     for col in ["case_id", "resource"]:
         assert out[col].nunique() == events[col].nunique() == report["distinct_values"][col]
         # the same partition of rows: equal originals <-> equal pseudonyms
@@ -154,7 +157,8 @@ def test_grouping_is_preserved(events):
 
 def test_integer_ids_are_converted_to_text(events):
     frame = events.assign(case_id=[101, 101, 102, 102, 103])
-    out, report = pseudonymise_events(frame, KEY, {"case_id": "case-"})
+    done = pseudonymise_events(frame, KEY, {"case_id": "case-"})
+    out, report = done.events, done.report()
     assert out["case_id"].tolist() == ["case-" + _expected(str(c)) for c in [101, 101, 102, 102, 103]]
     assert report["distinct_values"] == {"case_id": 3}
 
@@ -166,7 +170,7 @@ def test_equal_text_from_distinct_values_is_refused(events):
 
 
 def test_report_holds_neither_key_nor_original_values(events):
-    _, report = pseudonymise_events(events, KEY, {"case_id": "case-", "resource": "res-"})
+    report = pseudonymise_events(events, KEY, {"case_id": "case-", "resource": "res-"}).report()
     assert report == {
         "columns": ["case_id", "resource"],
         "distinct_values": {"case_id": 3, "resource": 2},

@@ -27,7 +27,8 @@ def _utc(s):
 def test_estimates_follow_enablement_and_resource_availability():
     log = load_event_log(ROWS)
     before = log.events.copy()
-    ev, report = estimate_start_times(log.events)
+    estimate = estimate_start_times(log.events)
+    ev, report = estimate.events, estimate.report()
     pd.testing.assert_frame_equal(log.events, before)  # input unchanged
     by = ev.set_index(["case_id", "activity"])
     # B of case 1: enabled by A at 10:00, bob free (no earlier work) -> starts 10:00
@@ -41,6 +42,9 @@ def test_estimates_follow_enablement_and_resource_availability():
     assert (ev["start_timestamp"] <= ev["timestamp"]).all()
     assert report["estimated"] == 4 and report["recorded"] == 0
     assert "Chapela-Campa" in report["method"]
+    # the result renders, tabulates and plots itself (tests/analysis/test_result_objects.py checks the rest)
+    assert estimate.processing_hours().set_index("activity").loc["B", "estimated"] == 2
+    assert "4 estimated" in estimate._repr_html_()
 
 
 def test_recorded_starts_are_kept_and_only_missing_ones_estimated():
