@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = [
+    "CAUSE_LABELS",
     "DOCS_URL",
     "FACTORS",
     "Factor",
@@ -204,5 +205,19 @@ FACTORS: MappingProxyType = MappingProxyType(
                 "no waiting causes measured",
             ),
         )
+    }
+)
+
+
+#: How people read the waiting causes (:data:`analysis.waiting.CAUSES`).
+CAUSE_LABELS: MappingProxyType = MappingProxyType(
+    {
+        "batching": "Batching",
+        "contention": "Resource contention",
+        "prioritisation": "Prioritisation",
+        "unavailability": "Unavailability (off hours)",
+        "extraneous": "Extraneous (outside party, other system)",
+        "unknown": "Unknown (no performer recorded)",
+        "none": "No waiting",
     }
 )

@@ -327,7 +327,10 @@ def test_bottlenecks_rank_assess_application_first(sample_findings, truth):
     assert ranked["activity"].iloc[0] == "Assess application"
     assert ranked["rank"].iloc[0] == 1
     assert list(ranked["activity"]) == list(b.activities["activity"])
-    assert list(ranked["dominant_cause"]) == list(b.activities["dominant_cause"])
+    from analysis.labels import CAUSE_LABELS
+
+    # The causes in words (the table's codes are findings.json's).
+    assert list(ranked["dominant_cause"]) == [CAUSE_LABELS.get(c, c) for c in b.activities["dominant_cause"]]
     assert at.get("plotly_chart")
     assert _metrics(at)["Closed cases"] == f"{b.cycle['closed_cases']:,}"
     # The office-hours step is named as not a bottleneck.
