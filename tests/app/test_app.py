@@ -362,8 +362,13 @@ def test_handoff_network_matrix_and_example_cases(sample_findings):
     assert network.startswith("digraph handoff_network")
     for role in ROLES:
         assert f"<B>{role}</B>" in network, role
-    failing = _frame(at, "level", "source", "target", "failing")
-    assert set(failing["level"]) == {"role"} and failing["failing"].all()
+    # The failing pairs, their bounced cases first (not every handover of the pair).
+    failing = _frame(at, "source", "target", "failure", "ping_pong_cases")
+    expected = roles[roles["failing"]]
+    assert len(failing) == len(expected) > 0
+    assert set(zip(failing["source"], failing["target"], strict=True)) == set(
+        zip(expected["source"], expected["target"], strict=True)
+    )
 
     # Fewer pairs drawn; every failing pair stays.
     at.slider(key="handoff_top").set_value(5).run()
