@@ -468,6 +468,7 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
     frame = _readable(frame)
     config = column_config(frame) | kwargs.pop("column_config", {})
     kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", "—")  # a missing value, not the word "None"
     st.dataframe(frame, hide_index=True, column_config=config, **kwargs)
 
 

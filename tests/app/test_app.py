@@ -17,6 +17,7 @@ import datetime
 import gzip
 import io
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -254,7 +255,7 @@ def test_overview_shows_verdict_and_summary(sample_findings):
     failing = _frame(at, "pattern", "source", "target", "after_activity", "cases")
     expected = f.failing_handoffs()
     assert len(failing) == len(expected) > 0
-    assert list(failing["pattern"]) == list(expected["pattern"])
+    assert list(failing["pattern"]) == [p.replace("-", " ") for p in expected["pattern"]]  # in words
     assert list(failing["cases"]) == list(expected["cases"])  # cases that failed, not all handovers
 
 
@@ -419,7 +420,9 @@ def test_readiness_factor_points_add_up_to_the_scores(sample_findings):
 
     at.selectbox(key="readiness_activity").set_value("Consult Highways").run()
     one = _frame(_ok(at), "factor", "points", "factor_score")
-    assert list(one["factor"]) == list(r.weights)
+    from analysis.labels import FACTORS
+
+    assert list(one["factor"]) == [FACTORS[k].label for k in r.weights]  # in words
     score = r.scores.set_index("activity").at["Consult Highways", "score"]
     assert one["points"].sum() == pytest.approx(score, abs=0.1)
 
@@ -458,7 +461,10 @@ def test_blueprint_diagram_and_governance(sample_findings):
 
     plan = build_monitoring_plan(sample_findings)
     kpis = _frame(at, "kpi", "baseline", "target", "min_cases")
-    assert list(kpis["kpi"]) == list(plan.kpis["kpi"]) and (kpis["baseline"] != 0).all()
+    assert list(kpis["kpi"]) == list(plan.kpis["kpi"]) and (plan.kpis["baseline"] != 0).all()
+    # Baselines for people ("16.1 d", "49.5%"), never "497078.1558 hours".
+    assert all(re.fullmatch(r"[\d,]+(\.\d)?(%| \D.*)", b) for b in kpis["baseline"]), list(kpis["baseline"])
+    assert "Median cycle time of the closed cases" in set(kpis["what"])
     assert list(_frame(at, "step")["step"]) == list(bp.governance["approval_checkpoints"])
     # the decisions' conditions: every guarded flow, its condition or "otherwise"
     guarded = bp.flows[bp.flows["condition"].notna() | bp.flows["is_default"]]
@@ -990,8 +996,8 @@ def test_handoffs_page_shows_the_failures_and_the_performer_types(sample_finding
     f = sample_findings
     at = _ok(_page(f, "app_pages/handoffs.py"))
     shown = _frame(at, "rank", "pattern", "source", "target", "after_activity", "hours_lost")
-    assert list(shown["pattern"]) == list(f.handoff_failures.failures["pattern"])
-    assert shown["pattern"].iloc[0] == "dropped-baton"
+    assert list(shown["pattern"]) == [p.replace("-", " ") for p in f.handoff_failures.failures["pattern"]]
+    assert shown["pattern"].iloc[0] == "dropped baton"  # in words
     outside = _frame(at, "requester", "party", "request_activity")
     assert set(outside["party"]) == {truth["handoffs"]["request_response"]["external"]}
     types = _frame(at, "performer", "type", "reason")
