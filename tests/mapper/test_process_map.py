@@ -443,7 +443,9 @@ def test_open_cases_end_on_grey_dotted_edges_labelled_still_open():
 
     g = plot_process_map(dfg, overlay="frequency", end_activities=["D"])
     assert "1 still open" in end_edge("B") and "style=dotted" in end_edge("B")
-    assert "still open" not in end_edge("D") and "style=solid" in end_edge("D") and "label=<3>" in end_edge("D")
+    assert (
+        "still open" not in end_edge("D") and "style=solid" in end_edge("D") and "label=<3>" in end_edge("D")
+    )
     assert "cases still open" in g.source  # the title explains the grey edges
     # Without the end activities the map cannot tell: every ending dashed, none called open.
     g = plot_process_map(dfg, overlay="frequency")
