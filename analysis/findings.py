@@ -26,6 +26,7 @@ from analysis.handoffs import (
     find_rework,
 )
 from analysis.impact import Impact, simulate_impact
+from analysis.labels import PATTERN_LABELS
 from analysis.performance import (
     PerformanceSpectrum,
     SlaBreaches,
@@ -186,7 +187,7 @@ def find_verdict(
             reasons.append(
                 f"{len(found)} handoff{'s' if len(found) != 1 else ''} fail. The costliest: "
                 f"{worst['source']} → {worst['target']} after {worst['after_activity']} "
-                f"({str(worst['pattern']).replace('-', ' ')}, {int(worst['cases']):,} cases)"
+                f"({PATTERN_LABELS.get(worst['pattern'], worst['pattern'])}, {int(worst['cases']):,} cases)"
                 + (f"; and {len(found) - 1} more." if len(found) > 1 else ".")
             )
     else:

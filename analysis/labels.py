@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = [
+    "PATTERN_LABELS",
     "CAUSE_LABELS",
     "DOCS_URL",
     "FACTORS",
@@ -219,5 +220,16 @@ CAUSE_LABELS: MappingProxyType = MappingProxyType(
         "extraneous": "Extraneous (outside party, other system)",
         "unknown": "Unknown (no performer recorded)",
         "none": "No waiting",
+    }
+)
+
+
+#: How people read the handoff failure patterns (``HandoffFailures.failures["pattern"]``).
+PATTERN_LABELS: MappingProxyType = MappingProxyType(
+    {
+        "ping-pong": "ping-pong",
+        "rework": "rework",
+        "dropped-baton": "dropped baton",
+        "escalation-bounce": "escalation bounce",
     }
 )

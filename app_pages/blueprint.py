@@ -105,10 +105,18 @@ st.subheader("Decisions and their conditions")
 g_nodes = bp.nodes.set_index("id")
 guarded = bp.flows[bp.flows["condition"].notna() | bp.flows["is_default"]]
 if len(guarded):
+    #: What an unnamed node of the model is, in words (its BPMN type otherwise).
+    NODE_WORDS = {
+        "exclusiveGateway": "(a decision)",
+        "parallelGateway": "(parallel branches)",
+        "inclusiveGateway": "(one or more branches)",
+        "startEvent": "(start)",
+        "endEvent": "(end)",
+    }
 
     def _name(node_id: str) -> str:
         n = g_nodes.loc[node_id]
-        return str(n["name"] or n["type"])
+        return str(n["name"] or NODE_WORDS.get(n["type"], n["type"]))
 
     before = {f.target: f.source for f in bp.flows.itertuples()}
     st.dataframe(
@@ -216,7 +224,7 @@ if len(plan.kpis):
             return humanize_hours(float(value))
         if unit == "share":
             return f"{float(value):.1%}"
-        return f"{float(value):,.1f} {unit}"
+        return f"{float(value):,.1f}" + (" / month" if unit == "cases per month" else f" {unit}")
 
     measures = {**PROCESS_MEASURES, **STEP_MEASURES}
     shown = pd.DataFrame(
@@ -243,7 +251,8 @@ if len(plan.kpis):
         shown,
         column_order=[c for c in shown.columns if c != "kpi"],
         column_config={
-            "what": st.column_config.TextColumn("KPI", width="large", pinned=True),
+            "what": st.column_config.TextColumn("KPI", width=330, pinned=True),
+            "target": st.column_config.TextColumn("target"),
             "interval": st.column_config.TextColumn("95 % interval"),
             "min_cases": st.column_config.NumberColumn("cases needed", format="%,d"),
             "cadence": st.column_config.TextColumn("when to re-measure", width="large"),

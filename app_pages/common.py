@@ -27,6 +27,7 @@ import streamlit as st
 from analysis import Findings, analyze
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
+from analysis.labels import PATTERN_LABELS
 from analysis.labels import RECOMMENDATION_LABELS as LABELS_TABLE
 from mapper import (
     DataQuality,
@@ -248,13 +249,14 @@ def _server_svg(key: str, name: str, _graph) -> str:
     return render_svg(_graph)
 
 
-def diagram(graph, *, nodes: int, name: str) -> None:
+def diagram(graph, *, nodes: int, name: str, width: str = "stretch") -> None:
     """Show a graphviz diagram: in the browser when small, as a server-drawn SVG image when large.
 
     ``name`` and :func:`view_key` identify ``graph`` in the cache, so it is drawn once per view.
+    ``width="content"`` draws a small diagram at its own size (``"stretch"`` fits the page's width).
     """
     if nodes <= MAX_BROWSER_NODES:
-        st.graphviz_chart(graph, width="stretch")
+        st.graphviz_chart(graph, width=width)
         return
     try:
         svg = _server_svg(view_key(), name, graph)
@@ -441,9 +443,13 @@ def column_config(frame: pd.DataFrame) -> dict:
                 big = values.abs().max() >= 1000 if values.notna().any() else False
                 fmt = "%,.0f" if big else ("%,.1f" if any(u in name for u in _UNITS) else "%,.2f")
             config[c] = st.column_config.NumberColumn(label, format=fmt, pinned=pinned)
-        else:
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            config[c] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
             width = "large" if name in LONG_TEXT else None
             config[c] = st.column_config.TextColumn(label, width=width, pinned=pinned)
+        else:  # durations, categories...: Streamlit's own rendering, under a readable header
+            config[c] = st.column_config.Column(label)
     return config
 
 
@@ -455,7 +461,7 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
         if c == "recommendation" and v.dtype == object:
             out[c] = v.map(lambda x: LABELS_TABLE.get(x, x))
         elif c == "pattern" and v.dtype == object:
-            out[c] = v.map(lambda x: str(x).replace("-", " "))
+            out[c] = v.map(lambda x: PATTERN_LABELS.get(x, x))
         elif v.dtype == object and len(v) and v.map(lambda x: isinstance(x, (list, tuple))).any():
             sep = " → " if c in ("trace", "path") else ", "
             out[c] = v.map(lambda x, sep=sep: sep.join(map(str, x)) if isinstance(x, (list, tuple)) else x)

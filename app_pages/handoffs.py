@@ -209,7 +209,8 @@ else:
         )
         performers = len(set(at_level["source"]) | set(at_level["target"]))  # at most this many nodes
         network = plot_handoff_network(h, level=level, top=top)
-        diagram(network, nodes=performers, name=f"handoffs-{level}-{top}")
+        # At its own size: stretched to the page, a small network drew its labels a centimetre high.
+        diagram(network, nodes=performers, name=f"handoffs-{level}-{top}", width="content")
     with matrix:
         value = st.selectbox(
             "Cell value", list(MATRIX_VALUES), format_func=MATRIX_VALUES.get, key="matrix_value"

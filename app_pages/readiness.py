@@ -167,7 +167,7 @@ st.caption(
 points = factors.pivot(index="activity", columns="factor", values="points").loc[s["activity"]]
 points = points[list(r.weights)]
 st.dataframe(
-    points.assign(score=s.set_index("activity")["score"]),
+    points.assign(score=s.set_index("activity")["score"]).rename_axis("step"),
     column_config={
         c: st.column_config.ProgressColumn(
             FACTOR_WORDS[c].label if c in FACTOR_WORDS else c, min_value=0, max_value=100 * w, format="%.1f"
@@ -194,14 +194,15 @@ table(
         ],
         factor=one["factor"].map(lambda k: words[k].label if k in words else k),
     ),
+    column_order=["factor", "value", "measures", "scored_as", "factor_score", "effective_weight", "points"],
     column_config={
         "value": st.column_config.NumberColumn("value", format="%.3g"),
         "factor_score": st.column_config.NumberColumn("factor score (0-1)", format="%.2f"),
         "weight": st.column_config.NumberColumn("weight", format="%.2f"),
         "effective_weight": st.column_config.NumberColumn("weight used", format="%.2f"),
         "points": st.column_config.NumberColumn("points", format="%.1f"),
-        "measures": st.column_config.TextColumn("the value is", width="large"),
-        "scored_as": st.column_config.TextColumn("how the value scores", width="large"),
+        "measures": st.column_config.TextColumn("the value is", width=300),
+        "scored_as": st.column_config.TextColumn("how the value scores", width=300),
     },
 )
 st.markdown(f"**Why**: {md_escape(s.set_index('activity').at[activity, 'rationale'])}")

@@ -33,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) does not add the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
+from analysis.labels import PATTERN_LABELS  # noqa: E402
 from analysis.waiting import CAUSES  # noqa: E402
 from mapper import FlowreadyError, filter_log, load_event_log  # noqa: E402
 
@@ -255,7 +256,7 @@ def test_overview_shows_verdict_and_summary(sample_findings):
     failing = _frame(at, "pattern", "source", "target", "after_activity", "cases")
     expected = f.failing_handoffs()
     assert len(failing) == len(expected) > 0
-    assert list(failing["pattern"]) == [p.replace("-", " ") for p in expected["pattern"]]  # in words
+    assert list(failing["pattern"]) == [PATTERN_LABELS[p] for p in expected["pattern"]]  # in words
     assert list(failing["cases"]) == list(expected["cases"])  # cases that failed, not all handovers
 
 
@@ -996,7 +997,7 @@ def test_handoffs_page_shows_the_failures_and_the_performer_types(sample_finding
     f = sample_findings
     at = _ok(_page(f, "app_pages/handoffs.py"))
     shown = _frame(at, "rank", "pattern", "source", "target", "after_activity", "hours_lost")
-    assert list(shown["pattern"]) == [p.replace("-", " ") for p in f.handoff_failures.failures["pattern"]]
+    assert list(shown["pattern"]) == [PATTERN_LABELS[p] for p in f.handoff_failures.failures["pattern"]]
     assert shown["pattern"].iloc[0] == "dropped baton"  # in words
     outside = _frame(at, "requester", "party", "request_activity")
     assert set(outside["party"]) == {truth["handoffs"]["request_response"]["external"]}
