@@ -171,7 +171,8 @@ def find_verdict(
     fix = readiness.scores[readiness.scores["recommendation"] == "fix_first"]
     if len(fix):
         reasons.append(
-            f"{len(fix)} of {len(readiness.scores)} steps need fixing before automation: "
+            f"{len(fix)} of {len(readiness.scores)} steps {'needs' if len(fix) == 1 else 'need'} fixing "
+            "before automation: "
             f"{_name_list(fix['activity'].tolist())}."
         )
     rework_rate = kpis["rework_rate"]["baseline"] or 0.0

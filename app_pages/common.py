@@ -527,10 +527,8 @@ def show_import_report(quality: DataQuality) -> None:
                 "examples": "",
             }
         )
-    st.dataframe(
+    table(
         pd.DataFrame(outcomes),
-        hide_index=True,
-        width="stretch",
         column_config={"examples": st.column_config.TextColumn("example rows", width="medium")},
     )
     read = {k: v for k, v in report["read"].items() if v not in (None, "")}

@@ -54,7 +54,9 @@ st.caption(
     "paths shown. Edge width follows frequency; red edges are the slowest tenth by the time statistic. "
     "Grey dotted edges into the end are cases still open: they stopped at a step that does not close a case "
     + (
-        "(" + ", ".join(md_escape(a) for a in f.bottlenecks.end_activities) + " do)."
+        "(only "
+        + ", ".join(md_escape(a) for a in f.bottlenecks.end_activities)
+        + (" does)." if len(f.bottlenecks.end_activities) == 1 else " do).")
         if f.bottlenecks.end_activities
         else "(no step closes most of its cases: every case counts as open)."
     )
