@@ -11,6 +11,7 @@ from analysis.labels import RECOMMENDATIONS
 from analysis.monitoring import build_monitoring_plan
 from app_pages.common import (
     RECOMMENDATION_LABELS,
+    column_label,
     diagram,
     extra_tables,
     md_escape,
@@ -187,9 +188,14 @@ with left:
     st.markdown("**Retry policy of automated steps**")
     st.dataframe(
         pd.DataFrame(
-            {"setting": list(g["retry_policy"]), "value": [str(v) for v in g["retry_policy"].values()]}
+            {
+                "setting": [column_label(k) for k in g["retry_policy"]],
+                "value": [str(v) for v in g["retry_policy"].values()],
+            }
         ),
         hide_index=True,
+        width="stretch",
+        column_config={"value": st.column_config.TextColumn("value", width="large")},
     )
     st.markdown("**Approval checkpoints** (a human decides the route of the case)")
     st.dataframe(pd.DataFrame({"step": g["approval_checkpoints"]}), hide_index=True)
