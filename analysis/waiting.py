@@ -70,6 +70,9 @@ REMEDIES = {
 #: :func:`plot_waiting_causes` reads in days from this many hours on the longest bar (a thousand hours
 #: are six weeks: days are then the unit a reader pictures).
 DAYS_AXIS_FROM_HOURS = 1000.0
+#: ... and in years (of 365.25 days) from a hundred thousand days on (a log of 150,000 cases waits
+#: tens of thousands of case-years in all: millions of days is no reading aid).
+YEARS_AXIS_FROM_HOURS = 2_400_000.0
 #: Calendar discovery: a performer (or a role pool, or the whole log) gets a calendar of its own only
 #: with at least this many activity instances as evidence ...
 MIN_CALENDAR_EVENTS = 30
@@ -761,7 +764,8 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
     -------
     plotly.graph_objects.Figure
         One horizontal bar per row, stacked by cause, in the cause colours. The axis reads in hours, or
-        in days (hours / 24) when the longest bar passes :data:`DAYS_AXIS_FROM_HOURS`, with whole numbers
+        in days (hours / 24) when the longest bar passes :data:`DAYS_AXIS_FROM_HOURS`, in years past
+        :data:`YEARS_AXIS_FROM_HOURS`, with whole numbers
         ("12,500", never "250k"); the hover gives the same unit and the cause's share of the step's wait.
     """
     import plotly.graph_objects as go
@@ -770,8 +774,14 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
     names = [html.escape(str(a)) for a in d[label]]
     cols = [f"{c}_hours" for c in CAUSES if f"{c}_hours" in d]
     totals = d[cols].fillna(0).sum(axis=1) if cols else pd.Series(0.0, index=d.index)
-    in_days = bool(len(totals)) and float(totals.max()) >= DAYS_AXIS_FROM_HOURS
-    unit, scale = ("days", 24.0) if in_days else ("hours", 1.0)
+    longest = float(totals.max()) if len(totals) else 0.0
+    unit, scale = (
+        ("years", 8766.0)
+        if longest >= YEARS_AXIS_FROM_HOURS
+        else ("days", 24.0)
+        if longest >= DAYS_AXIS_FROM_HOURS
+        else ("hours", 1.0)
+    )
     fig = go.Figure()
     for cause in CAUSES:
         col = f"{cause}_hours"

@@ -59,6 +59,9 @@ def test_waiting_causes_axis_reads_in_days_past_a_thousand_hours():
     assert list(fig.data[0].x) == [10.0, 100.0]  # drawn bottom-up: B then A, in days
     small = plot_waiting_causes(rows.assign(contention_hours=[24.0, 2.4]), title="t")
     assert small.layout.xaxis.title.text.startswith("Hours") and list(small.data[0].x) == [2.4, 24.0]
+    # 150,000 cases waiting months each: case-years, not millions of days.
+    huge = plot_waiting_causes(rows.assign(contention_hours=[8766.0 * 1000, 8766.0]), title="t")
+    assert huge.layout.xaxis.title.text.startswith("Years") and list(huge.data[0].x) == [1.0, 1000.0]
 
 
 def test_factor_breakdown_names_factors_in_words(sample_findings):
