@@ -1348,6 +1348,15 @@ def _equity_text(row, threshold: float) -> str:
 # --- Process level -----------------------------------------------------------------------------------
 
 
+#: How :meth:`OrchestrationGate.plot` names the metrics of ``OrchestrationGate.metrics``.
+GATE_METRIC_LABELS = {
+    "variant_entropy": "Variety of paths",
+    "rework_cases": "Cases with rework",
+    "ping_pong_cases": "Cases with ping-pong",
+    "fitness": "Fit to its own model",
+}
+
+
 @dataclass(frozen=True)
 class OrchestrationGate:
     """Whether to orchestrate before automating, and whether an orchestration layer is worth having.
@@ -1399,7 +1408,7 @@ class OrchestrationGate:
         fig = go.Figure(
             go.Bar(
                 x=ratio,
-                y=d["metric"],
+                y=[GATE_METRIC_LABELS.get(m, m) for m in d["metric"]],
                 orientation="h",
                 marker={"color": np.where(d["exceeded"], "#c62828", "#2e7d32")},
                 customdata=np.stack([d["value"].round(3), d["threshold"]], axis=-1) if len(d) else None,

@@ -11,7 +11,7 @@ import streamlit as st
 from analysis.labels import FACTORS as FACTOR_WORDS
 from analysis.labels import docs_link
 from analysis.profile import load_profile
-from analysis.readiness import plot_factor_breakdown
+from analysis.readiness import GATE_METRIC_LABELS, plot_factor_breakdown
 from app_pages.common import (
     ANALYSIS_OPTIONS,
     RECOMMENDATION_LABELS,
@@ -147,8 +147,18 @@ if len(r.equity):
 if f.gate is not None:
     st.subheader("Orchestrate first? And is an orchestration layer worth it?")
     st.plotly_chart(f.gate.plot(), key="readiness_gate")
-    table(f.gate.metrics, column_config={"evidence": st.column_config.TextColumn(width="large")})
-    table(f.gate.conditions, column_config={"evidence": st.column_config.TextColumn(width="large")})
+    table(
+        f.gate.metrics.assign(metric=f.gate.metrics["metric"].map(lambda m: GATE_METRIC_LABELS.get(m, m))),
+        column_config={"evidence": st.column_config.TextColumn(width="large")},
+    )
+    # Three sentences each: read in full, not cut off in table cells.
+    st.markdown(
+        "\n".join(
+            f"- **{md_escape(c.condition)}**: {md_escape(c.answer)}. {md_escape(c.evidence)}"
+            + (f" *{md_escape(c.question)}*" if isinstance(c.question, str) and c.question else "")
+            for c in f.gate.conditions.itertuples()
+        )
+    )
     if f.model_quality and f.model_quality.get("log_fitness") is not None:
         q = f.model_quality
         st.caption(
