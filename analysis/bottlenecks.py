@@ -111,7 +111,7 @@ class Bottlenecks:
 
         if "fixable_hours" in self.activities:
             return plot_waiting_causes(
-                self.activities.head(top), title="Where cases wait and why (hours lost, by cause)"
+                self.activities.head(top), title="Where cases wait and why (waiting lost, by cause)"
             )
         d = self.activities.head(top).iloc[::-1]
         fig = px.bar(
@@ -120,10 +120,14 @@ class Bottlenecks:
             y="activity",
             orientation="h",
             hover_data=["waiting_hours_median", "waiting_hours_p90", "share_of_waiting"],
-            labels={"hours_lost_total": "Total hours of waiting before the step", "activity": ""},
+            labels={
+                "hours_lost_total": "Hours of waiting before the step, added up over its cases",
+                "activity": "",
+            },
             title="Where cases wait (total hours lost)",
         )
         fig.update_layout(height=120 + 28 * len(d), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+        fig.update_xaxes(tickformat=",.0f")  # "250,000", not "250k"
         return escape_figure(fig)
 
     def _repr_html_(self) -> str:
@@ -366,3 +370,84 @@ def find_end_activities(log: EventLog, *, end_activities: list[str] | None = Non
             )
         return list(end_activities)
     return sorted(se.loc[se["ends"] >= END_ACTIVITY_SHARE * se["cases"], "activity"].tolist())
+
+
+#: :func:`explain_long_waits` speaks when the waits above a step's p90 hold at least this share of its
+#: hours lost: the total then comes from a few long waits, not from a queue every case meets. Half is
+#: the plain reading of "most of it"; the p90 makes the long waits at most one in ten by definition.
+LONG_WAITS_SHARE = 0.5
+
+
+def explain_long_waits(log: EventLog, bottlenecks: Bottlenecks, activity: str) -> str | None:
+    """One sentence when a step's hours lost come mostly from a few long waits, with their count.
+
+    A step can show a median and p90 wait of zero and still thousands of hours lost: a few cases waited
+    very long. The waits before ``activity`` longer than its p90 (any wait at all when the p90 is 0) are
+    counted and added up; when they hold at least :data:`LONG_WAITS_SHARE` of its hours lost, the
+    sentence says how many they are, their share of the hours and the longest.
+
+    Parameters
+    ----------
+    log : EventLog
+        The log ``bottlenecks`` was measured on.
+    bottlenecks : Bottlenecks
+        :func:`find_bottlenecks` of ``log``.
+    activity : str
+        A step of ``bottlenecks.activities``.
+
+    Returns
+    -------
+    str or None
+        The sentence, or None when the step has no waiting or its hours are not concentrated.
+
+    Raises
+    ------
+    AnalysisError
+        When ``activity`` is not a step of ``bottlenecks.activities``.
+
+    Examples
+    --------
+    >>> log = load_event_log(SAMPLE)
+    >>> explain_long_waits(log, find_bottlenecks(log), "Assess application") is None
+    True
+    """
+    from mapper.units import humanize_hours
+
+    acts = bottlenecks.activities.set_index("activity")
+    if activity not in acts.index:
+        raise AnalysisError(
+            f"activity {activity!r} is not a step of bottlenecks.activities; "
+            f"known: {sorted(acts.index)[:20]}."
+        )
+    row = acts.loc[activity]
+    hours = float(row["hours_lost_total"])
+    if not hours > 0:
+        return None
+    p90 = float(row["waiting_hours_p90"]) if pd.notna(row["waiting_hours_p90"]) else 0.0
+    o = log.tables().ordered
+    waits = o.filter((o.activity == activity) & o.wait_us.notnull())
+    above = waits.wait_us > int(p90 * US_PER_HOUR)
+    c = execute(
+        waits.aggregate(
+            waits=waits.count(),
+            long_waits=above.cast("int64").sum(),
+            long_us=ibis.ifelse(above, waits.wait_us, 0).sum(),
+            longest_us=waits.wait_us.max(),
+        )
+    ).iloc[0]
+    n, k = int(c["waits"]), int(c["long_waits"] or 0)
+    long_hours = float(c["long_us"] or 0) / US_PER_HOUR
+    if not k or long_hours < LONG_WAITS_SHARE * hours:
+        return None
+    longest = humanize_hours(float(c["longest_us"]) / US_PER_HOUR)
+    if p90 <= 0:
+        return (
+            f"Most cases reach {activity} without waiting (its median and p90 wait are zero). Its "
+            f"{hours:,.0f} hours lost come from a few long waits: {k:,} of its {n:,} waits "
+            f"({k / n:.0%}), the longest {longest}."
+        )
+    return (
+        f"{long_hours / hours:.0%} of the {hours:,.0f} hours lost before {activity} come from a few long "
+        f"waits: the {k:,} of its {n:,} waits longer than its p90 ({humanize_hours(p90)}), the longest "
+        f"{longest}."
+    )

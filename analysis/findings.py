@@ -26,7 +26,7 @@ from analysis.handoffs import (
     find_rework,
 )
 from analysis.impact import Impact, simulate_impact
-from analysis.labels import RECOMMENDATION_LABELS
+from analysis.labels import PATTERN_LABELS, RECOMMENDATION_LABELS
 from analysis.performance import (
     PerformanceSpectrum,
     SlaBreaches,
@@ -230,15 +230,16 @@ def find_verdict(
     (task elimination, contact reduction, case-based work before automation); van der Aalst (2016),
     *Process Mining*, ch. 9-10 (diagnosing before improving).
     """
+    # One short, plain sentence per reason (read on the report's first page and the app's Overview): the
+    # figure first, then at most three names and how many more; the detail lives on the findings' pages.
     reasons: list[str] = []
     cases = bottlenecks.cycle["cases"] or 1
     fix = readiness.scores[readiness.scores["recommendation"] == "fix_first"]
     if len(fix):
-        names = ", ".join(fix["activity"].head(5))
-        more = f" and {len(fix) - 5} more" if len(fix) > 5 else ""
         reasons.append(
-            f"{len(fix)} of {len(readiness.scores)} steps must be fixed before they are automated, on their "
-            f"own evidence (rework, cases lost, their part in a failing handoff): {names}{more}."
+            f"{len(fix)} of {len(readiness.scores)} steps {'needs' if len(fix) == 1 else 'need'} fixing "
+            "before automation: "
+            f"{_name_list(fix['activity'].tolist())}."
         )
     rework_rate = kpis["rework_rate"]["baseline"] or 0.0
     if rework_rate >= VERDICT_REWORK_CASES:
@@ -249,30 +250,22 @@ def find_verdict(
     if failures is not None:
         found = failures.failures
         if len(found):
-            shown = found.head(3)
-            items = "; ".join(
-                f"{p} {s} → {t} after {a} ({c:,} cases)"
-                for p, s, t, a, c in zip(
-                    shown["pattern"],
-                    shown["source"],
-                    shown["target"],
-                    shown["after_activity"],
-                    shown["cases"],
-                    strict=True,
-                )
+            worst = found.iloc[0]
+            reasons.append(
+                f"{len(found)} handoff{'s' if len(found) != 1 else ''} fail. The costliest: "
+                f"{worst['source']} → {worst['target']} after {worst['after_activity']} "
+                f"({PATTERN_LABELS.get(worst['pattern'], worst['pattern'])}, {int(worst['cases']):,} cases)"
+                + (f"; and {len(found) - 1} more." if len(found) > 1 else ".")
             )
-            more = f", and {len(found) - 3} more" if len(found) > 3 else ""
-            reasons.append(f"{len(found)} handoff failure(s), by hours lost: {items}{more}.")
     else:
         failing = handoffs[handoffs["failing"]] if len(handoffs) else handoffs
         if len(failing):
-            top = failing.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(3)
-            pairs = "; ".join(
-                f"{s} → {t} ({f})"
-                for s, t, f in zip(top["source"], top["target"], top["failure"], strict=True)
+            top = failing.sort_values(["count", "source", "target"], ascending=[False, True, True])
+            pairs = [f"{s} → {t}" for s, t in zip(top["source"], top["target"], strict=True)]
+            reasons.append(
+                f"{len(failing)} handoff pair{'s' if len(failing) != 1 else ''} bounce work back: "
+                f"{_name_list(pairs)}."
             )
-            more = f", and {len(failing) - 3} more" if len(failing) > 3 else ""
-            reasons.append(f"{len(failing)} handoff pair(s) fail: {pairs}{more}.")
     acts = bottlenecks.activities
     if len(acts) and "fixable_hours" in acts and acts["fixable_hours"].sum() > 0:
         fixable = acts["fixable_hours"] / acts["fixable_hours"].sum()
@@ -281,8 +274,12 @@ def find_verdict(
         if share >= VERDICT_DOMINANT_WAIT:
             cause = str(top.get("dominant_cause", ""))
             reasons.append(
-                f"One step, {top['activity']}, holds {share:.0%} of the waiting that can be fixed"
-                + (f" (mostly {cause}: {top['remedy']})." if cause and cause != "unknown" else ".")
+                f"One step, {top['activity']}, holds {share:.0%} of the waiting that can be fixed."
+                + (
+                    f" The main cause is {cause}; remedy: {top['remedy']}."
+                    if cause and cause != "unknown"
+                    else ""
+                )
             )
     elif len(acts) and acts["share_of_waiting"].iloc[0] >= VERDICT_DOMINANT_WAIT:
         reasons.append(
@@ -294,12 +291,22 @@ def find_verdict(
         if top10 < VERDICT_TOP10_VARIANTS:
             reasons.append(
                 f"The process is not standardised: the 10 most common paths cover only {top10:.0%} "
-                f"of cases ({len(variants):,} variants)."
+                f"of cases ({len(variants):,} paths in all)."
             )
     stuck = bottlenecks.cycle["stuck_cases"]
     if stuck / cases >= VERDICT_STUCK_CASES:
-        reasons.append(f"{stuck:,} cases ({stuck / cases:.0%}) are open and older than the p95 cycle time.")
+        reasons.append(
+            f"{stuck:,} open cases ({stuck / cases:.0%}) look stuck: older than 95% of closed cases."
+        )
     return Verdict(bool(reasons), reasons)
+
+
+def _name_list(names: list[str], shown: int = 3) -> str:
+    """``"A, B and C"``; more than ``shown`` names end in ``"and N more"``."""
+    names = [str(n) for n in names]
+    if len(names) > shown:
+        return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True)

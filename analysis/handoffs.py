@@ -370,7 +370,9 @@ def plot_handoff_network(
     performers = [p for p in _performer_order(pairs) if p in on_edges]
     ids = {p: f"p{i}" for i, p in enumerate(performers)}
 
-    g = styled_digraph("handoff_network", rankdir="LR")
+    # Top to bottom: a chain of teams drawn left to right was a strip many times wider than tall, which
+    # the app shrank to the page's width until its labels were 6 px high.
+    g = styled_digraph("handoff_network", rankdir="TB")
     n_failing = int(failing.sum())
     total = int(pairs["count"].sum())
     title = (

@@ -1,4 +1,5 @@
-"""How every face names and colours the readiness recommendations: the one table.
+"""How every face names and colours the readiness recommendations: the one table (and the words for the
+readiness factors, and where the documentation is).
 
 The report, the app, the charts and the blueprint diagram read their words and colours from here, so a
 step marked "AI-assist" reads and looks the same everywhere. The colours are Okabe & Ito's colour-blind-safe
@@ -9,17 +10,24 @@ the same hues, so that black text stays readable on them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = [
     "OKABE_ITO",
     "WAIT_CAUSE_COLOURS",
+    "PATTERN_LABELS",
+    "CAUSE_LABELS",
+    "DOCS_URL",
+    "FACTORS",
+    "Factor",
     "RECOMMENDATIONS",
     "RECOMMENDATION_COLOURS",
     "RECOMMENDATION_FILLS",
     "RECOMMENDATION_LABELS",
     "Recommendation",
+    "docs_link",
 ]
 
 
@@ -102,5 +110,144 @@ WAIT_CAUSE_COLOURS: MappingProxyType = MappingProxyType(
         "unavailability": "#757575",  # dark grey
         "extraneous": "#0072b2",  # blue
         "unknown": "#cccccc",  # light grey
+    }
+)
+
+# ------------------------------------------------------------------------------------ the documentation
+
+#: Where people read the documentation site (``mkdocs.yml``; page URLs are the file names with ``.html``,
+#: e.g. ``readiness.html#factors``). The project has no public site yet: set ``FLOWREADY_DOCS_URL`` to
+#: where yours is served (an internal server, the ``site/`` folder of ``make docs``); the app and the
+#: report link there.
+DOCS_URL: str = os.environ.get("FLOWREADY_DOCS_URL", "https://flowready.readthedocs.io/en/latest/")
+
+
+def docs_link(page: str) -> str:
+    """The address of a documentation page: ``docs_link("readiness.html#factors")``."""
+    return DOCS_URL.rstrip("/") + "/" + page.lstrip("/")
+
+
+# --------------------------------------------------------------------------------- the readiness factors
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One feasibility factor of the readiness score as people read it (``docs/readiness.md``).
+
+    Attributes
+    ----------
+    code : str
+        The factor's name in the data and the profile (``time_dispersion``...).
+    label : str
+        Its words in tables and charts.
+    value : str
+        What its measured value is.
+    score : str
+        How the value becomes the 0-1 score (1 favours automation).
+    unknown : str
+        When the value cannot be measured (the factor then adds no points and the others are reweighted).
+    """
+
+    code: str
+    label: str
+    value: str
+    score: str
+    unknown: str
+
+
+#: The nine feasibility factors (:data:`analysis.readiness.FACTORS`), in profile order.
+FACTORS: MappingProxyType = MappingProxyType(
+    {
+        f.code: f
+        for f in (
+            Factor(
+                "standardisation",
+                "Standard path",
+                "share of its flow through its 2 most common neighbours",
+                "the value",
+                "never",
+            ),
+            Factor(
+                "predictability",
+                "Predictable next step",
+                "entropy of where its cases go next (0 = always the same step)",
+                "1 − entropy × (1 − how well a rule in the data decides it)",
+                "never",
+            ),
+            Factor(
+                "time_dispersion",
+                "Steady processing time",
+                "coefficient of variation of its processing time",
+                "1 − CV / 1.5 (0 from a CV of 1.5)",
+                "no start times, or fewer than 10 timed instances",
+            ),
+            Factor(
+                "failure",
+                "Few failures",
+                "share of its cases with rework or lost right after it",
+                "1 − share / 0.30 (0 from 30 %)",
+                "never",
+            ),
+            Factor(
+                "maturity",
+                "Stable over time",
+                "drift of its monthly volume or routing",
+                "1 − drift",
+                "fewer than 3 full months of data",
+            ),
+            Factor(
+                "automation_rate",
+                "Already done by systems",
+                "share of its events done by systems and bots",
+                "the value (0 when people do all of it)",
+                "no resources and no performer types",
+            ),
+            Factor(
+                "performer_concentration",
+                "Spread over performers",
+                "concentration on few performers (1 = one person does it all)",
+                "1 − value (0 when one person does it all)",
+                "no resources",
+            ),
+            Factor(
+                "structured_input",
+                "Structured input",
+                "share of its events carrying free text",
+                "1 − value",
+                "the log has no attribute columns",
+            ),
+            Factor(
+                "waiting_gain",
+                "Waiting a bot removes",
+                "share of its waiting that automation removes (queues, batches, off hours)",
+                "the value",
+                "no waiting causes measured",
+            ),
+        )
+    }
+)
+
+
+#: How people read the waiting causes (:data:`analysis.waiting.CAUSES`).
+CAUSE_LABELS: MappingProxyType = MappingProxyType(
+    {
+        "batching": "Batching",
+        "contention": "Resource contention",
+        "prioritisation": "Prioritisation",
+        "unavailability": "Unavailability (off hours)",
+        "extraneous": "Extraneous (outside party, other system)",
+        "unknown": "Unknown (no performer recorded)",
+        "none": "No waiting",
+    }
+)
+
+
+#: How people read the handoff failure patterns (``HandoffFailures.failures["pattern"]``).
+PATTERN_LABELS: MappingProxyType = MappingProxyType(
+    {
+        "ping-pong": "ping-pong",
+        "rework": "rework",
+        "dropped-baton": "dropped baton",
+        "escalation-bounce": "escalation bounce",
     }
 )

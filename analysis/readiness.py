@@ -1348,6 +1348,15 @@ def _equity_text(row, threshold: float) -> str:
 # --- Process level -----------------------------------------------------------------------------------
 
 
+#: How :meth:`OrchestrationGate.plot` names the metrics of ``OrchestrationGate.metrics``.
+GATE_METRIC_LABELS = {
+    "variant_entropy": "Variety of paths",
+    "rework_cases": "Cases with rework",
+    "ping_pong_cases": "Cases with ping-pong",
+    "fitness": "Fit to its own model",
+}
+
+
 @dataclass(frozen=True)
 class OrchestrationGate:
     """Whether to orchestrate before automating, and whether an orchestration layer is worth having.
@@ -1399,7 +1408,7 @@ class OrchestrationGate:
         fig = go.Figure(
             go.Bar(
                 x=ratio,
-                y=d["metric"],
+                y=[GATE_METRIC_LABELS.get(m, m) for m in d["metric"]],
                 orientation="h",
                 marker={"color": np.where(d["exceeded"], "#c62828", "#2e7d32")},
                 customdata=np.stack([d["value"].round(3), d["threshold"]], axis=-1) if len(d) else None,
@@ -1627,6 +1636,78 @@ def _conditions(log: EventLog, readiness: Readiness, n_cases: int) -> pd.DataFra
     )
 
 
+def plot_factor_breakdown(readiness: Readiness, activity: str):
+    """The points each feasibility factor adds to one step's readiness score, as a bar chart.
+
+    Parameters
+    ----------
+    readiness : Readiness
+        :func:`score_readiness`.
+    activity : str
+        A step of ``readiness.scores``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One horizontal bar per factor (:data:`FACTORS` order, top down), named in words
+        (:data:`analysis.labels.FACTORS`); the hover gives the measured value, the 0-1 factor score and the
+        weight used, or why the factor was not measured. The title names the step (escaped) and its score.
+
+    Raises
+    ------
+    AnalysisError
+        When ``activity`` is not a step of ``readiness.scores``.
+
+    Examples
+    --------
+    >>> from analysis import analyze
+    >>> r = analyze(load_event_log(SAMPLE)).readiness
+    >>> [t.orientation for t in plot_factor_breakdown(r, "Validate documents").data]
+    ['h']
+    """
+    import plotly.graph_objects as go
+
+    from analysis.escape import plotly_text
+    from analysis.labels import FACTORS as FACTOR_WORDS
+
+    factors = readiness.factor_table()
+    one = factors[factors["activity"] == activity]
+    if one.empty:
+        raise AnalysisError(
+            f"activity {activity!r} is not a step of readiness.scores; known: "
+            f"{readiness.scores['activity'].head(20).tolist()}."
+        )
+    one = one.iloc[::-1]
+    words = [FACTOR_WORDS[f].label if f in FACTOR_WORDS else f for f in one["factor"]]
+    hover = [
+        (
+            f"value {v:.3g}, factor score {fs:.2f}, weight used {w:.2f}"
+            if pd.notna(v) and pd.notna(fs)
+            else "not measured: " + (FACTOR_WORDS[f].unknown if f in FACTOR_WORDS else "unknown")
+        )
+        for f, v, fs, w in zip(
+            one["factor"], one["value"], one["factor_score"], one["effective_weight"], strict=True
+        )
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=one["points"].to_numpy(),
+            y=words,
+            orientation="h",
+            marker_color="#0072b2",
+            customdata=hover,
+            hovertemplate="%{y}: %{x:.1f} points<br>%{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"{plotly_text(activity)}: {float(one['score'].iloc[0]):.0f} points",
+        xaxis_title="Points added to the readiness score (0-100)",
+        height=340,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return fig
+
+
 __all__ = [
     "CANCEL_PATTERN",
     "FACTORS",
@@ -1637,5 +1718,6 @@ __all__ = [
     "OrchestrationGate",
     "Readiness",
     "find_orchestration_gate",
+    "plot_factor_breakdown",
     "score_readiness",
 ]

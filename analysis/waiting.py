@@ -69,6 +69,12 @@ REMEDIES = {
     "extraneous": "integration / reminders",
     "unknown": "record who does the work",
 }
+#: :func:`plot_waiting_causes` reads in days from this many hours on the longest bar (a thousand hours
+#: are six weeks: days are then the unit a reader pictures).
+DAYS_AXIS_FROM_HOURS = 1000.0
+#: ... and in years (of 365.25 days) from a hundred thousand days on (a log of 150,000 cases waits
+#: tens of thousands of case-years in all: millions of days is no reading aid).
+YEARS_AXIS_FROM_HOURS = 2_400_000.0
 #: Calendar discovery: a performer (or a role pool, or the whole log) gets a calendar of its own only
 #: with at least this many activity instances as evidence ...
 MIN_CALENDAR_EVENTS = 30
@@ -722,7 +728,7 @@ class WaitingCauses:
 
     def plot(self, top: int = 10):
         """A stacked horizontal bar of waiting hours per cause for the ``top`` activities."""
-        return plot_waiting_causes(self.activities.head(top), title="Why cases wait (hours per cause)")
+        return plot_waiting_causes(self.activities.head(top), title="Why cases wait (by cause)")
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
@@ -751,12 +757,25 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
     Returns
     -------
     plotly.graph_objects.Figure
-        One horizontal bar per row, stacked by cause (hours), in the cause colours.
+        One horizontal bar per row, stacked by cause, in the cause colours. The axis reads in hours, or
+        in days (hours / 24) when the longest bar passes :data:`DAYS_AXIS_FROM_HOURS`, in years past
+        :data:`YEARS_AXIS_FROM_HOURS`, with whole numbers
+        ("12,500", never "250k"); the hover gives the same unit and the cause's share of the step's wait.
     """
     import plotly.graph_objects as go
 
     d = rows.iloc[::-1]
     names = [html.escape(str(a)) for a in d[label]]
+    cols = [f"{c}_hours" for c in CAUSES if f"{c}_hours" in d]
+    totals = d[cols].fillna(0).sum(axis=1) if cols else pd.Series(0.0, index=d.index)
+    longest = float(totals.max()) if len(totals) else 0.0
+    unit, scale = (
+        ("years", 8766.0)
+        if longest >= YEARS_AXIS_FROM_HOURS
+        else ("days", 24.0)
+        if longest >= DAYS_AXIS_FROM_HOURS
+        else ("hours", 1.0)
+    )
     fig = go.Figure()
     for cause in CAUSES:
         col = f"{cause}_hours"
@@ -764,18 +783,23 @@ def plot_waiting_causes(rows: pd.DataFrame, *, title: str, label: str = "activit
             continue
         fig.add_trace(
             go.Bar(
-                x=d[col].fillna(0).to_numpy(),
+                x=(d[col].fillna(0) / scale).to_numpy(),
                 y=names,
                 orientation="h",
                 name=f"{cause} ({REMEDIES[cause]})",
                 marker_color=WAIT_CAUSE_COLOURS[cause],
-                hovertemplate=f"%{{y}}: %{{x:,.1f}} h of {cause}<extra></extra>",
+                customdata=(d[col].fillna(0) / totals.where(totals > 0)).fillna(0).to_numpy(),
+                hovertemplate=f"%{{y}}: %{{x:,.0f}} {unit} of {cause} (%{{customdata:.0%}} of its wait)"
+                "<extra></extra>",
             )
         )
     fig.update_layout(
         barmode="stack",
         title=title,
-        xaxis_title="Hours of waiting before the step",
+        xaxis={
+            "title": f"{unit.capitalize()} of waiting before the step, added up over its cases",
+            "tickformat": ",.0f",
+        },
         height=140 + 28 * len(d),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.15},

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from analysis.blueprint import DIAGRAM_COLOURS
+from analysis.compare import PROCESS_MEASURES, STEP_MEASURES
 from analysis.labels import RECOMMENDATIONS
 from analysis.monitoring import build_monitoring_plan
 from app_pages.common import (
     RECOMMENDATION_LABELS,
+    column_label,
     diagram,
     extra_tables,
     md_escape,
@@ -17,6 +19,7 @@ from app_pages.common import (
     table,
     view_key,
 )
+from mapper.units import humanize_hours
 
 LEGEND = {
     k: f"{RECOMMENDATIONS[k].label}: {RECOMMENDATIONS[k].meaning}"
@@ -103,10 +106,18 @@ st.subheader("Decisions and their conditions")
 g_nodes = bp.nodes.set_index("id")
 guarded = bp.flows[bp.flows["condition"].notna() | bp.flows["is_default"]]
 if len(guarded):
+    #: What an unnamed node of the model is, in words (its BPMN type otherwise).
+    NODE_WORDS = {
+        "exclusiveGateway": "(a decision)",
+        "parallelGateway": "(parallel branches)",
+        "inclusiveGateway": "(one or more branches)",
+        "startEvent": "(start)",
+        "endEvent": "(end)",
+    }
 
     def _name(node_id: str) -> str:
         n = g_nodes.loc[node_id]
-        return str(n["name"] or n["type"])
+        return str(n["name"] or NODE_WORDS.get(n["type"], n["type"]))
 
     before = {f.target: f.source for f in bp.flows.itertuples()}
     st.dataframe(
@@ -177,9 +188,14 @@ with left:
     st.markdown("**Retry policy of automated steps**")
     st.dataframe(
         pd.DataFrame(
-            {"setting": list(g["retry_policy"]), "value": [str(v) for v in g["retry_policy"].values()]}
+            {
+                "setting": [column_label(k) for k in g["retry_policy"]],
+                "value": [str(v) for v in g["retry_policy"].values()],
+            }
         ),
         hide_index=True,
+        width="stretch",
+        column_config={"value": st.column_config.TextColumn("value", width="large")},
     )
     st.markdown("**Approval checkpoints** (a human decides the route of the case)")
     st.dataframe(pd.DataFrame({"step": g["approval_checkpoints"]}), hide_index=True)
@@ -204,28 +220,49 @@ def _plan(key: str, _findings):
 
 plan = _plan(view_key(), f)
 if len(plan.kpis):
+    k = plan.kpis
+
+    def _amount(value: float, unit: str) -> str:
+        """A KPI value in its unit, for people: durations humanised, shares as percentages."""
+        if pd.isna(value):
+            return "—"
+        if unit == "hours":
+            return humanize_hours(float(value))
+        if unit == "share":
+            return f"{float(value):.1%}"
+        return f"{float(value):,.1f}" + (" / month" if unit == "cases per month" else f" {unit}")
+
+    measures = {**PROCESS_MEASURES, **STEP_MEASURES}
+    shown = pd.DataFrame(
+        {
+            "kpi": k["kpi"],
+            "what": [
+                (measures[m][2] if m in measures else m).capitalize() + (f": {a}" if a else "")
+                for m, a in zip(k["measure"], k["activity"], strict=True)
+            ],
+            "baseline": [_amount(v, u) for v, u in zip(k["baseline"], k["unit"], strict=True)],
+            "interval": [
+                f"{_amount(lo, u)} to {_amount(hi, u)}"
+                for lo, hi, u in zip(k["ci_low"], k["ci_high"], k["unit"], strict=True)
+            ],
+            "target": [_amount(v, u) for v, u in zip(k["target"], k["unit"], strict=True)],
+            "better_when": k["better_when"],
+            "expected_source": k["expected_source"],
+            "min_cases": k["min_cases"],
+            "cadence": k["cadence"],
+            "why": k["why"],
+        }
+    )
     table(
-        plan.kpis[
-            [
-                "kpi",
-                "baseline",
-                "ci_low",
-                "ci_high",
-                "unit",
-                "better_when",
-                "target",
-                "expected_source",
-                "min_cases",
-                "review_after_days",
-            ]
-        ],
+        shown,
+        column_order=[c for c in shown.columns if c != "kpi"],
         column_config={
-            "baseline": st.column_config.NumberColumn("baseline", format="%.2f"),
-            "ci_low": st.column_config.NumberColumn("95 % from", format="%.2f"),
-            "ci_high": st.column_config.NumberColumn("95 % to", format="%.2f"),
-            "target": st.column_config.NumberColumn("target", format="%.2f"),
-            "min_cases": st.column_config.NumberColumn("cases needed", format="%d"),
-            "review_after_days": st.column_config.NumberColumn("review after (days)", format="%.0f"),
+            "what": st.column_config.TextColumn("KPI", width=330, pinned=True),
+            "target": st.column_config.TextColumn("target"),
+            "interval": st.column_config.TextColumn("95 % interval"),
+            "min_cases": st.column_config.NumberColumn("cases needed", format="%,d"),
+            "cadence": st.column_config.TextColumn("when to re-measure", width="large"),
+            "why": st.column_config.TextColumn("why it is tracked"),
         },
     )
     st.caption(

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.bottlenecks import explain_long_waits
+from analysis.labels import CAUSE_LABELS
 from analysis.waiting import CAUSES, REMEDIES, find_waiting_instances
 from app_pages.common import bullet_list, extra_tables, md_escape, require_findings, table
 from mapper import FlowreadyError
 from mapper.units import humanize_hours
 
-#: How the page names the causes (analysis.waiting.CAUSES).
-CAUSE_LABELS = {
-    "batching": "Batching",
-    "contention": "Resource contention",
-    "prioritisation": "Prioritisation",
-    "unavailability": "Unavailability (off hours)",
-    "extraneous": "Extraneous (outside party, other system)",
-    "unknown": "Unknown (no performer recorded)",
-}
 CAUSE_HELP = {
     "batching": "waited for other cases to be done together",
     "contention": "its performer was busy with work that arrived earlier",
@@ -83,7 +76,28 @@ shown = [
     "cases",
     *[f"{c}_hours" for c in CAUSES],
 ]
-table(acts[[c for c in shown if c in acts]])
+table(
+    acts.assign(dominant_cause=acts["dominant_cause"].map(lambda c: CAUSE_LABELS.get(c, c)))[
+        [c for c in shown if c in acts]
+    ],
+    column_config={
+        "dominant_cause": st.column_config.TextColumn("main cause"),
+        "fixable_hours": st.column_config.NumberColumn(
+            "fixable waiting (h)",
+            format="%,.0f",
+            help="All waiting but nights and weekends (unavailability).",
+        ),
+        "bottleneck": st.column_config.CheckboxColumn("bottleneck"),
+    },
+)
+# A total with a median and p90 of zero reads as a contradiction: say where the hours come from.
+concentrated = acts.head(10)
+concentrated = concentrated[
+    (concentrated["waiting_hours_p90"].fillna(0) <= 0) & (concentrated["hours_lost_total"] > 0)
+]
+notes = [n for n in (explain_long_waits(f.log, b, a) for a in concentrated["activity"]) if n]
+if notes:
+    bullet_list(notes)
 off = acts.loc[acts["off_hours_only"], "activity"].tolist() if "off_hours_only" in acts else []
 if off:
     st.caption(
@@ -118,11 +132,15 @@ if len(acts):
                 "remedy": [REMEDIES[c] for c in CAUSES],
             },
             hide_index=True,
+            width="stretch",
             column_config={
-                "hours": st.column_config.NumberColumn(format="%.0f"),
+                "hours": st.column_config.NumberColumn(format="%,.0f"),
                 "share of its waiting": st.column_config.NumberColumn(format="percent"),
             },
         )
+    long_waits = explain_long_waits(f.log, b, activity)
+    if long_waits:
+        st.info(md_escape(long_waits), icon=":material/timer:")
     facts = []
     rework = f.rework.set_index("activity")
     if activity in rework.index and rework.at[activity, "cases_with_rework"]:

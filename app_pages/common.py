@@ -27,6 +27,7 @@ import streamlit as st
 from analysis import Findings, analyze
 from analysis.export import export_table, export_tables
 from analysis.findings import ANALYSIS_STEPS
+from analysis.labels import PATTERN_LABELS
 from analysis.labels import RECOMMENDATION_LABELS as LABELS_TABLE
 from app_pages.names import app_message
 from mapper import (
@@ -256,13 +257,14 @@ def _server_svg(key: str, name: str, _graph) -> str:
     return render_svg(_graph)
 
 
-def diagram(graph, *, nodes: int, name: str) -> None:
+def diagram(graph, *, nodes: int, name: str, width: str = "stretch") -> None:
     """Show a graphviz diagram: in the browser when small, as a server-drawn SVG image when large.
 
     ``name`` and :func:`view_key` identify ``graph`` in the cache, so it is drawn once per view.
+    ``width="content"`` draws a small diagram at its own size (``"stretch"`` fits the page's width).
     """
     if nodes <= MAX_BROWSER_NODES:
-        st.graphviz_chart(graph, width="stretch")
+        st.graphviz_chart(graph, width=width)
         return
     try:
         svg = _server_svg(view_key(), name, graph)
@@ -327,22 +329,160 @@ def bullet_list(items: list[str]) -> None:
     st.markdown("\n".join(f"- {md_escape(x)}" for x in items))
 
 
+#: Column headers in a person's words, for the columns whose name alone does not read well; every other
+#: column is named by :func:`column_label` from its name (``waiting_hours_p90`` -> "waiting, p90 (h)").
+COLUMN_LABELS = {
+    "activity": "step",
+    "after_activity": "after step",
+    "trace": "path",
+    "cases": "cases",
+    "share": "share of cases",
+    "cumulative_share": "cumulative share",
+    "share_of_cases": "share of cases",
+    "share_of_waiting": "share of all waiting",
+    "case_coverage": "share of cases",
+    "volume": "share of cases",
+    "events": "events",
+    "hours_lost": "hours lost",
+    "hours_lost_total": "hours lost (total)",
+    "hours_lost_median": "hours lost per time (median)",
+    "fixable_hours": "fixable waiting (h)",
+    "working_hours_total": "waiting in working hours (h)",
+    "dominant_cause": "main cause",
+    "off_hours_only": "off hours only",
+    "workload_hours_per_year": "workload (h / year)",
+    "events_per_month": "events / month",
+    "recommendation": "recommendation",
+    "score": "readiness (0-100)",
+    "stability": "stability",
+    "rationale": "why",
+    "equity_note": "equity",
+    "already_automated": "already automated",
+    "ping_pong_cases": "ping-pong cases",
+    "count": "handovers",
+    "example_cases": "example cases",
+    "source": "from",
+    "target": "to",
+    "pattern": "failure",
+    "cycle_hours_median": "median cycle",
+    "cycle_hours_p90": "p90 cycle",
+    "factor_score": "factor score (0-1)",
+    "effective_weight": "weight used",
+    "kpi": "KPI",
+    "ci_low": "95 % from",
+    "ci_high": "95 % to",
+    "min_cases": "cases needed",
+    "review_after_days": "review after (days)",
+    "better_when": "better when",
+    "expected_source": "target from",
+    "sla_hours": "SLA (h)",
+    "p_holm": "p (Holm)",
+    "p_adjusted": "p (adjusted)",
+    "p_value": "p",
+}
+_UNITS = {"hours": "h", "minutes": "min", "days": "days", "seconds": "s"}
+_STATS = {"median", "p90", "p95", "mean", "total", "max", "min", "q1", "q3", "geomean"}
+#: Columns that hold sentences: shown wide (the whole text is in the cell's tooltip and the downloads).
+LONG_TEXT = {
+    "rationale",
+    "description",
+    "reason",
+    "reasons",
+    "path",
+    "trace",
+    "text",
+    "rule_text",
+    "action",
+    "evidence",
+    "note",
+    "equity_note",
+    "why",
+    "question",
+    "detail",
+    "cadence",
+    "fix_first_reasons",
+    "example_cases",
+    "meaning",
+    "condition",
+}
+#: Columns read as shares (0-1) and shown as percentages.
+SHARE_COLUMNS = {"volume", "stability", "stability_joint", "case_coverage", "coverage", "automation_rate"}
+#: Columns that name the row: pinned, so they stay in view when a wide table scrolls sideways.
+KEY_COLUMNS = ("activity", "performer", "kpi", "step", "metric", "factor", "variant")
+
+
+def column_label(name: str) -> str:
+    """A column's header in words: :data:`COLUMN_LABELS`, else its name with the unit last.
+
+    ``"waiting_hours_p90"`` -> ``"waiting, p90 (h)"``; ``"round_trip_hours"`` -> ``"round trip (h)"``.
+    """
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    words = str(name).split("_")
+    unit = next((_UNITS[w] for w in words if w in _UNITS), None)
+    words = [w for w in words if w not in _UNITS]
+    stat = words.pop() if len(words) > 1 and words[-1] in _STATS else None
+    text = " ".join(words) + (f", {stat}" if stat else "")
+    return text + (f" ({unit})" if unit else "")
+
+
+def _is_share(name: str) -> bool:
+    return name in SHARE_COLUMNS or name.startswith("share") or name.endswith(("share", "_rate"))
+
+
 def column_config(frame: pd.DataFrame) -> dict:
-    """Display formats from the column names: hours with one decimal, shares as percentages."""
+    """How :func:`table` shows each column: headers in words (:func:`column_label`), numbers with
+    thousands separators (hours with one decimal, large ones without), shares as percentages, sentences
+    wide and the naming column pinned."""
     config = {}
     for c in frame.columns:
-        if not pd.api.types.is_float_dtype(frame[c]):
-            continue
-        if "hours" in c:
-            config[c] = st.column_config.NumberColumn(c, format=HOURS)
-        elif c.startswith("share") or c.endswith("share") or c in ("volume", "cumulative_share"):
-            config[c] = st.column_config.NumberColumn(c, format="percent")
+        name, label = str(c), column_label(str(c))
+        values = frame[c]
+        pinned = True if name in KEY_COLUMNS and len(frame.columns) > 5 else None
+        if pd.api.types.is_bool_dtype(values):
+            config[c] = st.column_config.CheckboxColumn(label)
+        elif pd.api.types.is_integer_dtype(values):
+            fmt = "%d" if name in ("rank", "variant", "n", "month", "run", "seed") else "%,d"
+            config[c] = st.column_config.NumberColumn(label, format=fmt, pinned=pinned)
+        elif pd.api.types.is_float_dtype(values):
+            if _is_share(name) and values.dropna().between(0, 1).all():
+                fmt = "percent"
+            else:
+                big = values.abs().max() >= 1000 if values.notna().any() else False
+                fmt = "%,.0f" if big else ("%,.1f" if any(u in name for u in _UNITS) else "%,.2f")
+            config[c] = st.column_config.NumberColumn(label, format=fmt, pinned=pinned)
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            config[c] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            width = "large" if name in LONG_TEXT else None
+            config[c] = st.column_config.TextColumn(label, width=width, pinned=pinned)
+        else:  # durations, categories...: Streamlit's own rendering, under a readable header
+            config[c] = st.column_config.Column(label)
     return config
 
 
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Codes in words (recommendations, failure patterns), lists and tuples as text; a new frame."""
+    out = {}
+    for c in frame.columns:
+        v = frame[c]
+        if c == "recommendation" and v.dtype == object:
+            out[c] = v.map(lambda x: LABELS_TABLE.get(x, x))
+        elif c == "pattern" and v.dtype == object:
+            out[c] = v.map(lambda x: PATTERN_LABELS.get(x, x))
+        elif v.dtype == object and len(v) and v.map(lambda x: isinstance(x, (list, tuple))).any():
+            sep = " → " if c in ("trace", "path") else ", "
+            out[c] = v.map(lambda x, sep=sep: sep.join(map(str, x)) if isinstance(x, (list, tuple)) else x)
+    return frame.assign(**out) if out else frame
+
+
 def table(frame: pd.DataFrame, **kwargs) -> None:
-    """``st.dataframe`` without the index, with :func:`column_config` formats (overridable)."""
+    """``st.dataframe`` without the index, as wide as the page, with :func:`column_config`'s headers and
+    formats (overridable) and codes in words."""
+    frame = _readable(frame)
     config = column_config(frame) | kwargs.pop("column_config", {})
+    kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", "—")  # a missing value, not the word "None"
     st.dataframe(frame, hide_index=True, column_config=config, **kwargs)
 
 
@@ -358,7 +498,7 @@ def extra_tables(result: object, shown: set[str]) -> None:
         value = getattr(result, f.name)
         if f.name in shown or not isinstance(value, pd.DataFrame) or value.empty:
             continue
-        st.subheader(f.name.replace("_", " ").capitalize())
+        st.subheader(column_label(f.name).capitalize())
         table(value)
 
 
@@ -395,10 +535,8 @@ def show_import_report(quality: DataQuality) -> None:
                 "examples": "",
             }
         )
-    st.dataframe(
+    table(
         pd.DataFrame(outcomes),
-        hide_index=True,
-        width="stretch",
         column_config={"examples": st.column_config.TextColumn("example rows", width="medium")},
     )
     read = {k: v for k, v in report["read"].items() if v not in (None, "")}

@@ -112,7 +112,12 @@ if failures is not None:
         st.plotly_chart(failures.plot(), key="handoff_failures_chart")
         table(
             failures.failures.assign(example_cases=failures.failures["example_cases"].map(", ".join)),
-            column_config={"description": st.column_config.TextColumn(width="large")},
+            column_config={
+                "count": st.column_config.NumberColumn("times", format="%,d", help="Times it happened."),
+                "cases": st.column_config.NumberColumn(
+                    "cases affected", format="%,d", help="Cases in which it happened."
+                ),
+            },
         )
     else:
         st.caption(f"No failing handoff at the {failures.level} level.")
@@ -164,7 +169,36 @@ else:
             "Pairs whose work bounces straight back and is redone (failing); a pair that is only slow is a "
             "queue at the receiver (see Bottlenecks), flagged but not failing."
         )
-        table(failing)
+        # The failures first: a pair's handovers are all its work, most of it normal.
+        table(
+            failing[
+                [
+                    c
+                    for c in (
+                        "source",
+                        "target",
+                        "failure",
+                        "ping_pong_cases",
+                        "cases",
+                        "count",
+                        "delay_hours_median",
+                        "delay_hours_p90",
+                    )
+                    if c in failing
+                ]
+            ],
+            column_config={
+                "ping_pong_cases": st.column_config.NumberColumn(
+                    "cases that bounced",
+                    format="%,d",
+                    help="Cases whose work came straight back and was redone.",
+                ),
+                "cases": st.column_config.NumberColumn("cases with a handover", format="%,d"),
+                "count": st.column_config.NumberColumn(
+                    "handovers (all)", format="%,d", help="Every handover of the pair, the normal ones too."
+                ),
+            },
+        )
     else:
         st.caption("No pair bounces work straight back at this level.")
 
@@ -175,7 +209,8 @@ else:
         )
         performers = len(set(at_level["source"]) | set(at_level["target"]))  # at most this many nodes
         network = plot_handoff_network(h, level=level, top=top)
-        diagram(network, nodes=performers, name=f"handoffs-{level}-{top}")
+        # At its own size: stretched to the page, a small network drew its labels a centimetre high.
+        diagram(network, nodes=performers, name=f"handoffs-{level}-{top}", width="content")
     with matrix:
         value = st.selectbox(
             "Cell value", list(MATRIX_VALUES), format_func=MATRIX_VALUES.get, key="matrix_value"
@@ -193,7 +228,13 @@ else:
         with st.expander("The matrix as a table"):
             st.dataframe(full)
     with all_pairs:
-        table(at_level)
+        table(
+            at_level,
+            column_config={
+                "count": st.column_config.NumberColumn("handovers (all)", format="%,d"),
+                "ping_pong_cases": st.column_config.NumberColumn("cases that bounced", format="%,d"),
+            },
+        )
 
     st.subheader("Example cases of a handoff")
     pairs = (failing if len(failing) else at_level).head(200)

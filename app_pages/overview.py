@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import bullet_list, md_escape, require_findings, show_import_report
+from app_pages.common import bullet_list, md_escape, require_findings, show_import_report, table
 from mapper.units import humanize_hours
 
 f = require_findings()
@@ -59,35 +59,43 @@ st.caption(
 
 candidates = f.automation_candidates()
 failing = f.failing_handoffs()
-left, right = st.columns(2)
-with left:
+# One under the other, each as wide as the page: side by side, their columns were cut off.
+with st.container():
     st.subheader("Automation candidates")
     if len(candidates):
-        st.dataframe(
-            candidates,
-            hide_index=True,
-            column_config={
-                "score": st.column_config.NumberColumn("score", format="%.0f"),
-                "volume": st.column_config.NumberColumn("share of cases", format="percent"),
-            },
+        table(
+            candidates[["activity", "recommendation", "score", "volume", "workload_hours_per_year"]],
+            column_config={"score": st.column_config.NumberColumn("readiness (0-100)", format="%.0f")},
         )
+        st.caption("Why each one, and every other step: Readiness.")
     else:
         st.caption("No step is recommended for straight automation yet.")
-with right:
+with st.container():
     st.subheader("Handoffs that fail")
     if len(failing):
         total = len(f.handoff_failures.failures) if f.handoff_failures is not None else len(failing)
-        st.dataframe(
-            failing[["pattern", "source", "target", "after_activity", "cases", "hours_lost"]],
-            hide_index=True,
+        # The cases in which the failure happened, not every handover of the pair.
+        table(
+            failing[
+                ["pattern", "source", "target", "after_activity", "cases", "share_of_cases", "hours_lost"]
+            ],
             column_config={
-                "after_activity": st.column_config.TextColumn("after"),
-                "cases": st.column_config.NumberColumn("cases", format="%d"),
-                "hours_lost": st.column_config.NumberColumn("hours lost", format="%.0f"),
+                "cases": st.column_config.NumberColumn(
+                    "cases affected", format="%,d", help="Cases in which this failure happened."
+                ),
+                "share_of_cases": st.column_config.NumberColumn(
+                    "share of cases", format="percent", help="Of all cases of the log."
+                ),
+                "hours_lost": st.column_config.NumberColumn(
+                    "hours lost", format="%,.0f", help="Waiting it caused, summed over the cases."
+                ),
             },
         )
         if total > len(failing):
-            st.caption(f"The {len(failing)} that cost most hours, of {total}; all on Handoffs & rework.")
+            st.caption(
+                f"The {len(failing)} that cost most hours, of {total} failures; all of them on "
+                "Handoffs & rework."
+            )
     else:
         st.caption("No failing handoff.")
 

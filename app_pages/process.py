@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import require_findings
+from app_pages.common import md_escape, require_findings, table
+from mapper.discovery import plot_process_map
 
 VIEWS = {"frequency": "Frequency", "time": "Performance"}
 STATISTICS = {"median": "median", "mean": "mean", "p90": "90th percentile", "total": "total"}
@@ -37,25 +38,29 @@ path_pct = c4.slider(
     "stays connected (as in Disco).",
 )
 st.graphviz_chart(
-    dfg.to_graphviz(
+    plot_process_map(
+        dfg,
         overlay=view,
         statistic=statistic,
         activity_share=max(activity_pct, 1) / 100,
         path_share=path_pct / 100,
+        end_activities=f.bottlenecks.end_activities,  # the other endings are cases still open
     ),
     width="stretch",
 )
 shown = dfg.abstract(activity_share=max(activity_pct, 1) / 100, path_share=path_pct / 100)
 st.caption(
     f"{len(shown.activities)} of {len(dfg.activities)} activities and {len(shown.edges)} of {len(dfg.edges)} "
-    "paths shown. Edge width follows frequency; red edges are the slowest tenth by the time statistic."
+    "paths shown. Edge width follows frequency; red edges are the slowest tenth by the time statistic. "
+    "Grey dotted edges into the end are cases still open: they stopped at a step that does not close a case "
+    + (
+        "(only "
+        + ", ".join(md_escape(a) for a in f.bottlenecks.end_activities)
+        + (" does)." if len(f.bottlenecks.end_activities) == 1 else " do).")
+        if f.bottlenecks.end_activities
+        else "(no step closes most of its cases: every case counts as open)."
+    )
 )
 
 with st.expander("Paths as a table"):
-    st.dataframe(
-        dfg.edges,
-        hide_index=True,
-        column_config={
-            c: st.column_config.NumberColumn(c, format="%.1f") for c in dfg.edges.columns if "hours" in c
-        },
-    )
+    table(dfg.edges, column_config={"cases": st.column_config.NumberColumn("cases", format="%,d")})

@@ -5,11 +5,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import plotly.express as px
+import pandas as pd
 import streamlit as st
 
-from analysis.escape import escape_figure, plotly_text
+from analysis.labels import FACTORS as FACTOR_WORDS
+from analysis.labels import docs_link
 from analysis.profile import load_profile
+from analysis.readiness import GATE_METRIC_LABELS, plot_factor_breakdown
 from app_pages.common import (
     ANALYSIS_OPTIONS,
     RECOMMENDATION_LABELS,
@@ -66,7 +68,10 @@ with st.expander("Options: sensitive attributes (equity) and the readiness profi
             st.error(str(exc))
         else:
             st.rerun()
-    st.caption(f"Profile: {md_escape(r.profile.source)}. Its keys and reasons are in docs/readiness.md.")
+    st.caption(
+        f"Profile: {md_escape(r.profile.source)}. Its keys and reasons: "
+        f"[how the readiness score is made]({docs_link('readiness.html')})."
+    )
 
 st.subheader("Value against feasibility")
 st.plotly_chart(r.plot(), key="readiness_matrix")
@@ -74,7 +79,24 @@ st.plotly_chart(r.plot(), key="readiness_matrix")
 st.subheader("Where automation pays first")
 cand = r.candidates(top=None)
 if len(cand):
-    table(cand, column_config={"rationale": st.column_config.TextColumn("rationale", width="large")})
+    table(
+        cand.drop(columns="rationale"),
+        column_config={
+            "score": st.column_config.NumberColumn("readiness (0-100)", format="%.0f"),
+            "priority": st.column_config.NumberColumn(
+                "priority",
+                format="%,.0f",
+                help="Value (workload, or events per month) times readiness / 100.",
+            ),
+        },
+    )
+    # The reasons in full: a table cell cuts them off.
+    st.markdown(
+        "\n".join(
+            f"- **{md_escape(a)}** ({RECOMMENDATION_LABELS.get(c, c)}): {md_escape(why)}"
+            for a, c, why in zip(cand["activity"], cand["recommendation"], cand["rationale"], strict=True)
+        )
+    )
 else:
     st.caption("No step is ready for automation or AI assistance yet.")
 
@@ -95,10 +117,8 @@ shown = [
 table(
     s[[c for c in shown if c in s]],
     column_config={
-        "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f"),
-        "stability": st.column_config.NumberColumn("stability", format="percent"),
-        "rationale": st.column_config.TextColumn("rationale", width="large"),
-        "recommendation": st.column_config.TextColumn("recommendation"),
+        "score": st.column_config.ProgressColumn("readiness", min_value=0, max_value=100, format="%.0f"),
+        "rationale": st.column_config.TextColumn("why (pick the step below to read it whole)", width=700),
     },
 )
 flagged = s[s["equity_flag"]] if "equity_flag" in s else s.iloc[0:0]
@@ -127,8 +147,18 @@ if len(r.equity):
 if f.gate is not None:
     st.subheader("Orchestrate first? And is an orchestration layer worth it?")
     st.plotly_chart(f.gate.plot(), key="readiness_gate")
-    table(f.gate.metrics, column_config={"evidence": st.column_config.TextColumn(width="large")})
-    table(f.gate.conditions, column_config={"evidence": st.column_config.TextColumn(width="large")})
+    table(
+        f.gate.metrics.assign(metric=f.gate.metrics["metric"].map(lambda m: GATE_METRIC_LABELS.get(m, m))),
+        column_config={"evidence": st.column_config.TextColumn(width="large")},
+    )
+    # Three sentences each: read in full, not cut off in table cells.
+    st.markdown(
+        "\n".join(
+            f"- **{md_escape(c.condition)}**: {md_escape(c.answer)}. {md_escape(c.evidence)}"
+            + (f" *{md_escape(c.question)}*" if isinstance(c.question, str) and c.question else "")
+            for c in f.gate.conditions.itertuples()
+        )
+    )
     if f.model_quality and f.model_quality.get("log_fitness") is not None:
         q = f.model_quality
         st.caption(
@@ -140,31 +170,51 @@ st.subheader("Factor breakdown")
 factors = r.factor_table()
 st.caption(
     "Each factor's points: its 0-1 score times its weight (renormalised over the factors the log lets us "
-    "measure) times 100. The points of a step add up to its score."
+    "measure) times 100. The points of a step add up to its score. What each factor measures and how its "
+    "value becomes a score: the table under the chart, and "
+    f"[the method]({docs_link('readiness.html#factors')})."
 )
 points = factors.pivot(index="activity", columns="factor", values="points").loc[s["activity"]]
 points = points[list(r.weights)]
 st.dataframe(
-    points.assign(score=s.set_index("activity")["score"]),
+    points.assign(score=s.set_index("activity")["score"]).rename_axis("step"),
     column_config={
-        c: st.column_config.ProgressColumn(c, min_value=0, max_value=100 * w, format="%.1f")
+        c: st.column_config.ProgressColumn(
+            FACTOR_WORDS[c].label if c in FACTOR_WORDS else c, min_value=0, max_value=100 * w, format="%.1f"
+        )
         for c, w in r.weights.items()
     }
-    | {"score": st.column_config.NumberColumn("score", format="%.0f")},
+    | {"score": st.column_config.NumberColumn("readiness", format="%.0f")},
+    width="stretch",
 )
 activity = st.selectbox("One step in detail", s["activity"].tolist(), key="readiness_activity")
 one = factors[factors["activity"] == activity]
-fig = px.bar(
-    one,
-    x="points",
-    y="factor",
-    orientation="h",
-    hover_data=["value", "factor_score", "effective_weight"],
-    title=f"{plotly_text(activity)}: {one['score'].iloc[0]:.0f} points",  # plotly renders markup
+st.plotly_chart(plot_factor_breakdown(r, activity), key="readiness_factors")
+words = {k: FACTOR_WORDS[k] for k in one["factor"] if k in FACTOR_WORDS}
+table(
+    one.drop(columns=["activity", "score", "recommendation"]).assign(
+        measures=one["factor"].map(lambda k: words[k].value if k in words else ""),
+        scored_as=[
+            (words[k].score if k in words else "")
+            if pd.notna(v)
+            else "not measured: "
+            + (words[k].unknown if k in words else "unknown")
+            + " (no points; the other factors weigh more)"
+            for k, v in zip(one["factor"], one["value"], strict=True)
+        ],
+        factor=one["factor"].map(lambda k: words[k].label if k in words else k),
+    ),
+    column_order=["factor", "value", "measures", "scored_as", "factor_score", "effective_weight", "points"],
+    column_config={
+        "value": st.column_config.NumberColumn("value", format="%.3g"),
+        "factor_score": st.column_config.NumberColumn("factor score (0-1)", format="%.2f"),
+        "weight": st.column_config.NumberColumn("weight", format="%.2f"),
+        "effective_weight": st.column_config.NumberColumn("weight used", format="%.2f"),
+        "points": st.column_config.NumberColumn("points", format="%.1f"),
+        "measures": st.column_config.TextColumn("the value is", width=300),
+        "scored_as": st.column_config.TextColumn("how the value scores", width=300),
+    },
 )
-fig.update_layout(height=320, yaxis={"categoryorder": "array", "categoryarray": list(r.weights)[::-1]})
-st.plotly_chart(escape_figure(fig))
-table(one.drop(columns=["activity", "score", "recommendation"]))
 st.markdown(f"**Why**: {md_escape(s.set_index('activity').at[activity, 'rationale'])}")
 
 with st.expander("Sensitivity: what moving each weight and threshold changes"):

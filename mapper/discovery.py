@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
@@ -1406,6 +1407,10 @@ def styled_digraph(name: str, *, rankdir: Literal["TB", "LR"] = "TB") -> graphvi
 _STATISTICS = ("median", "mean", "p90", "total")
 
 
+#: The colour of the edges of open cases into the end node (grey: not an ending).
+_OPEN_COLOUR = "#9e9e9e"
+
+
 def plot_process_map(
     dfg: DirectlyFollowsGraph,
     *,
@@ -1415,6 +1420,7 @@ def plot_process_map(
     activity_share: float = 1.0,
     path_share: float | None = None,
     statistic: Literal["median", "mean", "p90", "total"] = "median",
+    end_activities: Collection[str] | None = None,
 ) -> graphviz.Digraph:
     """Draw the process map (the DFG) with a frequency and/or time overlay.
 
@@ -1445,6 +1451,11 @@ def plot_process_map(
         Which time between completions labels the edges and picks the slow ones: the edges table's
         ``hours_median``, ``hours_mean``, ``hours_p90`` or ``hours_total`` (hours, summed over all
         cases for ``"total"``).
+    end_activities : collection of str, optional
+        The activities that close a case (``Bottlenecks.end_activities``). When given, the cases that
+        stop at any other activity are still open: their edge into the end node is grey, dotted and
+        labelled "still open", and the title says so; the edges of closed cases are solid. Without it
+        every edge into the end node is dashed, as the edges out of the start node.
 
     Returns
     -------
@@ -1500,7 +1511,10 @@ def plot_process_map(
         )
         if t
     )
+    ends = None if end_activities is None else set(end_activities)
     title = f"Process map: {dfg.cases:,} cases" + (f" ({hidden_text} hidden)" if hidden_text else "")
+    if ends is not None and (~acts["activity"].isin(ends) & (acts["ends"] > 0)).any():
+        title += "; grey dotted edges into the end: cases still open"
     g.attr(label=html_label(title, bold_first=False), labelloc="t")
     g.node("start", label="", shape="circle", width="0.25", style="filled", fillcolor="#5cb85c")
     g.node("end", label="", shape="doublecircle", width="0.2", style="filled", fillcolor="#d9534f")
@@ -1520,9 +1534,21 @@ def plot_process_map(
                 label=html_label(f"{row.starts:,}", bold_first=False),
                 style="dashed",
             )
-        if row.ends:
+        if row.ends and ends is not None and row.activity not in ends:  # cases that stopped here are open
             g.edge(
-                ids[row.activity], "end", label=html_label(f"{row.ends:,}", bold_first=False), style="dashed"
+                ids[row.activity],
+                "end",
+                label=html_label(f"{row.ends:,} still open", bold_first=False),
+                style="dotted",
+                color=_OPEN_COLOUR,
+                fontcolor=_OPEN_COLOUR,
+            )
+        elif row.ends:
+            g.edge(
+                ids[row.activity],
+                "end",
+                label=html_label(f"{row.ends:,}", bold_first=False),
+                style="dashed" if ends is None else "solid",
             )
     top_freq = max(1, int(edges["frequency"].max())) if len(edges) else 1
     slow = edges[hours].quantile(0.9) if len(edges) else 0.0

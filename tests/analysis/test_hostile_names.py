@@ -6,7 +6,8 @@ is parsed and, after Chromium ran its scripts (plotly draws the charts), its DOM
 text shows the names literally; the process map (SVG) and the blueprint (BPMN) parse as XML with the
 names as plain values; findings.json gives them back exactly.
 
-The app's pages are not covered here yet (issue 14 leaves that part for the browser tests).
+The app's pages are checked in a real browser by ``tests/e2e/test_hostile_app.py``, on the same log
+(:mod:`tests.hostile`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from analysis import analyze
@@ -26,36 +25,16 @@ from analysis.outputs import export_all
 from analysis.pdf import CHROMIUM_FLAGS, find_chromium
 from mapper import load_event_log
 from tests.analysis.report_pdf import page_count, page_text, require_printing
+from tests.hostile import ACTIVITIES, BOLD, IMG, RESOURCES, ROLES, SCRIPT, hostile_events
 
-BOLD = "<b>bold</b>"
-SCRIPT = "<script>alert(1)</script>"
-IMG = "<img src=x onerror=alert(1)>"
-ENTITY = "&amp; \"quoted\" 'single'"
-ACTIVITIES = [BOLD, SCRIPT, IMG, ENTITY]
-RESOURCES = ["<i>ann</i>", "bob & <u>co</u>", '"eve" <a href="javascript:alert(2)">x</a>']
-ROLES = ["<b>team</b>", "ops&amp;"]
-CHANNELS = ["<i>web</i>", "<script>x</script>"]
 #: Tags the report never writes itself: any of them in the report would come from the data.
 FOREIGN_TAGS = {"img", "i", "u", "iframe", "object", "embed"}
 
 
 @pytest.fixture(scope="module")
 def hostile_log():
-    """60 cases through the four hostile steps (every third with a rework loop), three hostile
-    resources in two hostile teams, start and end times, a hostile case attribute."""
-    rng = np.random.default_rng(0)
-    rows = []
-    t0 = pd.Timestamp("2024-01-01 08:00")
-    for c in range(60):
-        t = t0 + pd.Timedelta(hours=int(rng.integers(0, 500)))
-        path = ACTIVITIES if c % 3 else [BOLD, SCRIPT, BOLD, SCRIPT, IMG, ENTITY]
-        for i, a in enumerate(path):
-            start = t + pd.Timedelta(minutes=int(rng.integers(5, 600)))
-            end = start + pd.Timedelta(minutes=int(rng.integers(5, 90)))
-            rows.append((f"c{c}", a, start, end, RESOURCES[(c + i) % 3], ROLES[i % 2], CHANNELS[c % 2]))
-            t = end
-    frame = pd.DataFrame(rows, columns=["case_id", "activity", "start", "end", "resource", "role", "channel"])
-    return load_event_log(frame)
+    """:func:`tests.hostile.hostile_events`, loaded."""
+    return load_event_log(hostile_events())
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import datetime
 import gzip
 import io
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) does not add the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
+from analysis.labels import PATTERN_LABELS  # noqa: E402
 from analysis.waiting import CAUSES  # noqa: E402
 from mapper import FlowreadyError, filter_log, load_event_log  # noqa: E402
 
@@ -251,7 +253,7 @@ def test_overview_shows_verdict_and_summary(sample_findings):
     failing = _frame(at, "pattern", "source", "target", "after_activity", "cases")
     expected = f.failing_handoffs()
     assert len(failing) == len(expected) > 0
-    assert list(failing["pattern"]) == list(expected["pattern"])
+    assert list(failing["pattern"]) == [PATTERN_LABELS[p] for p in expected["pattern"]]  # in words
     assert list(failing["cases"]) == list(expected["cases"])  # cases that failed, not all handovers
 
 
@@ -324,7 +326,10 @@ def test_bottlenecks_rank_assess_application_first(sample_findings, truth):
     assert ranked["activity"].iloc[0] == "Assess application"
     assert ranked["rank"].iloc[0] == 1
     assert list(ranked["activity"]) == list(b.activities["activity"])
-    assert list(ranked["dominant_cause"]) == list(b.activities["dominant_cause"])
+    from analysis.labels import CAUSE_LABELS
+
+    # The causes in words (the table's codes are findings.json's).
+    assert list(ranked["dominant_cause"]) == [CAUSE_LABELS.get(c, c) for c in b.activities["dominant_cause"]]
     assert at.get("plotly_chart")
     assert _metrics(at)["Closed cases"] == f"{b.cycle['closed_cases']:,}"
     # The office-hours step is named as not a bottleneck.
@@ -356,8 +361,13 @@ def test_handoff_network_matrix_and_example_cases(sample_findings):
     assert network.startswith("digraph handoff_network")
     for role in ROLES:
         assert f"<B>{role}</B>" in network, role
-    failing = _frame(at, "level", "source", "target", "failing")
-    assert set(failing["level"]) == {"role"} and failing["failing"].all()
+    # The failing pairs, their bounced cases first (not every handover of the pair).
+    failing = _frame(at, "source", "target", "failure", "ping_pong_cases")
+    expected = roles[roles["failing"]]
+    assert len(failing) == len(expected) > 0
+    assert set(zip(failing["source"], failing["target"], strict=True)) == set(
+        zip(expected["source"], expected["target"], strict=True)
+    )
 
     # Fewer pairs drawn; every failing pair stays.
     at.slider(key="handoff_top").set_value(5).run()
@@ -408,7 +418,9 @@ def test_readiness_factor_points_add_up_to_the_scores(sample_findings):
 
     at.selectbox(key="readiness_activity").set_value("Consult Highways").run()
     one = _frame(_ok(at), "factor", "points", "factor_score")
-    assert list(one["factor"]) == list(r.weights)
+    from analysis.labels import FACTORS
+
+    assert list(one["factor"]) == [FACTORS[k].label for k in r.weights]  # in words
     score = r.scores.set_index("activity").at["Consult Highways", "score"]
     assert one["points"].sum() == pytest.approx(score, abs=0.1)
 
@@ -447,7 +459,10 @@ def test_blueprint_diagram_and_governance(sample_findings):
 
     plan = build_monitoring_plan(sample_findings)
     kpis = _frame(at, "kpi", "baseline", "target", "min_cases")
-    assert list(kpis["kpi"]) == list(plan.kpis["kpi"]) and (kpis["baseline"] != 0).all()
+    assert list(kpis["kpi"]) == list(plan.kpis["kpi"]) and (plan.kpis["baseline"] != 0).all()
+    # Baselines for people ("16.1 d", "49.5%"), never "497078.1558 hours".
+    assert all(re.fullmatch(r"[\d,]+(\.\d)?(%| \D.*)", b) for b in kpis["baseline"]), list(kpis["baseline"])
+    assert "Median cycle time of the closed cases" in set(kpis["what"])
     assert list(_frame(at, "step")["step"]) == list(bp.governance["approval_checkpoints"])
     # the decisions' conditions: every guarded flow, its condition or "otherwise"
     guarded = bp.flows[bp.flows["condition"].notna() | bp.flows["is_default"]]
@@ -1001,8 +1016,8 @@ def test_handoffs_page_shows_the_failures_and_the_performer_types(sample_finding
     f = sample_findings
     at = _ok(_page(f, "app_pages/handoffs.py"))
     shown = _frame(at, "rank", "pattern", "source", "target", "after_activity", "hours_lost")
-    assert list(shown["pattern"]) == list(f.handoff_failures.failures["pattern"])
-    assert shown["pattern"].iloc[0] == "dropped-baton"
+    assert list(shown["pattern"]) == [PATTERN_LABELS[p] for p in f.handoff_failures.failures["pattern"]]
+    assert shown["pattern"].iloc[0] == "dropped baton"  # in words
     outside = _frame(at, "requester", "party", "request_activity")
     assert set(outside["party"]) == {truth["handoffs"]["request_response"]["external"]}
     types = _frame(at, "performer", "type", "reason")

@@ -426,3 +426,27 @@ def test_render_svg_bounds_the_layout_of_large_graphs_without_changing_them(monk
     assert render_svg(large).count('<g id="node') == LARGE_GRAPH_NODES + 1
     assert seen[0] == {} and seen[1] == LARGE_GRAPH_LIMITS
     assert large.graph_attr == {}  # the caller's graph is left as it was
+
+
+def test_open_cases_end_on_grey_dotted_edges_labelled_still_open():
+    # Three cases close at D; case 4 stopped at B and is still open (B is not an end activity).
+    rows = [
+        (c, a, pd.Timestamp(2024, 1, c) + pd.Timedelta(hours=h))
+        for c, trace in {1: "ABD", 2: "ABD", 3: "AD", 4: "AB"}.items()
+        for h, a in enumerate(trace)
+    ]
+    dfg = discover_dfg(load_event_log(pd.DataFrame(rows, columns=["case_id", "activity", "timestamp"])))
+    ids = {a: f"a{i}" for i, a in enumerate(dfg.activities["activity"])}
+
+    def end_edge(source: str) -> str:
+        return next(line for line in g.source.splitlines() if f"{ids[source]} -> end" in line)
+
+    g = plot_process_map(dfg, overlay="frequency", end_activities=["D"])
+    assert "1 still open" in end_edge("B") and "style=dotted" in end_edge("B")
+    assert (
+        "still open" not in end_edge("D") and "style=solid" in end_edge("D") and "label=<3>" in end_edge("D")
+    )
+    assert "cases still open" in g.source  # the title explains the grey edges
+    # Without the end activities the map cannot tell: every ending dashed, none called open.
+    g = plot_process_map(dfg, overlay="frequency")
+    assert "still open" not in g.source and "style=dashed" in end_edge("B")
