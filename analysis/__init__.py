@@ -1,7 +1,7 @@
 """flowready.analysis: from the event table to findings, readiness scores, the blueprint and the report."""
 
 from analysis.blueprint import Blueprint, build_blueprint, plot_blueprint
-from analysis.bottlenecks import Bottlenecks, find_bottlenecks, find_end_activities
+from analysis.bottlenecks import Bottlenecks, explain_long_waits, find_bottlenecks, find_end_activities
 from analysis.compare import Comparison, LogMeasures, LogSplit, compare_logs, measure_log, split_log
 from analysis.decisions import Decisions, decision_outcomes, find_equity_gaps, mine_decisions
 from analysis.findings import Findings, Verdict, analyze, find_verdict
@@ -48,8 +48,15 @@ from analysis.performers import (
 )
 from analysis.portfolio import ProcessRanking, rank_processes
 from analysis.profile import Profile, load_profile
-from analysis.readiness import OrchestrationGate, Readiness, find_orchestration_gate, score_readiness
+from analysis.readiness import (
+    OrchestrationGate,
+    Readiness,
+    find_orchestration_gate,
+    plot_factor_breakdown,
+    score_readiness,
+)
 from analysis.report import export_report, render_report
+from analysis.variants import cycle_unit, plot_variants
 from analysis.waiting import (
     WaitingCauses,
     WorkingCalendars,
@@ -57,6 +64,7 @@ from analysis.waiting import (
     discover_calendars,
     find_waiting_causes,
     find_waiting_instances,
+    waiting_instance_table,
 )
 from analysis.workflows import export_dapr_workflow, export_serverless_workflow
 
@@ -97,6 +105,11 @@ __all__ = [
     "WaitingDrift",
     "WorkingCalendars",
     "analyze",
+    "cycle_unit",
+    "explain_long_waits",
+    "plot_factor_breakdown",
+    "plot_variants",
+    "waiting_instance_table",
     "build_blueprint",
     "build_calendars",
     "classify_performers",

@@ -7,7 +7,7 @@ import streamlit as st
 from analysis.bottlenecks import explain_long_waits
 from analysis.labels import CAUSE_LABELS
 from analysis.waiting import CAUSES, REMEDIES, find_waiting_instances
-from app_pages.common import bullet_list, extra_tables, md_escape, require_findings, table
+from app_pages.common import bullet_list, extra_tables, md_escape, require_findings, show_error, table
 from mapper import FlowreadyError
 from mapper.units import humanize_hours
 
@@ -157,7 +157,7 @@ if len(acts):
         try:
             table(find_waiting_instances(f.log, activity, calendars=b.calendars, limit=25))
         except FlowreadyError as exc:
-            st.error(str(exc))
+            show_error(exc)
 
 if f.performance is not None:
     p = f.performance

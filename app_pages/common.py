@@ -269,7 +269,7 @@ def diagram(graph, *, nodes: int, name: str, width: str = "stretch") -> None:
     try:
         svg = _server_svg(view_key(), name, graph)
     except FlowreadyError as exc:
-        st.error(f"{exc} The downloads still hold the model (blueprint.bpmn).")
+        show_error(exc, "The downloads still hold the model (blueprint.bpmn).")
         return
     st.caption(f"{nodes:,} shapes: drawn on the server; open the image in a new tab to zoom.")
     st.image(svg, width="stretch")
@@ -322,6 +322,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$:])")
 def md_escape(text: str) -> str:
     """Escape Markdown (and Streamlit's ``:color[...]``/emoji) syntax in text that comes from the data."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def show_error(exc: Exception, suffix: str = "") -> None:
+    """Show a library error in the app's words (its parameters as the widgets that set them), escaped."""
+    st.error(md_escape(app_message(exc)) + (f" {md_escape(suffix)}" if suffix else ""))
 
 
 def bullet_list(items: list[str]) -> None:

@@ -18,6 +18,7 @@ from app_pages.common import (
     load_log,
     md_escape,
     require_findings,
+    show_error,
     table,
 )
 from mapper import FlowreadyError, filter_bounds
@@ -84,7 +85,7 @@ if key is not None and st.button("Compare", key="compare_run", type="primary"):
         while len(done) > MAX_COMPARISONS:
             done.pop(next(iter(done)))
     except FlowreadyError as exc:
-        st.error(str(exc))
+        show_error(exc)
 
 result = st.session_state.get(COMPARISONS, {}).get(key) if key is not None else None
 if result is None:

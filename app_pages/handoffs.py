@@ -13,6 +13,7 @@ from app_pages.common import (
     md_escape,
     reanalyse,
     require_findings,
+    show_error,
     table,
 )
 from mapper import FlowreadyError
@@ -90,7 +91,7 @@ if f.performers is not None:
                 {**st.session_state.get(ANALYSIS_OPTIONS, {}), "performer_types": {**current, **changed}}
             )
         except FlowreadyError as exc:
-            st.error(str(exc))
+            show_error(exc)
         else:
             st.rerun()
     if current:
@@ -250,7 +251,7 @@ else:
         try:
             cases = find_handoff_cases(f.log, level=level, source=source, target=target, top=20)
         except FlowreadyError as exc:
-            st.error(str(exc))
+            show_error(exc)
         else:
             st.caption(
                 f"Cases in which {md_escape(source)} hands work to {md_escape(target)}: ping-pong cases "

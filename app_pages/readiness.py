@@ -20,6 +20,7 @@ from app_pages.common import (
     md_escape,
     reanalyse,
     require_findings,
+    show_error,
     table,
 )
 from mapper import FlowreadyError
@@ -65,7 +66,7 @@ with st.expander("Options: sensitive attributes (equity) and the readiness profi
                     new["profile"] = load_profile(path)
             reanalyse(new)
         except FlowreadyError as exc:
-            st.error(str(exc))
+            show_error(exc)
         else:
             st.rerun()
     st.caption(
