@@ -3,6 +3,6 @@ modules, the report and the app import it by."""
 
 from __future__ import annotations
 
-from mapper.escape import TEXT_PROPERTIES, escape_figure, plotly_text
+from mapper.escape import SERIES_COLOUR, TEXT_PROPERTIES, bar_chart, escape_figure, plotly_text
 
-__all__ = ["TEXT_PROPERTIES", "escape_figure", "plotly_text"]
+__all__ = ["SERIES_COLOUR", "TEXT_PROPERTIES", "bar_chart", "escape_figure", "plotly_text"]

@@ -179,29 +179,19 @@ class Profile:
         >>> round(sum(fig.data[0].x))
         100
         """
-        import plotly.graph_objects as go
 
-        from analysis.escape import escape_figure, plotly_text
+        from analysis.escape import bar_chart, plotly_text
 
-        w = pd.Series(self.weights, dtype="float64").sort_values()
+        w = pd.Series(self.weights, dtype="float64").sort_values(ascending=False, kind="stable")
         total = w.sum() or 1.0
-        fig = go.Figure(
-            go.Bar(
-                x=100 * w / total,
-                y=list(w.index),
-                orientation="h",
-                customdata=w.to_numpy(),
-                hovertemplate="%{y}: %{x:.0f}% of the score (weight %{customdata:g})<extra></extra>",
-                marker_color="#0072b2",
-            )
-        )
-        fig.update_layout(
+        return bar_chart(
+            list(w.index),
+            100 * w / total,
+            customdata=w.to_numpy(),
+            hover="%{y}: %{x:.0f}% of the score (weight %{customdata:g})",
             title=f"Readiness factor weights ({plotly_text(self.source)} profile)",
-            xaxis_title="share of the readiness score (%)",
-            height=160 + 26 * len(w),
-            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            x_title="share of the readiness score (%)",
         )
-        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         return f"<b>Readiness profile</b> ({html.escape(self.source)})" + self.to_frame().to_html(index=False)

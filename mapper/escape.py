@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-__all__ = ["escape_figure", "plotly_text"]
+__all__ = ["SERIES_COLOUR", "bar_chart", "escape_figure", "plotly_text"]
 
 # An ``&`` that does not begin an entity plotly decodes (named, decimal or hex).
 _BARE_AMP = re.compile(r"&(?!(?:[a-zA-Z]+|#\d+|#[xX][0-9a-fA-F]+);)")
@@ -131,3 +131,72 @@ def escape_figure(fig):
         if axis.startswith(("xaxis", "yaxis")) and fig.layout[axis].ticktext is not None:
             fig.layout[axis].ticktext = _escape_values(fig.layout[axis].ticktext)
     return fig
+
+
+#: The colour of a chart's one series when it carries no meaning of its own (Okabe & Ito's blue).
+SERIES_COLOUR = "#0072b2"
+
+
+def bar_chart(
+    labels,
+    values,
+    *,
+    title: str,
+    x_title: str,
+    hover: str,
+    customdata=None,
+    row_height: int = 26,
+    colour: str = SERIES_COLOUR,
+):
+    """A horizontal bar chart of one series, its names from the data escaped: the shape every result's
+    simple ``plot()`` shares.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One bar per label, drawn top to bottom in the order given.
+    values : sequence of float
+        The bars' lengths.
+    title, x_title : str
+        The chart's title and the axis title (escape names from the data in ``title`` yourself, with
+        :func:`plotly_text`).
+    hover : str
+        A plotly hover template (``%{y}``, ``%{x}``, ``%{customdata[0]}`` ...).
+    customdata : array-like, optional
+        Per bar, the values ``hover`` reads.
+    row_height : int
+        Pixels per bar; the chart is 160 px plus that per bar.
+    colour : str
+        The bars' colour.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> fig = bar_chart(["<b>a</b>", "b"], [2, 1], title="t", x_title="n", hover="%{y}: %{x}")
+    >>> list(fig.data[0].y), fig.layout.height
+    (['b', '&lt;b&gt;a&lt;/b&gt;'], 212)
+    """
+    import plotly.graph_objects as go
+
+    labels, values = list(labels), list(values)
+    data = None if customdata is None else list(customdata)
+    fig = go.Figure(
+        go.Bar(
+            x=values[::-1],
+            y=labels[::-1],
+            orientation="h",
+            customdata=None if data is None else data[::-1],
+            hovertemplate=hover + "<extra></extra>",
+            marker_color=colour,
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        height=160 + row_height * len(labels),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return escape_figure(fig)

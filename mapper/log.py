@@ -390,9 +390,8 @@ class EventLog:
         >>> int(sum(fig.data[0].x)) == log.n_events
         True
         """
-        import plotly.graph_objects as go
 
-        from mapper.escape import escape_figure, plotly_text
+        from mapper.escape import bar_chart, plotly_text
 
         t = self.table()
         counts = (
@@ -401,24 +400,16 @@ class EventLog:
             .order_by([ibis.desc("events"), "activity"])
             .limit(top)
         )
-        d = execute(counts).iloc[::-1]
-        fig = go.Figure(
-            go.Bar(
-                x=d["events"],
-                y=d["activity"],
-                orientation="h",
-                customdata=d["cases"],
-                hovertemplate="%{y}: %{x:,} events in %{customdata:,} cases<extra></extra>",
-                marker_color="#0072b2",
-            )
-        )
-        fig.update_layout(
+        d = execute(counts)
+        return bar_chart(
+            d["activity"],
+            d["events"],
+            customdata=d["cases"],
+            hover="%{y}: %{x:,} events in %{customdata:,} cases",
             title=f"{plotly_text(self.source)}: events per activity",
-            xaxis_title="events",
-            height=160 + 24 * len(d),
-            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            x_title="events",
+            row_height=24,
         )
-        return escape_figure(fig)
 
     def __repr__(self) -> str:
         return f"EventLog({self.source!r}: {self.n_events:,} events)"

@@ -118,31 +118,20 @@ class StartTimeEstimate:
         >>> len(estimate.plot().data[0].y) == first["activity"].nunique()
         True
         """
-        import plotly.graph_objects as go
 
-        from mapper.escape import escape_figure
+        from mapper.escape import bar_chart
 
-        d = self.processing_hours().iloc[::-1]
-        fig = go.Figure(
-            go.Bar(
-                x=d["processing_hours_median"],
-                y=d[ACTIVITY],
-                orientation="h",
-                customdata=d[["events", "estimated"]].to_numpy(),
-                hovertemplate=(
-                    "%{y}: %{x:.2f} h (median)<br>%{customdata[0]:,} events, "
-                    "%{customdata[1]:,} starts estimated<extra></extra>"
-                ),
-                marker_color="#0072b2",
-            )
-        )
-        fig.update_layout(
+        d = self.processing_hours()
+        return bar_chart(
+            d[ACTIVITY],
+            d["processing_hours_median"],
+            customdata=d[["events", "estimated"]].to_numpy(),
+            hover="%{y}: %{x:.2f} h (median)<br>%{customdata[0]:,} events, "
+            "%{customdata[1]:,} starts estimated",
             title=f"Processing time per activity, {self.estimated:,} starts estimated",
-            xaxis_title="median hours from start to completion",
-            height=160 + 24 * len(d),
-            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            x_title="median hours from start to completion",
+            row_height=24,
         )
-        return escape_figure(fig)
 
     def _repr_html_(self) -> str:
         return (
