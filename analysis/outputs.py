@@ -76,7 +76,7 @@ OUTPUTS: tuple[Output, ...] = (
         "text/html",
         "The report for leaders: findings, where to start, expected impact (one file, works offline).",
         True,
-        lambda f: render_report(f).encode("utf-8"),
+        lambda f: render_report(f),
     ),
     Output(
         "report.pdf",
@@ -227,7 +227,7 @@ def export_all(
         if output.name == "process_map.svg":
             data = process_map.encode("utf-8")
         elif output.name == "report.html":
-            data = render_report(findings, process_map=process_map).encode("utf-8")
+            data = render_report(findings, process_map=process_map)
         elif output.name == "report.pdf":
             if find_chromium() is None:
                 if on_skip is not None:

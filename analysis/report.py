@@ -195,7 +195,7 @@ def _inline_svg(svg: str, label: str) -> str:
 
 def render_report(
     findings: Findings, *, format: Literal["html", "pdf"] = "html", process_map: str | None = None
-) -> str | bytes:
+) -> bytes:
     """The report for a leader: the summary on the first page, then the evidence; as HTML or PDF.
 
     Parameters
@@ -213,11 +213,12 @@ def render_report(
 
     Returns
     -------
-    str or bytes
-        ``format="html"``: a complete HTML document (str). It needs no network: styles, charts
-        (plotly.js, inlined once) and the process map (inline SVG) are all inside; every value from the
-        data is HTML-escaped, and escaped again for plotly in the charts. ``format="pdf"``: the PDF
-        document (bytes).
+    bytes
+        ``format="html"``: a complete HTML document, UTF-8 encoded (``.decode()`` gives the text). It
+        needs no network: styles, charts (plotly.js, inlined once) and the process map (inline SVG) are
+        all inside; every value from the data is HTML-escaped, and escaped again for plotly in the
+        charts. ``format="pdf"``: the PDF document. Either can be written to a file or served as a
+        download as it is.
 
     Raises
     ------
@@ -236,7 +237,7 @@ def render_report(
     --------
     >>> from analysis import analyze
     >>> html = render_report(analyze(load_event_log(SAMPLE)))
-    >>> html.startswith("<!DOCTYPE html>")
+    >>> html.startswith(b"<!DOCTYPE html>")
     True
     """
     if format not in ("html", "pdf"):
@@ -331,7 +332,7 @@ def render_report(
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=flowready_version(),
     )
-    return html_to_pdf(html) if for_print else html
+    return html_to_pdf(html) if for_print else html.encode("utf-8")
 
 
 def export_report(findings: Findings, path: str | Path, *, process_map: str | None = None) -> Path:
@@ -357,10 +358,8 @@ def export_report(findings: Findings, path: str | Path, *, process_map: str | No
         Graphviz's ``dot`` program is not installed; for a PDF, Chromium is not installed or fails.
     """
     path = Path(path)
-    if path.suffix.lower() == ".pdf":
-        path.write_bytes(render_report(findings, format="pdf", process_map=process_map))
-    else:
-        path.write_text(render_report(findings, process_map=process_map), "utf-8")
+    kind = "pdf" if path.suffix.lower() == ".pdf" else "html"
+    path.write_bytes(render_report(findings, format=kind, process_map=process_map))
     return path
 
 

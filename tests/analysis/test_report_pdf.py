@@ -32,7 +32,7 @@ def check_report_pdf(findings, folder) -> dict:
     """Render ``findings`` as HTML and PDF, check the PDF, and return the figures measured."""
     require_printing()
     t = time.perf_counter()
-    html = render_report(findings)
+    html = render_report(findings).decode("utf-8")
     html_seconds = time.perf_counter() - t
     t = time.perf_counter()
     pdf_bytes = render_report(findings, format="pdf")
