@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from analysis.bottlenecks import END_ACTIVITY_SHARE
 from analysis.escape import escape_figure
 from analysis.export import json_ready
+from analysis.labels import BAD, GOOD, NEUTRAL
 from analysis.queries.compare import (
     activity_cases,
     activity_periods,
@@ -968,7 +969,7 @@ class Comparison:
         )
         steps = steps.head(max(0, top - len(proc)))
         d = pd.concat([proc, steps], ignore_index=True).iloc[::-1]
-        colours = {"better": "#1e8449", "worse": "#c0392b", "higher": "#2471a3", "lower": "#2471a3"}
+        colours = {"better": GOOD, "worse": BAD, "higher": NEUTRAL, "lower": NEUTRAL}
         label = [
             html.escape(m if lvl == "process" else f"{a} · {m}")
             for lvl, a, m in zip(d["level"], d["activity"], d["measure"], strict=True)

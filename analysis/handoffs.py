@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from analysis.bottlenecks import find_end_activities
 from analysis.escape import escape_figure
+from analysis.labels import BAD
 from analysis.performers import (
     PERFORMER_TYPES,
     Performers,
@@ -217,7 +218,7 @@ _MATRIX_VALUES = {
     "ping_pong_cases": "ping-pong cases",
     "delay_hours_median": "median delay (hours)",
 }
-_FAIL_COLOUR = "#c0392b"
+_FAIL_COLOUR = BAD
 
 
 def _level_pairs(handoffs: pd.DataFrame, level: str, *columns: str) -> pd.DataFrame:

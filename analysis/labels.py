@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = [
+    "BAD",
+    "GOOD",
+    "NEUTRAL",
     "OKABE_ITO",
+    "PERFORMER_TYPE_COLOURS",
     "WAIT_CAUSE_COLOURS",
     "PATTERN_LABELS",
     "CAUSE_LABELS",
@@ -98,6 +102,17 @@ RECOMMENDATION_FILLS: MappingProxyType = MappingProxyType({k: r.fill for k, r in
 
 #: Okabe & Ito's eight colours, in the order charts take them for series that carry no meaning of their own.
 OKABE_ITO = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7", "#f0e442", "#000000")
+
+#: Colours that carry a judgement, from the same palette: a good outcome (bluish green), a bad one
+#: (vermilion), and a change or value that is neither (blue); told apart by people who cannot tell red
+#: from green.
+GOOD, BAD, NEUTRAL = "#009e73", "#d55e00", "#0072b2"
+
+#: Who does the work (:data:`analysis.performers.PERFORMER_TYPES`) in charts: people in grey, the rest
+#: in Okabe & Ito hues.
+PERFORMER_TYPE_COLOURS: MappingProxyType = MappingProxyType(
+    {"human": "#757575", "system": "#0072b2", "bot": "#cc79a7", "external": "#e69f00"}
+)
 
 #: The colour of each cause of waiting (:data:`analysis.waiting.CAUSES` and ``unknown``) in every chart:
 #: Okabe & Ito hues for the causes an organisation can fix, greys for off hours (nothing to fix) and for

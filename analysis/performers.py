@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.escape import escape_figure
+from analysis.labels import PERFORMER_TYPE_COLOURS
 from analysis.queries.performers import (
     activity_types,
     distinct_values,
@@ -446,12 +447,7 @@ class Performers:
             hover_name=d["performer"].map(lambda s: html.escape(str(s))),
             hover_data={"reason": True, "confidence": True, "x": False, "y": False},
             category_orders={"type": list(PERFORMER_TYPES)},
-            color_discrete_map={
-                "human": "#757575",
-                "system": "#1565c0",
-                "bot": "#6a1b9a",
-                "external": "#ef6c00",
-            },
+            color_discrete_map=dict(PERFORMER_TYPE_COLOURS),
             labels={"x": "Share of the 168 hours of the week active", "y": "Share recorded within 1 s"},
             title=f"Who does the work ({self.level} level)",
         )

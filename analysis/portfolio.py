@@ -35,6 +35,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.escape import escape_figure
+from analysis.labels import OKABE_ITO
 from analysis.queries.compare import case_table
 from analysis.readiness import score_readiness
 from mapper.discovery import discover_variants
@@ -135,7 +136,7 @@ class ProcessRanking:
         """Stacked bars: each process's composite split into its weighted component scores (names escaped)."""
         d = self.table.iloc[::-1]
         total = sum(self.weights.values()) or 1.0
-        colours = {"volume": "#1f77b4", "repeatability": "#2ca02c", "cost": "#d62728", "readiness": "#9467bd"}
+        colours = dict(zip(("volume", "repeatability", "cost", "readiness"), OKABE_ITO, strict=False))
         fig = go.Figure()
         names = [html.escape(str(n)) for n in d["name"]]
         for comp, colour in colours.items():

@@ -55,7 +55,7 @@ import pandas as pd
 from analysis.bottlenecks import find_end_activities
 from analysis.decisions import Decisions, mine_decisions
 from analysis.escape import escape_figure
-from analysis.labels import RECOMMENDATION_COLOURS, RECOMMENDATION_LABELS
+from analysis.labels import BAD, GOOD, RECOMMENDATION_COLOURS, RECOMMENDATION_LABELS
 from analysis.profile import Profile, load_profile
 from analysis.queries.handoffs import activity_handoffs, handover_table
 from analysis.queries.readiness import (
@@ -1410,7 +1410,7 @@ class OrchestrationGate:
                 x=ratio,
                 y=[GATE_METRIC_LABELS.get(m, m) for m in d["metric"]],
                 orientation="h",
-                marker={"color": np.where(d["exceeded"], "#c62828", "#2e7d32")},
+                marker={"color": np.where(d["exceeded"], BAD, GOOD)},
                 customdata=np.stack([d["value"].round(3), d["threshold"]], axis=-1) if len(d) else None,
                 hovertemplate="%{y}: %{customdata[0]} (threshold %{customdata[1]})<extra></extra>",
             )

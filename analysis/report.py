@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Literal
 
 import jinja2
-import plotly.express as px
 import plotly.io as pio
 from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
@@ -16,8 +15,9 @@ from plotly.offline import get_plotlyjs
 from analysis.escape import escape_figure
 from analysis.findings import Findings, flowready_version
 from analysis.impact import METRICS
-from analysis.labels import RECOMMENDATION_LABELS
+from analysis.labels import OKABE_ITO, RECOMMENDATION_LABELS
 from analysis.pdf import html_to_pdf
+from analysis.variants import cycle_unit, plot_variants
 from mapper.discovery import render_process_map
 from mapper.errors import AnalysisError
 from mapper.units import humanize_hours
@@ -57,19 +57,6 @@ TYPE_LABELS = {"human": "people", "system": "systems", "bot": "bots", "external"
 REC_LABELS = RECOMMENDATION_LABELS  # the one table, analysis.labels
 
 
-#: Okabe & Ito's colour-blind-safe colours for the colours the analyses' charts use (recommendations,
-#: waiting causes), applied to the report's charts.
-COLOUR_BLIND_SAFE = {
-    "#2e7d32": "#009e73",  # automate: bluish green
-    "#1565c0": "#0072b2",  # AI-assist: blue
-    "#c62828": "#d55e00",  # fix first: vermillion
-    "#8c564b": "#cc79a7",  # batching: reddish purple
-    "#d62728": "#d55e00",  # contention: vermillion
-    "#ff7f0e": "#e69f00",  # prioritisation: orange
-    "#1f77b4": "#0072b2",  # extraneous: blue
-}
-OKABE_ITO = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7", "#f0e442", "#000000")
-
 #: What each chart shows, for readers who cannot see it (the figure's accessible name).
 ALT_TEXT = {
     "readiness": "Scatter chart of every step: readiness score from 0 to 100 (feasibility) across, workload "
@@ -85,19 +72,12 @@ ALT_TEXT = {
 }
 
 
-def _colour_blind_safe(fig) -> None:
-    """Swap the charts' red/green pairs for :data:`COLOUR_BLIND_SAFE` colours (in place)."""
-    for trace in fig.data:
-        marker = getattr(trace, "marker", None)
-        if marker is not None and isinstance(marker.color, str):
-            marker.color = COLOUR_BLIND_SAFE.get(marker.color.lower(), marker.color)
-
-
 def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
     """The report's plotly charts as HTML fragments (plotly.js itself is inlined once, in the head).
 
-    Every data-derived text is escaped (:func:`analysis.escape.escape_figure`), colours are colour-blind
-    safe and each chart is a ``<figure>`` named by its :data:`ALT_TEXT`. For print, charts are static
+    Every data-derived text is escaped (:func:`analysis.escape.escape_figure`), colours come from
+    :mod:`analysis.labels` (Okabe & Ito's colour-blind-safe palette) and each chart is a ``<figure>``
+    named by its :data:`ALT_TEXT`. For print, charts are static
     (no hover layer, no toolbar) and the value-against-feasibility matrix is shorter, to fit page 1.
     """
     figs = {"bottlenecks": findings.bottlenecks.plot(), "readiness": findings.readiness.plot()}
@@ -113,15 +93,10 @@ def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
             figs["drivers"] = p.drivers.plot()
     if findings.impact is not None and not findings.impact.summary.empty:
         figs["impact"] = findings.impact.plot()
-    v = findings.variants.head(10).assign(label=lambda d: "Variant " + d["variant"].astype(str))
-    figs["variants"] = px.bar(
-        v,
-        x="label",
-        y="cases",
-        hover_data=["events", "cycle_hours_median"],
-        labels={"label": "", "cases": "Cases"},
-        title="The 10 most common paths",
-    )
+    # The library's chart (as in the app), its names escaped there; its hover wraps paths with <br>.
+    cycle = findings.bottlenecks.cycle.get("median")
+    figs["variants"] = plot_variants(findings.variants, top=10, unit=cycle_unit(cycle))
+    figs["variants"].update_layout(title="The 10 most common paths")
     if for_print:
         # Page 1 holds the matrix under its card's heading: no title of its own, shorter.
         figs["readiness"].update_layout(title=None, height=250, margin={"t": 10, "b": 40, "l": 60, "r": 10})
@@ -129,8 +104,8 @@ def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
     config = {"displaylogo": False, "staticPlot": True} if for_print else {"displaylogo": False}
     out = {}
     for name, fig in figs.items():
-        escape_figure(fig)
-        _colour_blind_safe(fig)
+        if name != "variants":  # escaped by plot_variants, which keeps its own line breaks
+            escape_figure(fig)
         fig.update_layout(
             template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"}, colorway=OKABE_ITO
         )
