@@ -7,7 +7,15 @@ import streamlit as st
 from analysis.bottlenecks import explain_long_waits
 from analysis.labels import CAUSE_LABELS
 from analysis.waiting import CAUSES, REMEDIES, find_waiting_instances
-from app_pages.common import bullet_list, extra_tables, md_escape, require_findings, show_error, table
+from app_pages.common import (
+    bullet_list,
+    extra_tables,
+    md_escape,
+    method_page,
+    require_findings,
+    show_error,
+    table,
+)
 from mapper import FlowreadyError
 from mapper.units import humanize_hours
 
@@ -26,6 +34,7 @@ causes = b.causes
 acts = b.activities
 
 st.title("Bottlenecks")
+method_page("waiting", "How the causes of waiting are found")
 st.caption(
     "Where cases wait, and why: every wait is split into five causes (Lashkevich et al. 2023). Steps are "
     "ranked by the waiting that can be fixed, everything but the nights and weekends of people who work "

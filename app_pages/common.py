@@ -324,6 +324,19 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+#: The documentation pages (``docs/*.md``), shown inside the app: an analyst cannot open the files, and
+#: the docs site (:data:`analysis.labels.DOCS_URL`) may not be served where the app runs.
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+
+
+def method_page(page: str, title: str) -> None:
+    """The method's documentation page (``docs/<page>.md``) in an expander, read where the app is."""
+    path = DOCS_DIR / f"{page}.md"
+    if path.is_file():
+        with st.expander(title):
+            st.markdown(path.read_text("utf-8"))
+
+
 def show_error(exc: Exception, suffix: str = "") -> None:
     """Show a library error in the app's words (its parameters as the widgets that set them), escaped."""
     st.error(md_escape(app_message(exc)) + (f" {md_escape(suffix)}" if suffix else ""))

@@ -11,6 +11,7 @@ from app_pages.common import (
     bullet_list,
     diagram,
     md_escape,
+    method_page,
     reanalyse,
     require_findings,
     show_error,
@@ -45,6 +46,7 @@ h = f.handoffs
 failures = f.handoff_failures
 
 st.title("Handoffs & rework")
+method_page("handoffs", "How failing handoffs are found")
 
 if f.performers is not None:
     st.subheader("Who does the work")

@@ -18,6 +18,7 @@ from app_pages.common import (
     bullet_list,
     extra_tables,
     md_escape,
+    method_page,
     reanalyse,
     require_findings,
     show_error,
@@ -30,6 +31,7 @@ r = f.readiness
 s = r.scores
 
 st.title("Automation readiness")
+method_page("readiness", "How the readiness score and the recommendations are made")
 counts = s["recommendation"].value_counts()
 already = int(s["already_automated"].sum()) if "already_automated" in s else 0
 cols = st.columns(5)

@@ -1160,3 +1160,20 @@ def test_an_empty_first_sheet_still_offers_the_sheet_picker_its_message_names():
     sheet.set_value("Events").run()
     _ok(at)
     assert not at.button(key="analyse").disabled
+
+
+@pytest.mark.parametrize(
+    ("page", "label", "text"),
+    [
+        ("app_pages/readiness.py", "How the readiness score", "## Factors"),
+        ("app_pages/bottlenecks.py", "How the causes of waiting", "batching"),
+        ("app_pages/handoffs.py", "How failing handoffs", "ping-pong"),
+    ],
+)
+def test_method_pages_are_readable_inside_the_app(sample_findings, page, label, text):
+    # An analyst in the app cannot open docs/*.md, and the docs site may not be served: the page's
+    # method is in an expander, the documentation page itself.
+    at = _page(sample_findings, page)
+    [exp] = [e for e in at.expander if e.label.startswith(label)]
+    body = " ".join(m.value for m in exp.markdown)
+    assert text in body and len(body) > 2000
