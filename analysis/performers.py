@@ -1039,7 +1039,10 @@ def discover_roles(
         raise AnalysisError(f"assign must be 'resource' or 'activity', not {assign!r}.")
     # On the whole event table, not the ordered one: roles are discovered before analyze() orders the
     # events of the log with roles, so the log as loaded is never ordered at all.
-    counts = execute(resource_activity_counts(log.table(), RESOURCE))
+    # Sorted: the engine returns groups in any order, and the roles algorithm's result depends on it.
+    counts = execute(resource_activity_counts(log.table(), RESOURCE)).sort_values(
+        ["resource", "activity"], kind="stable"
+    )
     found = roles_from_counts(
         {
             (str(r), str(a)): int(n)

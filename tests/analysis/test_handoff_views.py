@@ -172,8 +172,8 @@ def test_network_keeps_top_pairs_and_every_failing_one(net):
     # The most frequent pair ("quoted" -> u1, ahead of u1 -> u2 by name) and the failing one.
     (plain,) = [e for e in edges if e.startswith(f"{ids['&quot;quoted&quot;']} -> {ids['u1']} ")]
     (red,) = [e for e in edges if e.startswith(f"{ids['R&amp;D']} -> {ids['&lt;b&gt;x&lt;/b&gt;']} ")]
-    assert "label=<5<BR/>0 s>" in plain and "#c0392b" not in plain
-    assert "label=<3<BR/>2.0 h<BR/>ping-pong>" in red and 'color="#c0392b"' in red
+    assert "label=<5<BR/>0 s>" in plain and "#d55e00" not in plain
+    assert "label=<3<BR/>2.0 h<BR/>ping-pong>" in red and 'color="#d55e00"' in red
     assert "2 rarer pairs hidden" in g.source and "1 failing" in g.source
     # Labels count what each performer sends and receives over all pairs, hidden ones included.
     assert "sends 5 · receives 5" in g.source  # u1
@@ -208,14 +208,14 @@ def test_network_on_the_sample_marks_ping_pong_red_and_names_slow_pairs(sample_l
     h = find_handoffs(sample_log, level="role")
     g = plot_handoff_network(h, level="role", top=2)
     edges = _edges(g.source)
-    red = [e for e in edges if "#c0392b" in e]
+    red = [e for e in edges if "#d55e00" in e]
     assert len(red) == int(h["failing"].sum()) > 0
     assert all("ping-pong" in e for e in red)
     # A slow pair is a queue at the receiver (capacity), named on its edge but not failing (not red).
     slow = h[h["failure"].str.contains("slow")]
     assert len(slow) and (slow["failing"] == slow["failure"].str.contains("ping-pong")).all()
     every = _edges(plot_handoff_network(h, level="role", top=None).source)
-    assert sum("slow" in e and "#c0392b" not in e for e in every) == len(slow)
+    assert sum("slow" in e and "#d55e00" not in e for e in every) == len(slow)
 
 
 # --- plot_handoff_matrix -----------------------------------------------------------------------------

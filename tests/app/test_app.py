@@ -373,7 +373,7 @@ def test_handoff_network_matrix_and_example_cases(sample_findings):
     at.slider(key="handoff_top").set_value(5).run()
     top5 = _graphviz(_ok(at))
     assert 0 < top5.count("->") < network.count("->")
-    assert top5.count('fontcolor="#c0392b"') == network.count('fontcolor="#c0392b"') == len(failing)
+    assert top5.count('fontcolor="#d55e00"') == network.count('fontcolor="#d55e00"') == len(failing)
 
     at.selectbox(key="matrix_value").set_value("ping_pong_cases").run()
     matrix = _frame(_ok(at), *ROLES)
