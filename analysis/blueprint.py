@@ -29,7 +29,7 @@ from analysis.bottlenecks import Bottlenecks
 from analysis.bpmn_xml import EXECUTABLE_FLOW_COLUMNS, EXECUTABLE_NODE_COLUMNS, to_bpmn_xml
 from analysis.export import json_ready, json_records, json_text
 from analysis.handoffs import HandoffFailures
-from analysis.labels import RECOMMENDATION_FILLS, RECOMMENDATIONS
+from analysis.labels import RECOMMENDATION_FILLS, recommendation_bars
 from analysis.queries.blueprint import column_presence
 from analysis.queries.handoffs import handover_activity_flows, handover_table
 from analysis.queries.kpis import process_kpis
@@ -369,25 +369,13 @@ class Blueprint:
         from analysis.escape import escape_figure, plotly_text
 
         d = self.steps.sort_values("score", kind="stable")
-        traces = []
-        for code, rec in RECOMMENDATIONS.items():
-            part = d[d["recommendation"] == code]
-            if part.empty:
-                continue
-            traces.append(
-                go.Bar(
-                    x=part["score"],
-                    y=part["activity"],
-                    orientation="h",
-                    name=rec.label,
-                    marker_color=rec.colour,
-                    customdata=part[["sla_hours", "approval_checkpoint", "human_in_the_loop"]].to_numpy(),
-                    hovertemplate=(
-                        "%{y}: readiness %{x:.0f}<br>SLA %{customdata[0]:.1f} h, approval "
-                        "%{customdata[1]}, human in the loop %{customdata[2]}<extra></extra>"
-                    ),
-                )
-            )
+        traces = recommendation_bars(
+            d,
+            x="score",
+            customdata=["sla_hours", "approval_checkpoint", "human_in_the_loop"],
+            hover="%{y}: readiness %{x:.0f}<br>SLA %{customdata[0]:.1f} h, approval %{customdata[1]}, "
+            "human in the loop %{customdata[2]}",
+        )
         fig = go.Figure(traces)
         fig.update_layout(
             title="Blueprint: what each step becomes",

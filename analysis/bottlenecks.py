@@ -379,7 +379,7 @@ LONG_WAITS_SHARE = 0.5
 
 
 def explain_long_waits(log: EventLog, bottlenecks: Bottlenecks, activity: str) -> str | None:
-    """One sentence when a step's hours lost come mostly from a few long waits, with their count.
+    """One sentence when a step's hours lost come mostly from its longest waits, with their count.
 
     A step can show a median and p90 wait of zero and still thousands of hours lost: a few cases waited
     very long. The waits before ``activity`` longer than its p90 (any wait at all when the p90 is 0) are
@@ -447,7 +447,7 @@ def explain_long_waits(log: EventLog, bottlenecks: Bottlenecks, activity: str) -
             f"({k / n:.0%}), the longest {longest}."
         )
     return (
-        f"{long_hours / hours:.0%} of the {hours:,.0f} hours lost before {activity} come from a few long "
-        f"waits: the {k:,} of its {n:,} waits longer than its p90 ({humanize_hours(p90)}), the longest "
-        f"{longest}."
+        f"{long_hours / hours:.0%} of the {hours:,.0f} hours lost before {activity} come from its longest "
+        f"waits: the {k:,} of its {n:,} waits ({k / n:.0%}) longer than its p90 ({humanize_hours(p90)}), "
+        f"the longest {longest}."
     )

@@ -876,30 +876,18 @@ class Findings:
         import plotly.graph_objects as go
 
         from analysis.escape import escape_figure, plotly_text
-        from analysis.labels import RECOMMENDATIONS
+        from analysis.labels import recommendation_bars
 
         d = self.to_frame().head(top)
         fixable = d["fixable_hours"].notna().any()
         d = d.assign(hours=d["fixable_hours"] if fixable else d["hours_lost_total"]).fillna({"hours": 0.0})
         d = d.iloc[::-1]
-        traces = []
-        for code, rec in RECOMMENDATIONS.items():
-            part = d[d["recommendation"] == code]
-            if len(part):
-                traces.append(
-                    go.Bar(
-                        x=part["hours"],
-                        y=part["activity"],
-                        orientation="h",
-                        name=rec.label,
-                        marker_color=rec.colour,
-                        customdata=part[["score", "dominant_cause"]].fillna("").to_numpy(),
-                        hovertemplate=(
-                            "%{y}: %{x:,.0f} h<br>readiness %{customdata[0]:.0f}, "
-                            "mostly %{customdata[1]}<extra></extra>"
-                        ),
-                    )
-                )
+        traces = recommendation_bars(
+            d,
+            x="hours",
+            customdata=["score", "dominant_cause"],
+            hover="%{y}: %{x:,.0f} h<br>readiness %{customdata[0]:.0f}, mostly %{customdata[1]}",
+        )
         what = "fixable hours of waiting" if fixable else "hours of waiting"
         fig = go.Figure(traces)
         fig.update_layout(

@@ -32,6 +32,7 @@ __all__ = [
     "RECOMMENDATION_LABELS",
     "Recommendation",
     "docs_link",
+    "recommendation_bars",
 ]
 
 
@@ -138,8 +139,75 @@ DOCS_URL: str = os.environ.get("FLOWREADY_DOCS_URL", "https://flowready.readthed
 
 
 def docs_link(page: str) -> str:
-    """The address of a documentation page: ``docs_link("readiness.html#factors")``."""
+    """The address of a documentation page on the docs site (:data:`DOCS_URL`).
+
+    Parameters
+    ----------
+    page : str
+        The page's file name with ``.html``, and an optional anchor.
+
+    Returns
+    -------
+    str
+        The absolute address.
+
+    Examples
+    --------
+    >>> docs_link("readiness.html#factors").endswith("/readiness.html#factors")
+    True
+    """
     return DOCS_URL.rstrip("/") + "/" + page.lstrip("/")
+
+
+def recommendation_bars(frame, *, x: str, customdata: list[str], hover: str) -> list:
+    """Horizontal bars of one step each, one trace per recommendation in its label and colour.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``activity`` (str), ``recommendation`` (str, a code of :data:`RECOMMENDATIONS`), the column
+        ``x`` (float, the bar length) and the ``customdata`` columns; drawn bottom to top in row order.
+    x : str
+        The column of the bars' lengths.
+    customdata : list of str
+        Columns the hover template reads as ``%{customdata[i]}`` (missing values shown empty).
+    hover : str
+        A plotly hover template, without ``<extra>``.
+
+    Returns
+    -------
+    list of plotly.graph_objects.Bar
+        For ``go.Figure``; names from the data are not escaped yet (escape the figure).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"activity": ["a", "b"], "recommendation": ["automate", "keep_human"],
+    ...                   "score": [80.0, 40.0]})
+    >>> [t.name for t in recommendation_bars(d, x="score", customdata=[], hover="%{x}")]
+    ['Automate', 'Keep human']
+    """
+    import plotly.graph_objects as go
+
+    traces = []
+    for code, rec in RECOMMENDATIONS.items():
+        part = frame[frame["recommendation"] == code]
+        if part.empty:
+            continue
+        traces.append(
+            go.Bar(
+                x=part[x],
+                y=part["activity"],
+                orientation="h",
+                name=rec.label,
+                marker_color=rec.colour,
+                customdata=part[customdata].astype(object).where(part[customdata].notna(), "").to_numpy()
+                if customdata
+                else None,
+                hovertemplate=hover + "<extra></extra>",
+            )
+        )
+    return traces
 
 
 # --------------------------------------------------------------------------------- the readiness factors
