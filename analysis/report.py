@@ -12,7 +12,6 @@ import plotly.io as pio
 from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
-from analysis.escape import escape_figure
 from analysis.findings import Findings, flowready_version
 from analysis.impact import METRICS
 from analysis.labels import OKABE_ITO, RECOMMENDATION_LABELS
@@ -75,7 +74,8 @@ ALT_TEXT = {
 def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
     """The report's plotly charts as HTML fragments (plotly.js itself is inlined once, in the head).
 
-    Every data-derived text is escaped (:func:`analysis.escape.escape_figure`), colours come from
+    Every chart is a library figure whose data-derived texts the function that drew it has escaped
+    (:func:`analysis.escape.escape_figure`; ``test_result_objects`` checks each), colours come from
     :mod:`analysis.labels` (Okabe & Ito's colour-blind-safe palette) and each chart is a ``<figure>``
     named by its :data:`ALT_TEXT`. For print, charts are static
     (no hover layer, no toolbar) and the value-against-feasibility matrix is shorter, to fit page 1.
@@ -104,8 +104,6 @@ def _figures(findings: Findings, *, for_print: bool = False) -> dict[str, str]:
     config = {"displaylogo": False, "staticPlot": True} if for_print else {"displaylogo": False}
     out = {}
     for name, fig in figs.items():
-        if name != "variants":  # escaped by plot_variants, which keeps its own line breaks
-            escape_figure(fig)
         fig.update_layout(
             template="plotly_white", font={"family": "Helvetica, Arial, sans-serif"}, colorway=OKABE_ITO
         )
