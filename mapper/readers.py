@@ -256,8 +256,10 @@ def read_raw(
         hardened lxml parser when it is not, or when it reports a problem (an unparseable date, an event
         outside a trace) or returns a different number of events; ``"lxml"`` always uses lxml.
     engine : bool
-        Stream Parquet straight into the engine (``RawTable.table``, ``frame`` is ``None``) instead of
-        reading it into pandas; the other formats are read into pandas either way.
+        Stream Parquet and CSV straight into the engine (``RawTable.table``, ``frame`` is ``None``)
+        instead of reading them into pandas: a CSV is parsed block by block (16 MiB) into the engine, so
+        memory stays a few blocks whatever the file's size. XES, Excel and OCEL are read into pandas
+        either way.
 
     Returns
     -------
@@ -281,7 +283,7 @@ def read_raw(
     fmt, compressed = _format_of(path)
     try:
         if fmt == "csv":
-            return _read_csv(path, compressed)
+            return _read_csv(path, compressed, engine)
         if fmt == "xes":
             if xes_reader not in ("auto", "rustxes", "lxml"):
                 raise EventLogError(f"xes_reader must be 'auto', 'rustxes' or 'lxml', not {xes_reader!r}.")
@@ -316,56 +318,107 @@ def _sniff_quotechar(sample: str, delimiter: str) -> str:
     return "'" if single else '"'
 
 
-def _read_csv(path: Path, compressed: bool) -> RawTable:
-    """Read every CSV field as text with pyarrow (strict: a row with too few or too many fields fails)."""
+#: Bytes read at a time when a CSV is scanned or streamed (memory stays a few of these, whatever the size).
+_CSV_BLOCK = 1 << 24
+#: The head of a CSV from which its delimiter, quoting and header are found.
+_CSV_HEAD = 1 << 16
+
+
+def _scan_csv(path: Path, compressed: bool) -> dict:
+    """One streaming pass over a CSV's bytes: its text encoding, line count and whether it holds data.
+
+    Raises the reader's errors for a file that is not text (as UTF-8, UTF-16 with a byte-order mark, or
+    Windows-1252) or is only white space. Memory is one block, whatever the file's size.
+    """
+    import codecs
+
+    with _open(path, compressed) as fh:
+        head = fh.read(4)
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))  # Excel's "Unicode Text" is UTF-16 with a BOM
+    bom = head.startswith(b"\xef\xbb\xbf")
+
+    def scan(encoding: str) -> dict:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        newlines, data, last, at = 0, False, "", 0
+        with _open(path, compressed) as fh:
+            while block := fh.read(_CSV_BLOCK):
+                try:
+                    text = decoder.decode(block)
+                except UnicodeDecodeError as exc:  # exc.object: the bytes held from the last block, then this
+                    start = at + exc.start - (len(exc.object) - len(block))
+                    raise _BadText(encoding, start, exc.object[exc.start]) from None
+                at += len(block)
+                newlines += text.count("\n")
+                data = data or bool(text.strip())
+                last = text[-1:] or last
+            try:
+                last = decoder.decode(b"", final=True)[-1:] or last
+            except UnicodeDecodeError:
+                raise _BadText(encoding, at, None) from None
+        return {"newlines": newlines, "data": data, "ends_with_newline": last == "\n"}
+
+    if utf16:
+        try:
+            found = scan("utf-16")
+        except _BadText as exc:
+            raise EventLogError(
+                f"{path.name}: the UTF-16 text is damaged (at byte {exc.offset:,}); save it as UTF-8."
+            ) from None
+        return found | {"encoding": "utf-16", "found": "utf-16", "bom": False}
+    try:
+        found = scan("utf-8-sig")
+        encoding = "utf-8"
+    except _BadText:
+        try:
+            found = scan("cp1252")
+        except _BadText as exc:  # bytes no text encoding we read has: not a text file
+            raise EventLogError(
+                f"{path.name}: the file is not text: byte 0x{exc.byte:02x} at offset {exc.offset:,} "
+                "is neither UTF-8 nor Windows-1252. If it is a workbook or a compressed file, give it "
+                "its own extension (.xlsx, .gz); otherwise export it as a UTF-8 CSV."
+            ) from None
+        encoding, bom = "cp1252", False
+    return found | {"encoding": encoding, "found": "", "bom": bom}
+
+
+class _BadText(Exception):
+    """A byte sequence the encoding being tried does not have (internal to :func:`_scan_csv`)."""
+
+    def __init__(self, encoding: str, offset: int, byte: int | None) -> None:
+        super().__init__(encoding)
+        self.offset, self.byte = offset, 0 if byte is None else byte
+
+
+def _read_csv(path: Path, compressed: bool, engine: bool = False) -> RawTable:
+    """Read every CSV field as text with pyarrow (strict: a row with too few or too many fields fails).
+
+    The file is read in blocks: once to find its encoding and count its lines, once to parse it. With
+    ``engine`` the parsed blocks stream into the engine and never become one table in memory.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with _open(path, compressed) as fh:
-        data = fh.read()
-    if not data.strip():
+    scan = _scan_csv(path, compressed)
+    if not scan["data"]:
         raise EventLogError(f"{path.name}: the file holds no data.")
-    bom = data.startswith(b"\xef\xbb\xbf")
-    encoding, found = "utf-8", ""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" is UTF-16 with a BOM
-        try:
-            data = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise EventLogError(
-                f"{path.name}: the UTF-16 text is damaged ({exc}); save it as UTF-8."
-            ) from None
-        encoding, bom = "utf-8", False
-        found = "utf-16"
-    elif bom:
-        data = data[3:]
-    else:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "cp1252"
-            try:
-                data.decode(encoding)
-            except UnicodeDecodeError as exc:  # bytes no text encoding we read has: not a text file
-                byte, at = data[exc.start], exc.start
-                raise EventLogError(
-                    f"{path.name}: the file is not text: byte 0x{byte:02x} at offset {at:,} "
-                    "is neither UTF-8 nor Windows-1252. If it is a workbook or a compressed file, give it "
-                    "its own extension (.xlsx, .gz); otherwise export it as a UTF-8 CSV."
-                ) from None
-    if b"\x00" in data[:65536]:
+    encoding, bom = scan["encoding"], scan["bom"]
+    with _open(path, compressed) as fh:
+        raw_head = fh.read(_CSV_HEAD * (2 if encoding == "utf-16" else 1) + 4)
+    head = raw_head.decode(encoding, errors="replace")
+    if bom:
+        head = head.removeprefix("\ufeff")
+    if "\x00" in head[:_CSV_HEAD]:
         raise EventLogError(
             f"{path.name}: the file is not text (it holds NUL bytes). If it is a workbook, Parquet or a "
             "compressed file, give it its own extension (.xlsx, .parquet, .gz); otherwise export it as CSV."
         )
-    sep_line = re.match(rb"sep=(.)\r?\n", data)  # Excel's delimiter hint on the first line
-    if sep_line:
-        data = data[sep_line.end() :]
-    sample = data[:65536].decode(encoding, errors="replace")
+    sep_line = re.match(r"sep=(.)\r?\n", head)  # Excel's delimiter hint on the first line
+    sample = head[sep_line.end() :] if sep_line else head
     if sample.lstrip().startswith("<"):
         raise UnsupportedFormatError(
             f"{path.name}: the content looks like XML (XES?), not CSV. Rename the file to .xes."
         )
-    delimiter = sep_line.group(1).decode(encoding) if sep_line else None
+    delimiter = sep_line.group(1) if sep_line else None
     delimiter = delimiter or _sniff_delimiter(sample)
     quotechar = _sniff_quotechar(sample, delimiter)
     header = next(csv.reader([sample.splitlines()[0]], delimiter=delimiter, quotechar=quotechar))
@@ -379,73 +432,139 @@ def _read_csv(path: Path, compressed: bool) -> RawTable:
         ragged.append(row)
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False, encoding=encoding, column_names=names, skip_rows=1, block_size=1 << 24
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                quote_char=quotechar,
-                newlines_in_values=True,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=True,
-                null_values=[""],
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise EventLogError(
-            f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the delimiter."
-        ) from None
-    if ragged:
-        # pyarrow numbers records (the header is 1); a value over several lines shifts the lines.
-        starts = _record_lines(data.decode(encoding), delimiter, quotechar, 1 + bool(sep_line))
-        header_line = 1 + bool(sep_line)
-
-        def line(r) -> int:
-            k = (r.number or 0) - 2
-            return starts[k] if 0 <= k < len(starts) else (r.number or 0) + header_line - 1
-
-        where = "; ".join(f"line {line(r)}: {r.actual_columns} fields" for r in ragged[:5])
-        raise EventLogError(
-            f"{path.name}: {len(ragged)} row(s) do not have the header's {len(names)} fields ({where}). "
-            "Check the quoting and the delimiter, or fix those rows."
-        )
-    frame = table.to_pandas()
-    if frame.empty:
-        raise EventLogError(f"{path.name}: the file has a header but no rows.")
-    details = {
-        "compressed": compressed,
-        "delimiter": delimiter,
-        "quotechar": quotechar,
-        "encoding": found or ("utf-8-sig" if bom else encoding),
+    options = {
+        "read_options": pacsv.ReadOptions(
+            use_threads=False,
+            encoding="utf8" if encoding == "utf-8" else encoding,
+            column_names=names,
+            skip_rows=1 + bool(sep_line),
+            block_size=_CSV_BLOCK,
+        ),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=delimiter, quote_char=quotechar, newlines_in_values=True, invalid_row_handler=on_invalid
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
     }
+
+    def unparseable(exc: Exception) -> EventLogError:
+        return EventLogError(
+            f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the delimiter."
+        )
+
+    frame, table = None, None
+    try:
+        with _open(path, compressed) as fh:
+            reader = pacsv.open_csv(fh, **options)
+            if engine:
+                table = _stream_into_engine(reader)
+            else:
+                frame = reader.read_all().to_pandas()
+    except pa.ArrowInvalid as exc:
+        raise unparseable(exc) from None
+    if table is not None and table[2] is not None:
+        failure = table[2]
+        _drop(table[0], table[1])
+        raise unparseable(failure) if isinstance(failure, pa.ArrowInvalid) else failure
+    if ragged:
+        records = _records(path, compressed, encoding, bool(sep_line), delimiter, quotechar)
+        found = [(line, fields) for line, fields in records if fields != len(names)]
+        where = "; ".join(f"line {line}: {fields} fields" for line, fields in found[:5])
+        if table is not None:
+            _drop(table[0], table[1])
+        raise EventLogError(
+            f"{path.name}: {len(ragged)} row(s) do not have the header's {len(names)} fields"
+            + (f" ({where})" if where else "")
+            + ". Check the quoting and the delimiter, or fix those rows."
+        )
+    raw = RawTable(frame, path.name, "csv", {}, table=None if table is None else table[:2])
+    n_rows = raw.n_rows
+    if n_rows == 0:
+        if table is not None:
+            _drop(table[0], table[1])
+        raise EventLogError(f"{path.name}: the file has a header but no rows.")
+    details = raw.details
+    details.update(
+        compressed=compressed,
+        delimiter=delimiter,
+        quotechar=quotechar,
+        encoding=scan["found"] or ("utf-8-sig" if bom else encoding),
+    )
     if sep_line:
         details["sep_line"] = True
     # Row N is on line N + 1 (+1 after a sep= line) unless blank lines were skipped or values span
     # lines; then messages number records only.
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    details["line_offset"] = (2 + bool(sep_line)) if lines == len(frame) + 1 else None
+    lines = scan["newlines"] - bool(sep_line) + (0 if scan["ends_with_newline"] else 1)
+    details["line_offset"] = (2 + bool(sep_line)) if lines == n_rows + 1 else None
     if details["line_offset"] is None:  # blank lines or values over several lines: find each row's line
         details["lines"] = lines
-        details["row_lines"] = _record_lines(data.decode(encoding), delimiter, quotechar, 1 + bool(sep_line))
-    return RawTable(frame, path.name, "csv", details)
+        records = _records(path, compressed, encoding, bool(sep_line), delimiter, quotechar)
+        details["row_lines"] = [line for line, _ in records]
+    return raw
 
 
-def _record_lines(text: str, delimiter: str, quotechar: str, first_line: int) -> list[int] | None:
-    """The physical line on which each data record starts (only for files that need it: it is slow)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar)
-    starts, before = [], 0
-    for i, record in enumerate(reader):
-        if i and record:  # skip the header and blank lines
-            starts.append(before + 1 + first_line - 1)
-        before = reader.line_num
-    return starts
+def _stream_into_engine(reader) -> tuple:
+    """Stream a pyarrow batch reader into a new engine table, numbering its rows (:data:`RAW_ROW`).
+
+    Returns ``(connection, table name, failure)``: ``failure`` is the exception the reader raised while
+    the engine consumed it (the engine would otherwise wrap it in its own), or ``None``.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from mapper.engine import connect, run_ddl, unique_name
+
+    schema = reader.schema.append(pa.field(RAW_ROW, pa.int64()))
+    failure: list = []
+
+    def numbered():
+        at = 0
+        try:
+            for batch in reader:
+                rows = pa.array(np.arange(at, at + batch.num_rows, dtype="int64"))
+                yield pa.RecordBatch.from_arrays([*batch.columns, rows], schema=schema)
+                at += batch.num_rows
+        except Exception as exc:  # noqa: BLE001 - re-raised by the caller, outside the engine
+            failure.append(exc)
+
+    con = connect()
+    name, view = unique_name("raw"), unique_name("csv")
+    con.con.register(view, pa.RecordBatchReader.from_batches(schema, numbered()))
+    try:
+        run_ddl(con, f'create temp table "{name}" as select * from "{view}"')
+    finally:
+        con.con.unregister(view)
+    return con, name, failure[0] if failure else None
+
+
+def _drop(con, name: str) -> None:
+    from mapper.engine import run_ddl
+
+    run_ddl(con, f'drop table if exists "{name}"')
+
+
+def _records(path: Path, compressed: bool, encoding: str, sep_line: bool, delimiter: str, quotechar: str):
+    """Each data record of a CSV as ``(line on which it starts, number of fields)``, streamed.
+
+    Blank lines are skipped as the parser skips them. Used only where it is needed (values over several
+    lines, blank lines, rows with the wrong number of fields): it parses the file again, in Python.
+    """
+    text = io.TextIOWrapper(
+        _open(path, compressed), encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline=""
+    )
+    with text:
+        if sep_line:
+            text.readline()
+        reader = csv.reader(text, delimiter=delimiter, quotechar=quotechar)
+        before, first = 0, 1 + sep_line
+        for i, record in enumerate(reader):
+            if i and record:  # skip the header and blank lines
+                yield before + first, len(record)
+            before = reader.line_num
 
 
 def _local(tag: str) -> str:

@@ -344,3 +344,96 @@ def test_gzip_bomb_guard(tmp_path, monkeypatch):
     path = tmp_path / "big.csv.gz"
     path.write_bytes(gzip.compress(("case_id,activity,timestamp\n" + "1,A,2024-01-01\n" * 1000).encode()))
     _raises(EventLogError, path, "big.csv.gz: the compressed file expands beyond", "gzip bomb")
+
+
+# --- CSV streamed into the engine, block by block ------------------------------------------------------
+
+
+def _engine_rows(raw) -> pd.DataFrame:
+    from mapper.readers import RAW_ROW
+
+    handle = raw.engine_table()
+    return handle.con.table(handle.name).to_pandas().sort_values(RAW_ROW).reset_index(drop=True)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 256 bytes, so a CSV of a few kilobytes is scanned and parsed in many of them."""
+    monkeypatch.setattr(readers_mod, "_CSV_BLOCK", 256)
+
+
+def test_streamed_csv_has_the_rows_of_the_pandas_read_in_file_order(write_csv, small_blocks):
+    rows = "".join(
+        f"c{i // 3},Step {i % 3},2024-01-{1 + i % 28:02d} 10:00,{'' if i % 7 else 'x'}\n" for i in range(400)
+    )
+    path = write_csv("many.csv", "case_id,activity,timestamp,note\n" + rows)
+    streamed, read = read_raw(path, engine=True), read_raw(path)
+    assert streamed.frame is None and streamed.table is not None  # never a pandas frame
+    assert streamed.n_rows == 400 and streamed.columns == ["case_id", "activity", "timestamp", "note"]
+    assert streamed.details == read.details
+    got = _engine_rows(streamed)
+    from mapper.readers import RAW_ROW
+
+    assert got[RAW_ROW].tolist() == list(range(400))  # numbered across blocks without a gap
+    pd.testing.assert_frame_equal(got.drop(columns=RAW_ROW), read.frame, check_dtype=False)
+    assert got["note"].isna().sum() == 400 - len(range(0, 400, 7))
+
+
+def test_cp1252_byte_after_the_first_block_falls_back(write_csv, small_blocks, tmp_path):
+    body = "".join(f"c{i},A,2024-01-01 10:00\n" for i in range(60)) + "c60,Caf\xe9,2024-01-02 10:00\n"
+    path = tmp_path / "late.csv"
+    path.write_bytes(("case_id,activity,timestamp\n" + body).encode("cp1252"))
+    raw = read_raw(path, engine=True)
+    assert raw.details["encoding"] == "cp1252"
+    assert _engine_rows(raw)["activity"].iloc[-1] == "Café"
+
+
+def test_utf8_character_split_between_blocks_is_not_an_error(write_csv, small_blocks, tmp_path):
+    # 'é' is two bytes in UTF-8; one of them lands on each side of every 256-byte boundary at some row.
+    body = "".join(f"c{i},Étape,2024-01-01 10:00\n" for i in range(100))
+    path = tmp_path / "split.csv"
+    path.write_bytes(("case_id,activity,timestamp\n" + body).encode("utf-8"))
+    raw = read_raw(path, engine=True)
+    assert raw.details["encoding"] == "utf-8"
+    assert set(_engine_rows(raw)["activity"]) == {"Étape"}
+
+
+def test_binary_byte_deep_in_the_file_is_named_with_its_offset(small_blocks, tmp_path):
+    text = b"case_id,activity,timestamp\n" + b"c1,A,2024-01-01 10:00\n" * 40
+    path = tmp_path / "bin.csv"
+    path.write_bytes(text + b"c2,\x81\x8d,2024-01-01 10:00\n")  # 0x81 is neither UTF-8 nor Windows-1252
+    _raises(
+        EventLogError, path, "byte 0x81 at offset " + f"{len(text) + 3:,}", "neither UTF-8 nor Windows-1252"
+    )
+
+
+def test_ragged_row_in_a_later_block_is_named_by_its_line_when_streamed(write_csv, small_blocks):
+    body = "".join(f"c{i},A,2024-01-01 10:00\n" for i in range(50))
+    path = write_csv("late_ragged.csv", "case_id,activity,timestamp\n" + body + "c50,A,B,2024-01-01\n")
+    with pytest.raises(EventLogError) as info:
+        read_raw(path, engine=True)
+    assert "1 row(s) do not have the header's 3 fields (line 52: 4 fields)" in str(info.value)
+
+
+def test_multiline_values_streamed_keep_each_rows_line(write_csv, small_blocks):
+    path = write_csv(
+        "multi.csv",
+        'case_id,activity,timestamp\nc1,"two\nlines",2024-01-01 10:00\n\nc2,B,2024-01-01 11:00\n',
+    )
+    raw = read_raw(path, engine=True)
+    assert raw.details["line_offset"] is None and raw.details["row_lines"] == [2, 5]
+    assert _engine_rows(raw)["activity"].tolist() == ["two\nlines", "B"]
+
+
+def test_load_event_log_streams_a_csv_and_accounts_for_every_row(write_csv, small_blocks):
+    rows = "".join(
+        f"c{i // 4},Step {i % 4},2024-01-{1 + i // 4 % 28:02d} {10 + i % 4}:00\n" for i in range(200)
+    )
+    rows += "c99,Step 0,not a date\n"
+    log = load_event_log(
+        write_csv("load.csv", "case_id,activity,timestamp\n" + rows), on_bad_timestamp="drop"
+    )
+    q = log.quality
+    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (201, 200, 1)
+    assert q.examples == {"unparseable timestamp (column 'timestamp')": [201]}  # row 201, line 202
+    assert log.n_events == 200 and log.summary()["cases"] == 50
