@@ -85,17 +85,18 @@ def duckdb_config() -> dict:
     asked = os.environ.get("FLOWREADY_DUCKDB_MEMORY", "").strip()
     share = MEMORY_SHARE
     if asked:
-        if re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", asked, flags=re.IGNORECASE):
+        size = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", asked, flags=re.IGNORECASE)
+        if size and float(size.group(1)) > 0:
             config["memory_limit"] = asked.replace(" ", "")
             return config
         try:
             share = float(asked)
         except ValueError:
             share = -1.0
-        if not 0 < share <= 1:
+        if size or not 0 < share <= 1:  # a size of zero is no limit DuckDB can work in
             raise FlowreadyError(
                 f"FLOWREADY_DUCKDB_MEMORY={asked!r} is neither a share of the memory between 0 and 1 "
-                "(e.g. 0.25) nor a size (e.g. 6GB); set it to one of those, or unset it."
+                "(e.g. 0.25) nor a size above zero (e.g. 6GB); set it to one of those, or unset it."
             )
     if memory:
         config["memory_limit"] = f"{int(memory * share / 2**20)}MB"

@@ -116,3 +116,35 @@ def test_report_writes_the_page_and_chart(bench, tmp_path):
 def test_hand_written_chart_without_matplotlib(bench):
     svg = bench._svg_chart({"duckdb": [(1e6, 1.0), (1e7, 10.0)]})
     assert svg.startswith("<svg") and "polyline" in svg and math.isfinite(len(svg))
+
+
+def test_flowready_memory_estimate_stops_growing_at_the_engine_limit(bench, monkeypatch):
+    """The measured Road Traffic peaks (2.5, 6.8 GB at x1, x10; 6 GB engine limit) do not extrapolate
+    linearly: only what lies outside the engine grows."""
+    gb = 2**30
+    monkeypatch.setattr(bench, "engine_cap_bytes", lambda: 6 * gb)
+    monkeypatch.setattr(bench, "available_bytes", lambda: 20 * gb)
+    x1 = {
+        "task": "flowready",
+        "size": 1,
+        "events": 561_470,
+        "status": "ok",
+        "peak_rss_mb": 2552,
+        "wall_s": 50,
+    }
+    x10 = {**x1, "size": 10, "events": 5_614_700, "peak_rss_mb": 6955, "wall_s": 150}
+    # Linear through x1 alone would say ~22 GB at x10: the limit says the engine's 6 GB and the rest.
+    assert bench.not_run_reason("flowready", 5_614_700, [x1], 1e6, 2**60) is None
+    # Outside the engine: 0 at x1, 0.79 GB at x10 -> 17.5 GB at x200; with the engine's 6: ~24 > 20 free
+    # (a guard errs high: x50 measured 7.3 GB in all).
+    assert "would need ~24 GB" in bench.not_run_reason("flowready", 112_294_000, [x1, x10], 1e6, 2**60)
+    # The hand-written DuckDB queries have no such limit: their slope stands.
+    duck = [{**r, "task": "duckdb"} for r in (x1, x10)]
+    assert "would need" in bench.not_run_reason("duckdb", 28_073_500, duck, 1e6, 2**60)
+
+
+def test_engine_cap_reads_duckdbs_units(bench, monkeypatch):
+    monkeypatch.setenv("FLOWREADY_DUCKDB_MEMORY", "6GB")
+    assert bench.engine_cap_bytes() == 6e9
+    monkeypatch.setenv("FLOWREADY_DUCKDB_MEMORY", "512MiB")
+    assert bench.engine_cap_bytes() == 512 * 2**20

@@ -35,7 +35,7 @@ def test_a_share_scales_the_machine(monkeypatch):
     assert abs(int(duckdb_config()["memory_limit"][:-2]) - _machine_mb() * 0.25) <= 1
 
 
-@pytest.mark.parametrize("asked", ["lots", "2", "0", "-0.5"])
+@pytest.mark.parametrize("asked", ["lots", "2", "0", "-0.5", "0GB", "0.0 MB"])
 def test_a_bad_setting_names_the_variable(monkeypatch, asked):
     monkeypatch.setenv("FLOWREADY_DUCKDB_MEMORY", asked)
     with pytest.raises(FlowreadyError, match="FLOWREADY_DUCKDB_MEMORY"):
