@@ -1492,6 +1492,9 @@ def _step_rows(boot, b, a, sb: _PeriodSums, sa: _PeriodSums, period_us, cap, not
     """(activity, status) keys and (measure, Estimate) rows of every step, busiest steps first."""
     inst = []
     for side in (b, a):
+        if inst and side is b:  # measure_log measures one log as both sides: one sample serves both
+            inst.append(inst[0])
+            continue
         frame = execute(instance_sample(side.log.tables().ordered, cap))
         frame["period"] = _period_index(frame["case_start_us"], side.first_us, period_us)
         inst.append(dict(tuple(frame.groupby("activity"))))
