@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import ibis
 import numpy as np
 import pandas as pd
 
@@ -26,6 +25,7 @@ from mapper.columns import (
 )
 from mapper.engine import (
     EventStore,
+    epoch_us,
     execute,
     frame_of,
     narrow_events,
@@ -228,17 +228,18 @@ def load_event_log(
     if ev.count == 0:
         raise EventLogError(f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}.")
     if LIFECYCLE in ev.columns:
-        _completion_lifecycles(con, ev, ledger)
-    if LIFECYCLE in ev.columns or estimate_start_times or pseudonym_key is not None:
-        # These steps still work on a pandas frame (lifecycle assembly, pix-framework's estimator,
-        # HMAC pseudonyms in Python): the table is materialised once, changed, and stored back.
-        events = ev.to_pandas(con)
-        if LIFECYCLE in events:
-            events = _pair_lifecycles(events, ledger)
-        if events.empty:
+        counts = _lifecycle_counts(con, ev)
+        _completion_lifecycles(con, ev, ledger, counts)
+        if LIFECYCLE in ev.columns:
+            _pair_lifecycles_engine(con, ev, ledger, counts)
+        if ev.count == 0:
             raise EventLogError(
                 f"{raw.source}: no event is left after dropping unusable rows: {ledger.reasons}."
             )
+    if estimate_start_times or pseudonym_key is not None:
+        # These steps still work on a pandas frame (pix-framework's estimator, HMAC pseudonyms in
+        # Python): the table is materialised once, changed, and stored back.
+        events = ev.to_pandas(con)
         if estimate_start_times:
             events = _estimate_starts(events, ledger)
         if pseudonym_key is not None:
@@ -430,6 +431,15 @@ def _rows(con, table: str, where: str) -> _Rows:
     return _Rows(int(count), _first_rows(con, table, where) if count else [])
 
 
+def _query_rows(con, query: str) -> _Rows:
+    """The rows that ``query`` (SQL selecting one column, ``row_nr``) returns, as :func:`_rows`."""
+    count = con.raw_sql(f"select count(*) from ({query})").fetchall()[0][0]
+    first = (
+        con.raw_sql(f"select {ROW_NR} from ({query}) order by {ROW_NR} limit 5").fetchall() if count else []
+    )
+    return _Rows(int(count), [int(r[0]) for r in first])
+
+
 def _account_text_and_duplicates(con, ev: _Events, mapping, ledger: Ledger, drop_duplicates: bool) -> None:
     """Repairs of padded values, drops of rows without case or activity, and the duplicates (in place)."""
     for canon in (CASE_ID, ACTIVITY, RESOURCE, ROLE):
@@ -503,16 +513,22 @@ def check_zone(timezone: str) -> None:
         ) from None
 
 
-def _completion_lifecycles(con, ev: _Events, ledger: Ledger) -> None:
+def _lifecycle_counts(con, ev: _Events) -> list:
+    """The lower-cased lifecycle values (``None`` for missing) with their counts: most frequent first,
+    ties in order of first appearance."""
+    lc = f"lower({_q(LIFECYCLE)})"
+    return con.raw_sql(
+        f"select {lc} as v, count(*) as n from {_q(ev.name)} group by v order by n desc, min({ROW_NR})"
+    ).fetchall()
+
+
+def _completion_lifecycles(con, ev: _Events, ledger: Ledger, counts: list) -> None:
     """Lifecycles without start, schedule or assign events: keep the complete events (in the engine).
 
     Leaves the table as it is when start/schedule/assign events are present (they are paired by
-    :func:`_pair_lifecycles`).
+    :func:`_pair_lifecycles_engine`). ``counts`` is :func:`_lifecycle_counts`.
     """
     lc = f"lower({_q(LIFECYCLE)})"
-    counts = con.raw_sql(
-        f"select {lc} as v, count(*) as n from {_q(ev.name)} group by v order by n desc"
-    ).fetchall()
     values = {v for v, _ in counts}
     if values & {"start", *_AUX}:
         return
@@ -683,102 +699,120 @@ _AUX_REASONS = {
 }
 
 
-def _pair_lifecycles(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
-    """Pair schedule/assign/start/complete events into activity instances; drop the rest (reported).
+def _pair_lifecycles_engine(con, ev: _Events, ledger: Ledger, counts: list) -> None:
+    """Pair schedule/assign/start/complete events into activity instances, in the engine (in place).
 
-    See :func:`mapper.engine.pair_lifecycle` and :func:`mapper.engine.pair_schedule`.
+    Transitions other than the four of the standard lifecycle model are dropped (reported per value).
+    :func:`mapper.engine.pair_lifecycle` pairs start and complete events and
+    :func:`mapper.engine.pair_schedule` attaches schedule and assign events, both on a narrow view of
+    the event table in its own connection ``con``; the instances are then assembled by one join: the
+    row of the complete (or unmatched start) event with ``start_timestamp`` from its start event, a
+    missing resource taken from the start event (a counted repair), and ``schedule_timestamp`` /
+    ``assign_timestamp`` (UTC) from the events attached to the instance's first event. ``ev`` then
+    names the new table, ordered by ``row_nr``, without the lifecycle column.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The load's DuckDB connection, holding the table ``ev.name``.
+    ev : _Events
+        The event table; it holds start, schedule or assign events (see :func:`_completion_lifecycles`).
+    ledger : Ledger
+        Receives the drops, the repair, the notes and ``details["lifecycle"]``.
+    counts : list of (str or None, int)
+        The lower-cased lifecycle values and their counts, most frequent first (:func:`_lifecycle_counts`).
+
+    Raises
+    ------
+    EventLogError
+        When start events and a start-time column are both present.
+
+    References
+    ----------
+    IEEE 1849-2016, Standard for eXtensible Event Stream (XES), lifecycle extension (standard model).
     """
-    lc = events[LIFECYCLE].str.lower()
-    counts = {str(k): int(v) for k, v in lc.value_counts(dropna=False).items()}
-    has_start = bool((lc == "start").any())
-    has_aux = bool(lc.isin(_AUX).any())
-    if not has_start and not has_aux:
-        ledger.details["lifecycle"] = {
-            "transitions": counts,
-            "paired": 0,
-            "unmatched_complete": 0,
-            "unmatched_start": 0,
-        }
-        if (lc == "complete").any():  # completion events are the events
-            other = events.index[lc != "complete"]
-            for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
-                ledger.drop(f"lifecycle transition {value!r} (only complete events are used)", idx.index)
-            events = events.drop(index=other)
-        return events.drop(columns=[LIFECYCLE])
-    if has_start and START_TIMESTAMP in events:
+    values = {v for v, _ in counts}
+    has_start = "start" in values
+    if has_start and START_TIMESTAMP in ev.columns:
         raise EventLogError(
             f"{ledger.raw.source}: both a start-time column and start lifecycle events are present; "
             "map only one of them (drop the other column, or set `lifecycle=''`)."
         )
-    other = events.index[~lc.isin(_WORK + _AUX)]
-    for value, idx in pd.Series(other, index=other).groupby(lc.loc[other].fillna("<missing>")):
+    lc = f"lower({_q(LIFECYCLE)})"
+    for value in sorted(("<missing>" if v is None else v) for v in values if v not in _WORK + _AUX):
+        where = f"{lc} is null" if value == "<missing>" else f"{lc} = {_lit(value)}"
         ledger.drop(
-            f"lifecycle transition {value!r} (only schedule, assign, start and complete are used)", idx.index
+            f"lifecycle transition {value!r} (only schedule, assign, start and complete are used)",
+            _rows(con, ev.name, where),
         )
-    events = events.drop(index=other)
-    lc = lc.drop(index=other)
 
-    narrow = pd.DataFrame(
-        {
-            ROW_NR: events[ROW_NR].to_numpy(),
-            CASE_ID: events[CASE_ID].astype(str).to_numpy(),
-            ACTIVITY: events[ACTIVITY].astype(str).to_numpy(),
-            "t_us": to_us(events[TIMESTAMP]).to_numpy(),
-            "lifecycle": lc.to_numpy(),
-        }
+    names = [unique_name(stem) for stem in ("lc_narrow", "lc_pairs", "lc_aux")]
+    t = con.table(ev.name)
+    used = t.filter(t[LIFECYCLE].lower().isin(_WORK + _AUX))
+    narrow = con.create_table(
+        names[0],
+        used.select(
+            **{
+                ROW_NR: used[ROW_NR].cast("int64"),
+                CASE_ID: used[CASE_ID].cast("string"),
+                ACTIVITY: used[ACTIVITY].cast("string"),
+                "t_us": epoch_us(used[TIMESTAMP]),
+                "lifecycle": used[LIFECYCLE].lower(),
+            }
+        ),
+        temp=True,
     )
-    con = ibis.duckdb.connect(threads=2)
-    table = con.create_table("lc", narrow, temp=True)
-    pairs = execute(pair_lifecycle(table.filter(table.lifecycle.isin(_WORK))))
-    aux = execute(pair_schedule(table)) if has_aux else pd.DataFrame(columns=[ROW_NR, "lifecycle", "kind"])
-    con.disconnect()
-    by_row = events.set_index(ROW_NR, drop=False).rename_axis(None)
-    instances = by_row.loc[pairs[ROW_NR].to_numpy()].copy()
-    start_rows = pairs["start_row_nr"]
-    paired = start_rows.notna().to_numpy()
-    if has_start:
-        start = pd.Series(pd.NaT, index=instances.index, dtype="datetime64[ns, UTC]")
-        start.iloc[paired] = by_row.loc[start_rows[paired].astype("int64").to_numpy(), TIMESTAMP].to_numpy()
-        instances[START_TIMESTAMP] = start  # same index; keeps the UTC dtype even when all NaT
-    if RESOURCE in instances and has_start:  # a completion without a resource takes its start's
-        res = instances[RESOURCE].copy()
-        fill = paired & res.isna().to_numpy()
-        if fill.any():
-            from_start = by_row.loc[start_rows[fill].astype("int64").to_numpy(), RESOURCE].to_numpy()
-            res.iloc[fill] = from_start
-            filled = instances[ROW_NR].to_numpy()[fill][pd.notna(from_start)]
-            ledger.repair(
-                "resource missing on the complete event: taken from its start event", pd.Index(filled)
-            )
-        instances[RESOURCE] = res.to_numpy()
-    kinds = pairs["kind"].value_counts().to_dict()
+    con.create_table(names[1], pair_lifecycle(narrow.filter(narrow.lifecycle.isin(_WORK))), temp=True)
+    kinds = dict(con.raw_sql(f"select kind, count(*) from {_q(names[1])} group by kind").fetchall())
+    aux = None
+    if values & set(_AUX):
+        aux = con.create_table(names[2], pair_schedule(narrow), temp=True)
+    p, src = _q(names[1]), "{src}"
+
+    if RESOURCE in ev.columns and has_start:  # a completion without a resource takes its start's
+        ledger.repair(
+            "resource missing on the complete event: taken from its start event",
+            _query_rows(
+                con,
+                f"select p.{ROW_NR} from {p} p join {_q(ev.name)} e on e.{ROW_NR} = p.{ROW_NR} "
+                f"join {_q(ev.name)} s on s.{ROW_NR} = p.start_row_nr "
+                f"where e.{_q(RESOURCE)} is null and s.{_q(RESOURCE)} is not null",
+            ),
+        )
     summary = {
-        "transitions": counts,
+        "transitions": {("None" if v is None else str(v)): int(n) for v, n in counts},
         "paired": int(kinds.get("paired", 0)),
         "unmatched_complete": int(kinds.get("unmatched_complete", 0)),
         "unmatched_start": int(kinds.get("unmatched_start", 0)),
     }
-    if has_aux:
-        first_event = pd.Series(
-            start_rows.fillna(pairs[ROW_NR]).astype("int64").to_numpy(), index=instances.index
-        )
+    # Output column -> SQL, in order; a column set again keeps its place (as in a DataFrame).
+    select = {c: f"e.{_q(c)}" for c in ev.columns if c != LIFECYCLE}
+    joins = [f"from {p} p join {src} e on e.{ROW_NR} = p.{ROW_NR}"]
+    if has_start:
+        if RESOURCE in select:
+            select[RESOURCE] = f"coalesce(e.{_q(RESOURCE)}, s.{_q(RESOURCE)})"
+        select[START_TIMESTAMP] = f"s.{_q(TIMESTAMP)}"
+        joins.append(f"left join {src} s on s.{ROW_NR} = p.start_row_nr")
+    if aux is not None:
+        a = _q(names[2])
         for lifecycle, column in (("schedule", SCHEDULE_TIMESTAMP), ("assign", ASSIGN_TIMESTAMP)):
-            mine = aux[aux["lifecycle"] == lifecycle]
-            ok = mine[mine["kind"] == "paired"]
-            when = pd.Series(
-                by_row.loc[ok[ROW_NR].to_numpy(), TIMESTAMP].to_numpy(),
-                index=ok["target_row_nr"].astype("int64").to_numpy(),
-            )
-            instances[column] = first_event.map(when).astype("datetime64[ns, UTC]")
-            if len(mine):
-                summary[f"{lifecycle}_paired"] = len(ok)
+            if lifecycle not in values:  # no such events: no column
+                select.pop(column, None)
+                continue
+            mine = f"lifecycle = {_lit(lifecycle)}"
+            summary[f"{lifecycle}_paired"] = len(_rows(con, names[2], f"{mine} and kind = 'paired'"))
             for kind, reason in _AUX_REASONS.items():
-                gone = mine.loc[mine["kind"] == kind, ROW_NR]
+                gone = _rows(con, names[2], f"{mine} and kind = {_lit(kind)}")
                 if len(gone):
-                    ledger.drop(reason.format(lc=lifecycle), pd.Index(gone.sort_values().to_numpy()))
+                    ledger.drop(reason.format(lc=lifecycle), gone)
                     summary[f"{lifecycle}_{kind}"] = len(gone)
-            if not len(mine):
-                instances = instances.drop(columns=[column])
+            j = f"j_{lifecycle}"
+            select[column] = f"{j}.v"
+            joins.append(
+                f"left join (select a.target_row_nr as r, x.{_q(TIMESTAMP)} as v from {a} a "
+                f"join {src} x on x.{ROW_NR} = a.{ROW_NR} where a.{mine} and a.kind = 'paired') {j} "
+                f"on {j}.r = coalesce(p.start_row_nr, p.{ROW_NR})"
+            )
     ledger.details["lifecycle"] = summary
     if kinds.get("unmatched_start", 0) or kinds.get("unmatched_complete", 0):
         ledger.notes.append(
@@ -786,7 +820,7 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
             f"{kinds.get('unmatched_complete', 0):,} complete and {kinds.get('unmatched_start', 0):,} start "
             "events without a partner are kept as completion-only events."
         )
-    if has_aux:
+    if aux is not None:
         attached = [
             f"{summary[f'{lc}_paired']:,} {lc} events (column {col})"
             for lc, col in (("schedule", SCHEDULE_TIMESTAMP), ("assign", ASSIGN_TIMESTAMP))
@@ -795,5 +829,12 @@ def _pair_lifecycles(events: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
         ledger.notes.append(
             f"Lifecycle pairing: {' and '.join(attached)} attached to the instance they precede."
         )
-    instances = instances.drop(columns=[LIFECYCLE]).sort_values(ROW_NR)
-    return instances.reset_index(drop=True)
+    columns = ", ".join(f"{sql} as {_q(c)}" for c, sql in select.items())
+    new = _replace_table(con, ev, f"select {columns} {' '.join(joins)} order by e.{ROW_NR}")
+    for name in names:
+        run_ddl(con, f"drop table if exists {_q(name)}")
+    ev.dtypes = {c: ev.dtypes[c] for c in select if c in ev.dtypes}
+    times = (START_TIMESTAMP, SCHEDULE_TIMESTAMP, ASSIGN_TIMESTAMP)
+    ev.dtypes.update({c: pd.DatetimeTZDtype(tz="UTC") for c in select if c in times})
+    ev.columns = list(select)
+    ev.name, ev.count = new.name, new.count

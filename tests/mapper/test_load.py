@@ -287,6 +287,67 @@ def test_lifecycle_resource_repair_not_counted_when_start_has_none(write_xes):
     assert log.quality.repairs == {}
 
 
+def test_lifecycle_pairing_in_the_engine_worked_example():
+    """Overlapping instances, a tie, numeric case ids, a dropped row before a dropped transition, an
+    assign attached to a start, and a completion taking its start's resource; worked by hand."""
+    df = pd.DataFrame(
+        {
+            "case_id": [None, 1, 1, 1, 1, 1, 2, 2, 2, 2],
+            "activity": ["A", "A", "A", "A", "A", "A", "B", "B", "B", "B"],
+            "timestamp": [
+                "2024-01-01 08:00",  # row 1: no case id, dropped first
+                "2024-01-01 09:00",  # row 2: start (outer, unmatched: a start follows)
+                "2024-01-01 09:10",  # row 3: start (inner, pairs with row 4)
+                "2024-01-01 09:20",  # row 4: complete without resource: takes bob from row 3
+                "2024-01-01 09:30",  # row 5: complete (outer, unmatched: a complete precedes)
+                "2024-01-01 09:15",  # row 6: suspend, dropped
+                "2024-01-01 10:00",  # row 7: assign, attached to the instance begun by row 8
+                "2024-01-01 10:00",  # row 8: start, same time as row 7 (file order decides)
+                "2024-01-01 11:00",  # row 9: complete, pairs with row 8 (no resource on either)
+                "2024-01-01 11:00",  # row 10: complete at the same time, after row 9: unmatched
+            ],
+            "lifecycle": [
+                "complete", "start", "start", "complete", "complete", "suspend",
+                "assign", "start", "complete", "Complete",
+            ],
+            "resource": [None, "ann", "bob", None, "cat", "ann", "dan", None, None, "eve"],
+        }
+    )  # fmt: skip
+    log = load_event_log(df)
+    ev = log.events
+    assert list(ev.columns[-2:]) == ["start_timestamp", "assign_timestamp"]
+    assert "lifecycle" not in ev and "schedule_timestamp" not in ev
+    assert list(ev["row_nr"]) == [1, 3, 4, 8, 9]
+    assert list(ev["case_id"]) == ["1", "1", "1", "2", "2"]
+    assert list(ev["timestamp"]) == _utc(
+        "2024-01-01 09:00", "2024-01-01 09:20", "2024-01-01 09:30", "2024-01-01 11:00", "2024-01-01 11:00"
+    )
+    assert list(ev["start_timestamp"]) == _utc(None, "2024-01-01 09:10", None, "2024-01-01 10:00", None)
+    assert list(ev["assign_timestamp"]) == _utc(None, None, None, "2024-01-01 10:00", None)
+    assert str(ev["assign_timestamp"].dtype) == "datetime64[ns, UTC]"
+    assert list(ev["resource"]) == ["ann", "bob", "cat", None, "eve"]
+    q = log.quality
+    suspend = "lifecycle transition 'suspend' (only schedule, assign, start and complete are used)"
+    assert q.reasons == {"missing case_id (column 'case_id')": 1, suspend: 1}
+    assert q.examples[suspend] == [6]  # the source row, not its position after row 1 was dropped
+    repair = "resource missing on the complete event: taken from its start event"
+    assert q.repairs == {repair: 1} and q.examples[repair] == [4]
+    assert (q.rows_read, q.rows_kept, q.rows_dropped) == (10, 8, 2)
+    assert q.details["lifecycle"] == {
+        "transitions": {"complete": 4, "start": 3, "suspend": 1, "assign": 1},
+        "paired": 2,
+        "unmatched_complete": 2,
+        "unmatched_start": 1,
+        "assign_paired": 1,
+    }
+    assert (q.details["tied_events"], q.details["tied_cases"]) == (2, 1)
+    assert q.notes[-3:-1] == [
+        "Lifecycle pairing: 2 start/complete pairs; 2 complete and 1 start events without a partner are "
+        "kept as completion-only events.",
+        "Lifecycle pairing: 1 assign events (column assign_timestamp) attached to the instance they precede.",
+    ]
+
+
 def test_lifecycle_from_csv_dataframe_with_plain_names():
     df = pd.DataFrame(
         {
