@@ -800,7 +800,8 @@ def _pair_lifecycles_engine(con, ev: _Events, ledger: Ledger, counts: list) -> N
                 select.pop(column, None)
                 continue
             mine = f"lifecycle = {_lit(lifecycle)}"
-            summary[f"{lifecycle}_paired"] = len(_rows(con, names[2], f"{mine} and kind = 'paired'"))
+            paired = con.raw_sql(f"select count(*) from {a} where {mine} and kind = 'paired'").fetchall()
+            summary[f"{lifecycle}_paired"] = int(paired[0][0])
             for kind, reason in _AUX_REASONS.items():
                 gone = _rows(con, names[2], f"{mine} and kind = {_lit(kind)}")
                 if len(gone):
