@@ -505,13 +505,35 @@ def variants(o: ir.Table) -> ir.Table:
         ``trace`` (array<string>), ``cases`` (int64), ``events`` (int64, length of the trace),
         ``cycle_hours_median``, ``cycle_hours_p90`` (float).
     """
-    c = case_traces(o)
-    return c.group_by("trace").aggregate(
+    # The cases are grouped by two hashes of their traces (each the XOR, over the case's events, of a hash
+    # of "activity, position"), not by the trace itself: collecting every case's activities in order is
+    # an ordered aggregate, which DuckDB holds in memory whole (it failed on 112M events at a 5.6 GB
+    # limit), where these are plain aggregates that spill. The trace is then collected for one case per
+    # variant. Two hashes of 64 bits (32 on Spark) make two different traces alike by chance negligibly
+    # rarely; the position in each hashed text makes the key depend on the order.
+    begin = o.start_us.coalesce(o.t_us)
+    step = o[ACTIVITY].concat("\x1f", o.pos.cast("string"))
+    c = (
+        o.group_by(CASE_ID)
+        .aggregate(
+            key1=step.hash().bit_xor(),
+            key2=step.concat("\x1e").hash().bit_xor(),
+            events=o.count(),
+            start_us=begin.min(),
+            end_us=o.t_us.max(),
+        )
+        .mutate(cycle_hours=lambda c: hours(c.end_us - c.start_us))
+    )
+    v = c.group_by(["key1", "key2", "events"]).aggregate(
         cases=c.count(),
-        events=c.events.max(),
         cycle_hours_median=c.cycle_hours.median(),
         cycle_hours_p90=c.cycle_hours.quantile(P90),
+        example=c[CASE_ID].min(),
     )
+    one = o.filter(o[CASE_ID].isin(v.example))
+    traces = one.group_by(CASE_ID).aggregate(trace=one[ACTIVITY].collect(order_by=[one.pos]))
+    joined = v.join(traces, v.example == traces[CASE_ID])
+    return joined.select("trace", "cases", "events", "cycle_hours_median", "cycle_hours_p90")
 
 
 def activity_stats(o: ir.Table) -> ir.Table:
