@@ -157,6 +157,41 @@ def test_bpmn_has_a_task_for_every_activity(log):
     assert model.noise_threshold == 0.0
 
 
+def test_variants_tell_apart_traces_with_the_same_activities_in_another_order():
+    """The variants are keyed by hashes of (activity, position): order and repetition must count.
+
+    Six traces over the same activities, each once, with worked cycle times (hours): A,B,A (1 h and
+    3 h: median 2), A,A,B (5 h), B,A,A (7 h), A,B (2 h), B,A (4 h), and A,B,A again.
+    """
+    traces = {
+        "c1": ("ABA", 1),
+        "c2": ("AAB", 5),
+        "c3": ("BAA", 7),
+        "c4": ("AB", 2),
+        "c5": ("BA", 4),
+        "c6": ("ABA", 3),
+    }
+    rows = []
+    for case, (acts, total) in traces.items():
+        step = total / (len(acts) - 1)
+        for i, act in enumerate(acts):
+            rows.append(
+                {
+                    "case_id": case,
+                    "activity": act,
+                    "timestamp": pd.Timestamp("2024-01-01") + pd.Timedelta(hours=i * step),
+                }
+            )
+    v = discover_variants(load_event_log(pd.DataFrame(rows))).set_index("trace")
+    assert sorted(v.index) == sorted(
+        [("A", "B", "A"), ("A", "A", "B"), ("B", "A", "A"), ("A", "B"), ("B", "A")]
+    )
+    assert v.loc[[("A", "B", "A")], "cases"].item() == 2
+    assert v.loc[[("A", "B", "A")], "cycle_hours_median"].item() == pytest.approx(2.0)
+    assert v.loc[[("B", "A", "A")], "cycle_hours_p90"].item() == pytest.approx(7.0)
+    assert v["events"].sum() == 3 + 3 + 3 + 2 + 2
+
+
 def test_bpmn_reuses_a_given_variants_table(log):
     v = discover_variants(log)
     model = discover_bpmn(log, variants=v.head(1))
