@@ -36,9 +36,10 @@ from analysis.queries.performers import (
     type_by_group,
     with_column_from,
 )
+from mapper.backends import materialise
 from mapper.columns import ACTIVITY, RESOURCE, ROLE
 from mapper.discovery import discover_roles_from_counts as roles_from_counts
-from mapper.engine import activity_stats, execute
+from mapper.engine import activity_stats, execute, unique_name
 from mapper.errors import AnalysisError
 from mapper.log import EventLog
 
@@ -1143,6 +1144,9 @@ def with_discovered_roles(log: EventLog, roles: DiscoveredRoles | None = None) -
             f"({', '.join(map(repr, missing[:5]))}); discover them on this log: discover_roles(log)."
         )
     quality = dataclasses.replace(log.quality, notes=[*log.quality.notes, roles.note])
+    # The roles are a join with a compact mapping: kept as a view of the log's table, so that a large
+    # log is not stored twice (the mapping is stored, since the view outlives this call).
+    stored = materialise(log.store.con, unique_name("roles"), ibis.memtable(mapping))
     return log.derive(
-        with_column_from(log.table(), ROLE, key, mapping), quality=quality, discovered_roles=roles
+        with_column_from(log.table(), ROLE, key, stored), view=True, quality=quality, discovered_roles=roles
     )

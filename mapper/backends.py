@@ -335,6 +335,21 @@ def materialise(con, name: str, expr: ir.Table) -> ir.Table:
     return _cache_view(con, name, con._session.sql(con.compile(expr)))
 
 
+def create_view(con, name: str, expr: ir.Table) -> ir.Table:
+    """Store ``expr`` in ``con`` as the view ``name`` (computed at every read, never copied); return it.
+
+    A temporary view on DuckDB and on Spark. For a table that is one cheap step from another one (a
+    join with a compact mapping), where a stored copy would double the engine's memory and spill.
+    """
+    if engine_of(con) != "spark":
+        con._register_in_memory_tables(expr)
+        con.raw_sql(f'create or replace temp view "{name}" as {con.compile(expr)}')
+        return con.table(name)
+    con._register_in_memory_tables(expr)
+    con._session.sql(con.compile(expr)).createOrReplaceTempView(name)
+    return con.table(name)
+
+
 #: Significant digits kept of every float an engine returns (see :func:`execute`).
 FLOAT_DIGITS = 12
 

@@ -237,10 +237,11 @@ class EventStore:
         backends.register(con, name, self.table().to_pyarrow())
         return EventStore(con, name, self.dtypes)
 
-    def derive(self, expr: ir.Table) -> EventStore:
-        """Store ``expr`` (a query on :meth:`table`, same columns) as a new table of the same connection."""
+    def derive(self, expr: ir.Table, *, view: bool = False) -> EventStore:
+        """Store ``expr`` (a query on :meth:`table`, same columns) as a new table of the same connection,
+        or with ``view`` as a view of it (no copy of the rows; ``expr`` is computed at every read)."""
         name = unique_name("log")
-        backends.materialise(self.con, name, expr)
+        (backends.create_view if view else backends.materialise)(self.con, name, expr)
         return EventStore(self.con, name, self.dtypes)
 
     @property
@@ -304,6 +305,10 @@ def engine_text(value: ir.Value) -> ir.StringValue:
     return value.cast("string")
 
 
+#: The columns of :func:`narrow_events`, in order.
+NARROW_COLUMNS = (CASE_ID, ACTIVITY, "t_us", "start_us", RESOURCE, ROLE, SOURCE_SYSTEM, ROW_NR)
+
+
 def narrow_events(full: ir.Table) -> ir.Table:
     """The narrow table the queries read, derived from the whole event table.
 
@@ -335,9 +340,10 @@ def narrow_events(full: ir.Table) -> ir.Table:
 def tables_for(owner: object, store: EventStore) -> EngineTables:
     """Return the engine tables of ``owner`` (an EventLog), creating them on first use.
 
-    The narrow ``events`` table is derived from the whole event table of ``store`` by a query, in
-    the same connection; the ordered table is materialised once so that every later query reuses
-    the window computation. They live as long as ``owner`` does.
+    The ordered table is derived from the whole event table of ``store`` by a query, in the same
+    connection, and materialised once so that every later query reuses the window computation; the
+    narrow ``events`` table is its first columns (:data:`NARROW_COLUMNS`), not a second copy. They live
+    as long as ``owner`` does.
     """
     cached = _CACHE.get(owner)
     if cached is not None:
@@ -348,8 +354,9 @@ def tables_for(owner: object, store: EventStore) -> EngineTables:
             return cached
         prefix = unique_name("t") + "_"
         con = store.con
-        base = backends.materialise(con, f"{prefix}events", narrow_events(store.table()))
-        ordered = backends.materialise(con, f"{prefix}ordered", order_events(base))
+        ordered = backends.materialise(con, f"{prefix}ordered", order_events(narrow_events(store.table())))
+        # The narrow table is the ordered one's first columns: a projection, not a second stored copy.
+        base = ordered.select(*NARROW_COLUMNS)
         tables = EngineTables(con, base, ordered, prefix)
         _CACHE[owner] = tables
         return tables

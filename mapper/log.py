@@ -243,20 +243,23 @@ class EventLog:
         store = EventStore.from_frame(events).on_engine()
         return cls(store, source, mapping, quality, timezone, **changes)
 
-    def derive(self, table: ir.Table, **changes) -> EventLog:
+    def derive(self, table: ir.Table, *, view: bool = False, **changes) -> EventLog:
         """This log with the event table ``table``, a query on :meth:`table` (e.g. a filter).
 
         Parameters
         ----------
         table : ibis Table
             Rows (and columns) of :meth:`table` of this log: same connection, canonical columns kept.
+        view : bool, default False
+            Keep ``table`` as a view of this log's table instead of a stored copy: for a cheap step
+            (a join with a compact mapping) on a large log, where a copy would double the engine's memory.
         **changes
             Other attributes of the new log (``filters``, ``quality``, ``discovered_roles`` ...).
 
         Returns
         -------
         EventLog
-            The result is stored once as a table of this log's connection.
+            The result is stored once as a table of this log's connection (or as a view with ``view``).
 
         Examples
         --------
@@ -265,7 +268,7 @@ class EventLog:
         >>> log.derive(t.filter(t.activity == "Submit application")).n_events < log.n_events
         True
         """
-        return dataclasses.replace(self, store=self.store.derive(table), **changes)
+        return dataclasses.replace(self, store=self.store.derive(table, view=view), **changes)
 
     @property
     def events(self) -> pd.DataFrame:

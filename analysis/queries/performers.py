@@ -255,8 +255,9 @@ def with_column_from(t: ir.Table, name: str, key: str, mapping: pd.DataFrame) ->
         :data:`~mapper.columns.ROLE` and ``t`` has a resource column, else at the end.
     key : str
         The column of ``t`` whose value (as text) selects the new value.
-    mapping : pandas.DataFrame
-        ``key`` (str, unique) and ``role`` (str): one row per value of ``key`` (compact).
+    mapping : pandas.DataFrame or ibis Table
+        ``key`` (str, unique) and ``role`` (str): one row per value of ``key`` (compact); a table stored
+        in ``t``'s connection when the result must outlive the call (a view).
 
     Returns
     -------
@@ -264,7 +265,9 @@ def with_column_from(t: ir.Table, name: str, key: str, mapping: pd.DataFrame) ->
         The rows of ``t`` (any order) with ``name`` (string; missing where ``key`` is missing or not in
         ``mapping``).
     """
-    m = ibis.memtable(mapping.rename(columns={"key": "__key", "role": "__value"}))
+    if isinstance(mapping, pd.DataFrame):
+        mapping = ibis.memtable(mapping)
+    m = mapping.rename(__key="key", __value="role")
     j = t.left_join(m, t[key].cast("string") == m["__key"])
     order = [c for c in t.columns if c != name]
     pos = order.index(RESOURCE) + 1 if name == ROLE and RESOURCE in order else len(order)
