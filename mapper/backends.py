@@ -339,7 +339,9 @@ def create_view(con, name: str, expr: ir.Table) -> ir.Table:
     """Store ``expr`` in ``con`` as the view ``name`` (computed at every read, never copied); return it.
 
     A temporary view on DuckDB and on Spark. For a table that is one cheap step from another one (a
-    join with a compact mapping), where a stored copy would double the engine's memory and spill.
+    join with a compact mapping), where a stored copy would double the engine's memory and spill. The
+    view outlives ``expr``: store any in-memory table (``ibis.memtable``) it reads first
+    (:func:`materialise`), since Ibis may drop those once ``expr`` is gone.
     """
     if engine_of(con) != "spark":
         con._register_in_memory_tables(expr)
