@@ -428,13 +428,27 @@ def hours(expr: ir.NumericValue) -> ir.FloatingValue:
 
 
 def _time_stats(value_us: ir.NumericColumn, prefix: str) -> dict:
+    """The aggregates of a time distribution; :func:`_split_quantiles` then names its two quantiles."""
     h = hours(value_us)
     return {
-        f"{prefix}_hours_median": h.median(),
-        f"{prefix}_hours_p90": h.quantile(P90),
+        f"{prefix}_hours_q": h.quantile([0.5, P90]),
         f"{prefix}_hours_mean": h.mean(),
         f"{prefix}_hours_total": h.sum(),
     }
+
+
+def _split_quantiles(t: ir.Table, prefixes: list[str], order: list[str]) -> ir.Table:
+    """``{prefix}_hours_median`` and ``_p90`` from the ``{prefix}_hours_q`` pair, columns in ``order``.
+
+    Exact quantiles hold every value of their group in the engine's memory, which does not spill: one
+    aggregate giving both (``quantile_cont(x, [0.5, 0.9])``) holds them once instead of twice. On Road
+    Traffic x200 (112M events) the four separate quantiles of the DFG exhausted DuckDB's 5.6 GB.
+    """
+    cols = {}
+    for p in prefixes:
+        cols[f"{p}_hours_median"] = t[f"{p}_hours_q"][0]
+        cols[f"{p}_hours_p90"] = t[f"{p}_hours_q"][1]
+    return t.mutate(**cols).select(*order)
 
 
 def dfg_edges(o: ir.Table) -> ir.Table:
@@ -453,16 +467,33 @@ def dfg_edges(o: ir.Table) -> ir.Table:
     pairs = o.filter(o.next_activity.notnull())
     span = pairs.next_t_us - pairs.t_us
     wait = non_negative(pairs.next_start_us.coalesce(pairs.next_t_us) - pairs.t_us)
-    return pairs.group_by(source=pairs[ACTIVITY], target=pairs.next_activity).aggregate(
+    t = pairs.group_by(source=pairs[ACTIVITY], target=pairs.next_activity).aggregate(
         frequency=pairs.count(),
         cases=pairs[CASE_ID].nunique(),
-        hours_median=hours(span).median(),
-        hours_p90=hours(span).quantile(P90),
+        span_hours_q=hours(span).quantile([0.5, P90]),
         hours_mean=hours(span).mean(),
         hours_total=hours(span).sum(),
-        wait_hours_median=hours(wait).median(),
-        wait_hours_p90=hours(wait).quantile(P90),
+        wait_hours_q=hours(wait).quantile([0.5, P90]),
         wait_hours_total=hours(wait).sum(),
+    )
+    t = t.mutate(
+        hours_median=t.span_hours_q[0],
+        hours_p90=t.span_hours_q[1],
+        wait_hours_median=t.wait_hours_q[0],
+        wait_hours_p90=t.wait_hours_q[1],
+    )
+    return t.select(
+        "source",
+        "target",
+        "frequency",
+        "cases",
+        "hours_median",
+        "hours_p90",
+        "hours_mean",
+        "hours_total",
+        "wait_hours_median",
+        "wait_hours_p90",
+        "wait_hours_total",
     )
 
 
@@ -556,7 +587,7 @@ def activity_stats(o: ir.Table) -> ir.Table:
         ``processing_known`` (int64, events with a start timestamp), ``waits`` (int64, events with a
         predecessor), ``system_events`` is not computed here (see the readiness module).
     """
-    return o.group_by(ACTIVITY).aggregate(
+    t = o.group_by(ACTIVITY).aggregate(
         events=o.count(),
         cases=o[CASE_ID].nunique(),
         waits=o.wait_us.count(),
@@ -565,6 +596,11 @@ def activity_stats(o: ir.Table) -> ir.Table:
         processing_hours_std=hours(o.proc_us).std(),
         processing_known=o.proc_us.count(),
     )
+    order = [ACTIVITY, "events", "cases", "waits"]
+    for p in ("waiting", "processing"):
+        order += [f"{p}_hours_{s}" for s in ("median", "p90", "mean", "total")]
+    order += ["processing_hours_std", "processing_known"]
+    return _split_quantiles(t, ["waiting", "processing"], order)
 
 
 def rework(o: ir.Table) -> ir.Table:
