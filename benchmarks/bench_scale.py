@@ -472,7 +472,8 @@ def _linear(points: list[tuple[float, float]], x: float, base: float = 0.0) -> f
 
 def engine_cap_bytes() -> float | None:
     """The memory limit of flowready's DuckDB connections in bytes (``None`` when it cannot be read)."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from mapper.backends import duckdb_config
 
     limit = duckdb_config().get("memory_limit")

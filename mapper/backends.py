@@ -343,12 +343,11 @@ def create_view(con, name: str, expr: ir.Table) -> ir.Table:
     view outlives ``expr``: store any in-memory table (``ibis.memtable``) it reads first
     (:func:`materialise`), since Ibis may drop those once ``expr`` is gone.
     """
-    if engine_of(con) != "spark":
-        con._register_in_memory_tables(expr)
-        con.raw_sql(f'create or replace temp view "{name}" as {con.compile(expr)}')
-        return con.table(name)
     con._register_in_memory_tables(expr)
-    con._session.sql(con.compile(expr)).createOrReplaceTempView(name)
+    if engine_of(con) == "spark":
+        con._session.sql(con.compile(expr)).createOrReplaceTempView(name)
+    else:
+        con.raw_sql(f'create or replace temp view "{name}" as {con.compile(expr)}')
     return con.table(name)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -426,10 +427,10 @@ def _read_csv(path: Path, compressed: bool, engine: bool = False) -> RawTable:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise EventLogError(f"{path.name}: the header repeats the column name(s) {dupes}; rename them.")
-    ragged: list = []
+    ragged = [0]  # rows without the header's number of fields: counted (their lines are found below)
 
     def on_invalid(row) -> str:
-        ragged.append(row)
+        ragged[0] += 1
         return "skip"
 
     options = {
@@ -456,37 +457,36 @@ def _read_csv(path: Path, compressed: bool, engine: bool = False) -> RawTable:
             f"{path.name}: the CSV cannot be parsed ({exc}). Check the quoting and the delimiter."
         )
 
-    frame, table = None, None
+    frame, table, failure = None, None, None
     try:
         with _open(path, compressed) as fh:
             reader = pacsv.open_csv(fh, **options)
             if engine:
-                table = _stream_into_engine(reader)
+                *table, failure = _stream_into_engine(reader)
             else:
                 frame = reader.read_all().to_pandas()
     except pa.ArrowInvalid as exc:
-        raise unparseable(exc) from None
-    if table is not None and table[2] is not None:
-        failure = table[2]
-        _drop(table[0], table[1])
-        raise unparseable(failure) if isinstance(failure, pa.ArrowInvalid) else failure
-    if ragged:
+        failure = exc
+    raw = RawTable(frame, path.name, "csv", {}, table=None if table is None else tuple(table))
+    error: Exception | None = None
+    if failure is not None:
+        error = unparseable(failure) if isinstance(failure, pa.ArrowInvalid) else failure
+    elif ragged[0]:
         records = _records(path, compressed, encoding, bool(sep_line), delimiter, quotechar)
-        found = [(line, fields) for line, fields in records if fields != len(names)]
-        where = "; ".join(f"line {line}: {fields} fields" for line, fields in found[:5])
-        if table is not None:
-            _drop(table[0], table[1])
-        raise EventLogError(
-            f"{path.name}: {len(ragged)} row(s) do not have the header's {len(names)} fields"
+        found = itertools.islice(((ln, k) for ln, k in records if k != len(names)), 5)
+        where = "; ".join(f"line {line}: {fields} fields" for line, fields in found)
+        error = EventLogError(
+            f"{path.name}: {ragged[0]} row(s) do not have the header's {len(names)} fields"
             + (f" ({where})" if where else "")
             + ". Check the quoting and the delimiter, or fix those rows."
         )
-    raw = RawTable(frame, path.name, "csv", {}, table=None if table is None else table[:2])
+    elif raw.n_rows == 0:
+        error = EventLogError(f"{path.name}: the file has a header but no rows.")
+    if error is not None:
+        if table is not None:  # the rows streamed so far leave the engine with the error
+            _drop(*table)
+        raise error
     n_rows = raw.n_rows
-    if n_rows == 0:
-        if table is not None:
-            _drop(table[0], table[1])
-        raise EventLogError(f"{path.name}: the file has a header but no rows.")
     details = raw.details
     details.update(
         compressed=compressed,
