@@ -407,12 +407,6 @@ def _duplicate_rows(con, raw_name: str, columns: list) -> str:
     return name
 
 
-def _first_rows(con, table: str, where: str, limit: int = 5) -> list[int]:
-    """The first ``limit`` 0-based row numbers of ``table`` matching ``where``."""
-    rows = con.raw_sql(f"select {ROW_NR} from {_q(table)} where {where} order by {ROW_NR} limit {limit}")
-    return [int(r[0]) for r in rows.fetchall()]
-
-
 class _Rows:
     """A count with the first row numbers: what :class:`Ledger` needs of a set of rows."""
 
@@ -427,8 +421,8 @@ class _Rows:
 
 
 def _rows(con, table: str, where: str) -> _Rows:
-    count = con.raw_sql(f"select count(*) from {_q(table)} where {where}").fetchall()[0][0]
-    return _Rows(int(count), _first_rows(con, table, where) if count else [])
+    """The rows of ``table`` matching ``where``, as :func:`_query_rows`."""
+    return _query_rows(con, f"select {ROW_NR} from {_q(table)} where {where}")
 
 
 def _query_rows(con, query: str) -> _Rows:
